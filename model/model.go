@@ -1,0 +1,106 @@
+// Package model defines what every flavor implements: how an artifact
+// becomes a runnable model, and how a batch of rows becomes predictions.
+// Flavors live in their own packages and register themselves here.
+package model
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/augurdb/augur/registry"
+	"github.com/augurdb/augur/types"
+)
+
+// Spec is a model as CREATE MODEL (and a YAML spec, if any) describes it.
+type Spec struct {
+	Name      string            // as written in SQL
+	Flavor    string            // "" when neither SQL nor a spec names one
+	ModelType string            // "" when neither SQL nor a spec names one
+	URI       string            // USING as written ("" without USING)
+	Options   map[string]string // in effect (YAML options, then SQL options)
+	Returns   *types.Type       // RETURNS or the YAML schema; nil: the model type decides
+	Labels    []string          // from a YAML spec's labels.uri, if any
+}
+
+// Option returns an option's value, or def when it is not set.
+func (s *Spec) Option(key, def string) string {
+	if v, ok := s.Options[key]; ok {
+		return v
+	}
+	return def
+}
+
+// Artifact is where a model's bytes come from, as a URI scheme resolved it.
+type Artifact interface {
+	// Location is the absolute location (path or URI) of the artifact.
+	Location() string
+	// Open reads the artifact.
+	Open(ctx context.Context) (io.ReadCloser, error)
+	// LocalPath is the artifact as a local file, when it is one.
+	LocalPath() (string, bool)
+}
+
+// Flavor turns an artifact into a Model. Load runs at CREATE MODEL (so
+// errors surface there) and again when a process first uses a model that
+// was created in an earlier one; it must validate everything it can.
+// art is nil when CREATE MODEL had no USING.
+type Flavor interface {
+	Load(ctx context.Context, spec *Spec, art Artifact) (Model, error)
+}
+
+// Model is a loaded model. It is shared by every query and thread of a
+// process, so Predict must be safe for concurrent use.
+type Model interface {
+	// Type is the result type of Predict. When spec.Returns is set the
+	// flavor either honours it (for example class labels as strings) or
+	// returns its natural type and lets the engine convert.
+	Type() types.Type
+	// ModelType is the model type resolved (for SHOW MODELS), "" if none.
+	ModelType() string
+	// Predict runs one batch and returns one value per row (nil = NULL).
+	Predict(ctx context.Context, b *Batch) ([]any, error)
+	// Close releases resources (runtime sessions); called once, after
+	// the last Predict.
+	Close() error
+}
+
+// Describer is implemented by models that have more to say in DESCRIBE
+// MODEL (inputs, outputs, estimator), as a JSON-able value.
+type Describer interface {
+	Describe() map[string]any
+}
+
+// Batch is a group of rows: Args[i][r] is argument i (after the model
+// name) of row r, as duckdb-go reads it: int64, float64, string, []byte,
+// []any for LIST, map[string]any for STRUCT, duckdb.Decimal, ... Rows
+// with a NULL argument never reach Predict.
+type Batch struct {
+	Args [][]any
+	Rows int
+}
+
+// Flavors holds every flavor by name.
+var Flavors = registry.New[Flavor]("flavor")
+
+// extensions maps a file extension to the flavor it implies when
+// CREATE MODEL names no FLAVOR.
+var extensions = registry.New[string]("model file extension")
+
+// RegisterExtension says that files ending in ext (".onnx") are of flavor
+// when CREATE MODEL names none.
+func RegisterExtension(ext, flavor string) { extensions.Register(ext, flavor) }
+
+// FlavorForPath guesses a flavor from a file name, or "".
+func FlavorForPath(p string) string {
+	ext := strings.ToLower(filepath.Ext(p))
+	if ext == "" {
+		return ""
+	}
+	f, err := extensions.Lookup(ext)
+	if err != nil {
+		return ""
+	}
+	return f
+}
