@@ -70,8 +70,9 @@ var scalarSQL = map[Kind]string{
 	Float32: "FLOAT", Float64: "DOUBLE", String: "VARCHAR", Binary: "BLOB",
 }
 
-// SQL returns the type as DuckDB spells it, which is what typeof() shows,
-// e.g. INTEGER, FLOAT[], STRUCT(label_id INTEGER, score FLOAT, label VARCHAR).
+// SQL returns the type in DuckDB's syntax, e.g. INTEGER, FLOAT[],
+// STRUCT("label_id" INTEGER, "score" FLOAT). Field names are always
+// quoted; typeof() may spell the same type with fewer quotes.
 func (t Type) SQL() string {
 	switch t.Kind {
 	case List:
@@ -104,24 +105,12 @@ func (t Type) String() string {
 	return t.SQL()
 }
 
-// quoteField quotes a struct field name the way DuckDB prints it: plain
-// when it is a simple lower-case identifier, double-quoted otherwise.
+// quoteField always quotes a field name, so any name is unambiguous;
+// the engine asks DuckDB for its own (canonical) spelling when it shows a
+// type to users.
 func quoteField(name string) string {
-	simple := name != ""
-	for i, r := range name {
-		if !(r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')) {
-			simple = false
-			break
-		}
-	}
-	if simple && !reservedField[name] {
-		return name
-	}
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
-
-// reservedField lists words DuckDB quotes when it prints a struct type.
-var reservedField = map[string]bool{"order": true, "group": true, "select": true, "from": true, "where": true, "table": true}
 
 // Equal reports whether two types have the same structure (names of
 // named types are ignored: an image is its struct).

@@ -1,0 +1,213 @@
+// Package catalog keeps the registered models. They are stored in the
+// database itself, in the table _augur.models, so a database file carries
+// its models with its data; an in-memory database has an in-memory
+// catalog. One Catalog serves every connection of a process, and it is
+// the only writer of that table.
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/augurdb/augur/types"
+)
+
+// Entry is one registered model.
+type Entry struct {
+	Name      string            // as written in CREATE MODEL
+	Flavor    string            // resolved ("" = none)
+	ModelType string            // resolved ("" = none)
+	URI       string            // USING as written ("" = none)
+	Location  string            // where USING resolved to (absolute), "" = none
+	Options   map[string]string // in effect
+	Returns   types.Type        // the result type ML_PREDICT produces
+	ShownType string            // Returns as DuckDB's typeof() spells it
+	Requested *types.Type       // RETURNS or YAML schema, nil = model type's own
+	Labels    []string          // labels from a YAML spec
+	Created   time.Time
+}
+
+// Key is the case-insensitive identity of a model name.
+func Key(name string) string { return strings.ToLower(name) }
+
+// OptionsJSON renders the options as a compact JSON object with sorted
+// keys; "{}" when there are none.
+func (e *Entry) OptionsJSON() string {
+	if len(e.Options) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(e.Options) // encoding/json sorts map keys
+	return string(b)
+}
+
+// stored is the JSON form of the fields that have no column of their own.
+type stored struct {
+	Location  string      `json:"location,omitempty"`
+	Returns   types.Type  `json:"returns"`
+	Requested *types.Type `json:"requested,omitempty"`
+	Labels    []string    `json:"labels,omitempty"`
+}
+
+// Catalog is the in-process view of _augur.models. Reads are served from
+// memory; writes go to the table first, inside a transaction, and reach
+// memory only after the commit, so a failed statement changes nothing.
+type Catalog struct {
+	db *sql.DB
+
+	mu      sync.RWMutex
+	entries map[string]*Entry
+}
+
+const schemaSQL = `CREATE SCHEMA IF NOT EXISTS _augur;
+CREATE TABLE IF NOT EXISTS _augur.models (
+	key        VARCHAR PRIMARY KEY,
+	name       VARCHAR NOT NULL,
+	flavor     VARCHAR,
+	model_type VARCHAR,
+	uri        VARCHAR,
+	options    VARCHAR NOT NULL,
+	returns    VARCHAR NOT NULL,
+	detail     VARCHAR NOT NULL,
+	created_at TIMESTAMP NOT NULL
+)`
+
+// Open loads the catalog of db, creating its table when the database is
+// writable and has none yet.
+func Open(ctx context.Context, db *sql.DB, readOnly bool) (*Catalog, error) {
+	c := &Catalog{db: db, entries: map[string]*Entry{}}
+	if !readOnly {
+		if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
+			return nil, fmt.Errorf("create model catalog: %w", err)
+		}
+	}
+	rows, err := db.QueryContext(ctx, `SELECT name, flavor, model_type, uri, options, returns, detail, created_at FROM _augur.models`)
+	if err != nil {
+		if readOnly && strings.Contains(err.Error(), "does not exist") {
+			return c, nil // a read-only database that never had models
+		}
+		return nil, fmt.Errorf("read model catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		c.entries[Key(e.Name)] = e
+	}
+	return c, rows.Err()
+}
+
+func scan(rows *sql.Rows) (*Entry, error) {
+	var (
+		e                  Entry
+		flavor, mtype, uri sql.NullString
+		options, detail    string
+	)
+	if err := rows.Scan(&e.Name, &flavor, &mtype, &uri, &options, &e.ShownType, &detail, &e.Created); err != nil {
+		return nil, fmt.Errorf("read model catalog: %w", err)
+	}
+	e.Flavor, e.ModelType, e.URI = flavor.String, mtype.String, uri.String
+	if err := json.Unmarshal([]byte(options), &e.Options); err != nil {
+		return nil, fmt.Errorf("model catalog entry %q: options: %w", e.Name, err)
+	}
+	var s stored
+	if err := json.Unmarshal([]byte(detail), &s); err != nil {
+		return nil, fmt.Errorf("model catalog entry %q: %w", e.Name, err)
+	}
+	e.Location, e.Returns, e.Requested, e.Labels = s.Location, s.Returns, s.Requested, s.Labels
+	return &e, nil
+}
+
+// Get returns the model named name (case-insensitive).
+func (c *Catalog) Get(name string) (*Entry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.entries[Key(name)]
+	return e, ok
+}
+
+// List returns every model, ordered by name.
+func (c *Catalog) List() []*Entry {
+	c.mu.RLock()
+	out := make([]*Entry, 0, len(c.entries))
+	for _, e := range c.entries {
+		out = append(out, e)
+	}
+	c.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		a, b := Key(out[i].Name), Key(out[j].Name)
+		if a != b {
+			return a < b
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// Put stores e, replacing any model of the same name, atomically.
+func (c *Catalog) Put(ctx context.Context, e *Entry) error {
+	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels})
+	if err != nil {
+		return fmt.Errorf("encode model %q: %w", e.Name, err)
+	}
+	err = c.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM _augur.models WHERE key = ?`, Key(e.Name)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO _augur.models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			Key(e.Name), e.Name, nullable(e.Flavor), nullable(e.ModelType), nullable(e.URI),
+			e.OptionsJSON(), e.ShownType, string(detail), e.Created)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store model %q in the catalog: %w", e.Name, err)
+	}
+	c.mu.Lock()
+	c.entries[Key(e.Name)] = e
+	c.mu.Unlock()
+	return nil
+}
+
+// Delete removes the model named name; it reports whether one existed.
+func (c *Catalog) Delete(ctx context.Context, name string) (bool, error) {
+	if _, ok := c.Get(name); !ok {
+		return false, nil
+	}
+	err := c.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM _augur.models WHERE key = ?`, Key(name))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("remove model %q from the catalog: %w", name, err)
+	}
+	c.mu.Lock()
+	delete(c.entries, Key(name))
+	c.mu.Unlock()
+	return true, nil
+}
+
+func (c *Catalog) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := c.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/parser"
+	"github.com/augurdb/augur/rewrite"
+)
+
+// Conn is a database/sql driver connection: DuckDB's, with model
+// statements handled by augur and ML_PREDICT rewritten on the way in.
+// Model statements run on the engine's own connections and commit at
+// once, whatever transaction this connection has open.
+type Conn struct {
+	e       *Engine
+	inner   driver.Conn
+	onClose func() error
+}
+
+// Connect opens a new connection to the engine's database.
+func (e *Engine) Connect(ctx context.Context) (*Conn, error) {
+	c, err := e.connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{e: e, inner: c}, nil
+}
+
+// Unwrap returns DuckDB's own connection, for its Appender and Arrow APIs.
+func (c *Conn) Unwrap() driver.Conn { return c.inner }
+
+// Engine returns the engine the connection belongs to.
+func (c *Conn) Engine() *Engine { return c.e }
+
+// mayNeedAugur is the fast path: SQL that mentions neither "model" nor
+// "ml_predict" goes to DuckDB untouched, without being split or lexed.
+func mayNeedAugur(q string) bool {
+	for i := 0; i+5 <= len(q); i++ {
+		switch q[i] | 0x20 {
+		case 'm':
+			if strings.EqualFold(q[i:i+5], "model") {
+				return true
+			}
+			if i+10 <= len(q) && strings.EqualFold(q[i:i+10], "ml_predict") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// plan is one statement of a request, classified.
+type plan struct {
+	stmt  parser.Stmt
+	model parser.Statement // nil: DuckDB's
+	sql   string           // DuckDB's SQL after rewriting
+}
+
+// plan classifies one statement and rewrites its ML_PREDICT calls. It
+// runs just before the statement executes, so a script can create a
+// model and use it in its next statement.
+func (c *Conn) plan(ctx context.Context, s parser.Stmt) (plan, error) {
+	st, err := parser.Parse(s.Text, s.Pos)
+	if err != nil {
+		return plan{}, err
+	}
+	p := plan{stmt: s, model: st}
+	if st == nil {
+		if p.sql, _, err = rewrite.Rewrite(s.Text, s.Pos, c.resolver(ctx)); err != nil {
+			return plan{}, err
+		}
+	}
+	return p, nil
+}
+
+// run executes one planned statement whose result is not wanted.
+func (c *Conn) run(ctx context.Context, s parser.Stmt, args []driver.NamedValue) (driver.Result, error) {
+	p, err := c.plan(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if p.model != nil {
+		return c.execModel(ctx, p.model)
+	}
+	return c.exec(ctx, p.sql, args)
+}
+
+// resolver maps a model to its predict function for the rewriter.
+func (c *Conn) resolver(ctx context.Context) rewrite.Resolver {
+	return func(name string, pos parser.Pos) (string, error) {
+		ent, ok := c.e.cat.Get(name)
+		if !ok {
+			return "", &parser.Error{Pos: pos, Msg: fmt.Sprintf("model %q does not exist (SHOW MODELS lists the models)", name)}
+		}
+		return c.e.predictFunc(ctx, ent.Returns)
+	}
+}
+
+// ExecContext implements driver.ExecerContext.
+func (c *Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	if !mayNeedAugur(q) {
+		return c.exec(ctx, q, args)
+	}
+	stmts, err := parser.Split(q)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) > 1 && len(args) > 0 {
+		return nil, errors.New("parameters are only supported with a single statement")
+	}
+	var res driver.Result = driver.RowsAffected(0)
+	for _, s := range stmts {
+		if res, err = c.run(ctx, s, args); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// QueryContext implements driver.QueryerContext. Every statement but the
+// last is executed; the last one's result is returned.
+func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	if !mayNeedAugur(q) {
+		return c.query(ctx, q, args)
+	}
+	stmts, err := parser.Split(q)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return emptyRows{}, nil
+	}
+	if len(stmts) > 1 && len(args) > 0 {
+		return nil, errors.New("parameters are only supported with a single statement")
+	}
+	for _, s := range stmts[:len(stmts)-1] {
+		if _, err := c.run(ctx, s, nil); err != nil {
+			return nil, err
+		}
+	}
+	last, err := c.plan(ctx, stmts[len(stmts)-1])
+	if err != nil {
+		return nil, err
+	}
+	if last.model != nil {
+		return c.queryModel(ctx, last.model)
+	}
+	if len(stmts) == 1 && last.sql == last.stmt.Text {
+		return c.query(ctx, q, args) // unchanged: keep DuckDB's error positions
+	}
+	return c.query(ctx, last.sql, args)
+}
+
+func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	ex, ok := c.inner.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	return ex.ExecContext(ctx, q, args)
+}
+
+func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	qu, ok := c.inner.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	return qu.QueryContext(ctx, q, args)
+}
+
+func (c *Conn) execModel(ctx context.Context, st parser.Statement) (driver.Result, error) {
+	switch s := st.(type) {
+	case *parser.CreateModel:
+		return driver.RowsAffected(0), c.e.CreateModel(ctx, s)
+	case *parser.DropModel:
+		return driver.RowsAffected(0), c.e.DropModel(ctx, s)
+	}
+	rows, err := c.queryModel(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return driver.RowsAffected(0), rows.Close()
+}
+
+// queryModel answers SHOW MODELS and DESCRIBE MODEL from augur_models(),
+// so their results are ordinary DuckDB results.
+func (c *Conn) queryModel(ctx context.Context, st parser.Statement) (driver.Rows, error) {
+	cols := strings.Join(modelColumns, ", ")
+	switch s := st.(type) {
+	case *parser.ShowModels:
+		return c.query(ctx, "SELECT "+cols+" FROM augur_models() ORDER BY lower(name), name", nil)
+	case *parser.DescribeModel:
+		ent, ok := c.e.cat.Get(s.Name.Name)
+		if !ok {
+			return nil, fmt.Errorf("model %q does not exist", s.Name.Name)
+		}
+		return c.query(ctx, "SELECT "+cols+" FROM augur_models() WHERE lower(name) = "+quote(catalog.Key(ent.Name)), nil)
+	}
+	if _, err := c.execModel(ctx, st); err != nil {
+		return nil, err
+	}
+	return emptyRows{}, nil
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Prepare implements driver.Conn.
+func (c *Conn) Prepare(q string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), q)
+}
+
+// PrepareContext implements driver.ConnPrepareContext. A single DuckDB
+// statement is prepared by DuckDB (after rewriting); anything involving a
+// model statement becomes a statement that runs the text when executed.
+func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	if mayNeedAugur(q) {
+		stmts, err := parser.Split(q)
+		if err != nil {
+			return nil, err
+		}
+		if len(stmts) != 1 {
+			return &scriptStmt{c: c, q: q}, nil
+		}
+		p, err := c.plan(ctx, stmts[0])
+		if err != nil {
+			return nil, err
+		}
+		if p.model != nil {
+			return &scriptStmt{c: c, q: q}, nil
+		}
+		q = p.sql
+	}
+	if pc, ok := c.inner.(driver.ConnPrepareContext); ok {
+		return pc.PrepareContext(ctx, q)
+	}
+	return c.inner.Prepare(q)
+}
+
+// Begin implements driver.Conn.
+func (c *Conn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+// BeginTx implements driver.ConnBeginTx.
+func (c *Conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if b, ok := c.inner.(driver.ConnBeginTx); ok {
+		return b.BeginTx(ctx, opts)
+	}
+	return c.inner.Begin() //nolint:staticcheck // fallback for old drivers
+}
+
+// Close implements driver.Conn.
+func (c *Conn) Close() error {
+	err := c.inner.Close()
+	if c.onClose != nil {
+		if cerr := c.onClose(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// CloseEngineWithConn makes Close also release one Open of the engine,
+// for a connection opened without a connector.
+func (c *Conn) CloseEngineWithConn() { c.onClose = c.e.Close }
+
+// CheckNamedValue lets DuckDB's own parameter types through.
+func (c *Conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.inner.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// ResetSession implements driver.SessionResetter.
+func (c *Conn) ResetSession(ctx context.Context) error {
+	if r, ok := c.inner.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+// IsValid implements driver.Validator.
+func (c *Conn) IsValid() bool {
+	if v, ok := c.inner.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+// scriptStmt is a prepared model statement (or script): it has no
+// parameters and runs its text on each execution.
+type scriptStmt struct {
+	c *Conn
+	q string
+}
+
+func (s *scriptStmt) Close() error  { return nil }
+func (s *scriptStmt) NumInput() int { return 0 }
+func (s *scriptStmt) Exec(args []driver.Value) (driver.Result, error) {
+	return s.c.ExecContext(context.Background(), s.q, nil)
+}
+func (s *scriptStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.c.QueryContext(context.Background(), s.q, nil)
+}
+func (s *scriptStmt) ExecContext(ctx context.Context, _ []driver.NamedValue) (driver.Result, error) {
+	return s.c.ExecContext(ctx, s.q, nil)
+}
+func (s *scriptStmt) QueryContext(ctx context.Context, _ []driver.NamedValue) (driver.Rows, error) {
+	return s.c.QueryContext(ctx, s.q, nil)
+}
+
+// emptyRows is the result of a statement that returns nothing.
+type emptyRows struct{}
+
+func (emptyRows) Columns() []string         { return nil }
+func (emptyRows) Close() error              { return nil }
+func (emptyRows) Next([]driver.Value) error { return io.EOF }

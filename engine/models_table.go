@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"database/sql"
+	"fmt"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/augurdb/augur/catalog"
+)
+
+// modelColumns are the columns of SHOW MODELS and DESCRIBE MODEL;
+// augur_models() has these and then location and created_at.
+var modelColumns = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
+
+// registerModelsTable installs augur_models(), the catalog as a table.
+func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
+	cols := make([]duckdb.ColumnInfo, 0, len(modelColumns)+2)
+	for _, c := range modelColumns {
+		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
+	}
+	cols = append(cols, duckdb.ColumnInfo{Name: "location", T: varchar}, duckdb.ColumnInfo{Name: "created_at", T: ts})
+	f := duckdb.RowTableFunction{
+		BindArguments: func(map[string]any, ...any) (duckdb.RowTableSource, error) {
+			return &modelsSource{cols: cols, entries: cat.List()}, nil
+		},
+	}
+	if err := duckdb.RegisterTableUDF(conn, "augur_models", f); err != nil {
+		return fmt.Errorf("register augur_models(): %w", err)
+	}
+	return nil
+}
+
+type modelsSource struct {
+	cols    []duckdb.ColumnInfo
+	entries []*catalog.Entry
+	next    int
+}
+
+func (s *modelsSource) ColumnInfos() []duckdb.ColumnInfo { return s.cols }
+func (s *modelsSource) Cardinality() *duckdb.CardinalityInfo {
+	return &duckdb.CardinalityInfo{Cardinality: uint(len(s.entries)), Exact: true}
+}
+func (s *modelsSource) Init() {}
+
+func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
+	if s.next >= len(s.entries) {
+		return false, nil
+	}
+	e := s.entries[s.next]
+	s.next++
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.Location), e.Created}
+	for i, v := range vals {
+		if err := row.SetRowValue(i, v); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,358 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/types"
+)
+
+// DuckDB fixes a scalar function's result type when it is registered, and
+// two overloads that differ only in result type make every call
+// ambiguous. So augur registers one predict function per result type,
+// named after a hash of that type, and ML_PREDICT(m, ...) is rewritten to
+// the function for m's type with m's name as a constant first argument.
+// A replaced model with another type simply uses another function; a view
+// that still names the old one gets a clear error at bind time.
+
+type modelNameKey struct{}
+
+// predictFunc returns the name of the function that runs models of result
+// type t, registering it on first use.
+func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) {
+	sqlType := t.SQL()
+	e.mu.Lock()
+	name, ok := e.predicts[sqlType]
+	e.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	h := fnv.New64a()
+	h.Write([]byte(sqlType))
+	name = "__augur_predict_" + strconv.FormatUint(h.Sum64(), 36)
+	info, err := typeInfo(t)
+	if err != nil {
+		return "", fmt.Errorf("result type %s: %w", sqlType, err)
+	}
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
+	f := &predictUDF{e: e, sqlType: sqlType, cfg: duckdb.ScalarFuncConfig{
+		InputTypeInfos:   []duckdb.TypeInfo{varchar},
+		VariadicTypeInfo: anyT,
+		ResultTypeInfo:   info,
+	}}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+		return "", fmt.Errorf("register %s: %w", name, err)
+	}
+	e.mu.Lock()
+	e.predicts[sqlType] = name
+	e.mu.Unlock()
+	return name, nil
+}
+
+type predictUDF struct {
+	e       *Engine
+	sqlType string
+	cfg     duckdb.ScalarFuncConfig
+}
+
+func (f *predictUDF) Config() duckdb.ScalarFuncConfig { return f.cfg }
+
+func (f *predictUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{ScalarBinder: f.bind, ChunkContextExecutor: f.run}
+}
+
+// bind resolves the model named by the first (constant) argument when a
+// query is planned, so an unknown model fails before any row is read.
+func (f *predictUDF) bind(ctx context.Context, args []duckdb.ScalarUDFArg) (context.Context, error) {
+	if len(args) < 2 {
+		return nil, fmt.Errorf("ML_PREDICT needs at least 2 arguments (the model and its input), got %d", len(args))
+	}
+	name, ok := args[0].Value.(string)
+	if !args[0].Foldable || !ok {
+		return nil, fmt.Errorf("ML_PREDICT: the first argument must name a model")
+	}
+	ent, ok := f.e.cat.Get(name)
+	if !ok {
+		return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
+	}
+	if ent.Returns.SQL() != f.sqlType {
+		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; re-create the view or statement that uses it", ent.Name, ent.Returns.SQL(), f.sqlType)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithValue(ctx, modelNameKey{}, name), nil
+}
+
+// run predicts one DuckDB vector (up to 2048 rows), in batches of the
+// model's batch_size. Rows with a NULL argument are skipped: DuckDB's
+// default NULL handling makes their result NULL without calling us.
+func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) error {
+	name, _ := ctx.Value(modelNameKey{}).(string)
+	h, err := f.e.acquire(ctx, name, f.sqlType)
+	if err != nil {
+		return err
+	}
+	defer f.e.release(h)
+
+	in := st.GetInputChunk()
+	n, cols := in.GetSize(), in.ColumnCount()
+	args := make([][]any, cols-1)
+	for i := range args {
+		args[i] = make([]any, 0, n)
+	}
+	row := make([]any, cols-1)
+rows:
+	for r := 0; r < n; r++ {
+		for c := 1; c < cols; c++ {
+			v, err := in.GetValue(c, r)
+			if err != nil {
+				return fmt.Errorf("ML_PREDICT(%s): read argument %d: %w", h.entry.Name, c, err)
+			}
+			if v == nil {
+				continue rows
+			}
+			row[c-1] = v
+		}
+		for c := range row {
+			args[c] = append(args[c], row[c])
+		}
+	}
+	results, err := h.predict(ctx, args)
+	if err != nil {
+		return err
+	}
+	i := 0
+	for s, err := range st.Rows() {
+		if err != nil {
+			return err
+		}
+		if err := s.SetResult(results[i]); err != nil {
+			return fmt.Errorf("ML_PREDICT(%s): write result %v as %s: %w", h.entry.Name, results[i], f.sqlType, err)
+		}
+		i++
+	}
+	return nil
+}
+
+// handle is a model as loaded in this process: loaded at most once, on
+// first use, shared by every query, and closed after it was replaced or
+// dropped and the last query using it let go.
+type handle struct {
+	entry     *catalog.Entry
+	batchSize int
+
+	loadMu sync.Mutex
+	m      model.Model
+	from   types.Type // the model's own result type
+	conv   bool       // convert from -> entry.Returns
+
+	refs    int // guarded by Engine.mu
+	retired bool
+}
+
+// acquire returns the loaded model named name, loading it if needed.
+func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, error) {
+	e.mu.Lock()
+	key := catalog.Key(name)
+	h := e.handles[key]
+	if h == nil {
+		ent, ok := e.cat.Get(name)
+		if !ok {
+			e.mu.Unlock()
+			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (it was dropped)", name)
+		}
+		h = &handle{entry: ent, batchSize: batchSize(ent)}
+		e.handles[key] = h
+	}
+	if h.entry.Returns.SQL() != sqlType {
+		e.mu.Unlock()
+		return nil, fmt.Errorf("ML_PREDICT: model %q was replaced and now returns %s instead of %s; run the query again", name, h.entry.Returns.SQL(), sqlType)
+	}
+	h.refs++
+	e.mu.Unlock()
+	if err := h.load(ctx); err != nil {
+		e.release(h)
+		return nil, err
+	}
+	return h, nil
+}
+
+func (e *Engine) release(h *handle) {
+	e.mu.Lock()
+	h.refs--
+	closeNow := h.retired && h.refs == 0
+	e.mu.Unlock()
+	if closeNow {
+		h.close()
+	}
+}
+
+// install puts a model loaded by CREATE MODEL in place of any older one.
+func (e *Engine) install(h *handle) {
+	e.mu.Lock()
+	old := e.handles[catalog.Key(h.entry.Name)]
+	e.handles[catalog.Key(h.entry.Name)] = h
+	e.mu.Unlock()
+	if old != nil {
+		e.retireHandle(old)
+	}
+}
+
+// unload forgets a dropped model.
+func (e *Engine) unload(name string) {
+	e.mu.Lock()
+	old := e.handles[catalog.Key(name)]
+	delete(e.handles, catalog.Key(name))
+	e.mu.Unlock()
+	if old != nil {
+		e.retireHandle(old)
+	}
+}
+
+func (e *Engine) retireHandle(h *handle) {
+	e.mu.Lock()
+	h.retired = true
+	closeNow := h.refs == 0
+	e.mu.Unlock()
+	if closeNow {
+		h.close()
+	}
+}
+
+func (h *handle) retire() { h.retired = true; h.close() }
+
+func (h *handle) close() {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	if h.m != nil {
+		_ = h.m.Close()
+		h.m = nil
+	}
+}
+
+// load loads the model of a catalog entry created by an earlier process.
+// A failure is not cached: the next query tries again (the file may have
+// been restored meanwhile).
+func (h *handle) load(ctx context.Context) error {
+	h.loadMu.Lock()
+	defer h.loadMu.Unlock()
+	if h.m != nil {
+		return nil
+	}
+	m, err := loadEntry(ctx, h.entry)
+	if err != nil {
+		return fmt.Errorf("ML_PREDICT: load model %q: %w", h.entry.Name, err)
+	}
+	return h.set(m)
+}
+
+// set adopts a loaded model, checking that it still produces the type
+// the catalog promises.
+func (h *handle) set(m model.Model) error {
+	from := m.Type()
+	if !from.Equal(h.entry.Returns) {
+		if !types.CanConvert(from, h.entry.Returns) {
+			_ = m.Close()
+			return fmt.Errorf("model %q now returns %s, but the catalog says %s; the model file changed: CREATE OR REPLACE MODEL to update it", h.entry.Name, from, h.entry.Returns.SQL())
+		}
+		h.conv = true
+	}
+	h.m, h.from = m, from
+	return nil
+}
+
+func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
+	n := 0
+	if len(args) > 0 {
+		n = len(args[0])
+	}
+	out := make([]any, 0, n)
+	size := h.batchSize
+	if size <= 0 || size > n {
+		size = n
+	}
+	for start := 0; start < n; start += size {
+		end := min(start+size, n)
+		b := &model.Batch{Args: make([][]any, len(args)), Rows: end - start}
+		for i := range args {
+			b.Args[i] = args[i][start:end]
+		}
+		res, err := h.m.Predict(ctx, b)
+		if err != nil {
+			return nil, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+		}
+		if len(res) != b.Rows {
+			return nil, fmt.Errorf("ML_PREDICT(%s): the model returned %d results for %d rows", h.entry.Name, len(res), b.Rows)
+		}
+		if h.conv {
+			for i, v := range res {
+				if res[i], err = types.Convert(v, h.from, h.entry.Returns); err != nil {
+					return nil, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+				}
+			}
+		}
+		out = append(out, res...)
+	}
+	if n == 0 {
+		return out, nil
+	}
+	return out, nil
+}
+
+func batchSize(e *catalog.Entry) int {
+	n, err := strconv.Atoi(e.Options["batch_size"])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// typeInfo converts an augur type to DuckDB's.
+func typeInfo(t types.Type) (duckdb.TypeInfo, error) {
+	simple := map[types.Kind]duckdb.Type{
+		types.Bool: duckdb.TYPE_BOOLEAN, types.Int8: duckdb.TYPE_TINYINT, types.Int16: duckdb.TYPE_SMALLINT,
+		types.Int32: duckdb.TYPE_INTEGER, types.Int64: duckdb.TYPE_BIGINT, types.Float32: duckdb.TYPE_FLOAT,
+		types.Float64: duckdb.TYPE_DOUBLE, types.String: duckdb.TYPE_VARCHAR, types.Binary: duckdb.TYPE_BLOB,
+	}
+	switch t.Kind {
+	case types.List:
+		elem, err := typeInfo(*t.Elem)
+		if err != nil {
+			return nil, err
+		}
+		return duckdb.NewListInfo(elem)
+	case types.Struct:
+		if len(t.Fields) == 0 {
+			return nil, fmt.Errorf("a STRUCT needs at least one field")
+		}
+		entries := make([]duckdb.StructEntry, len(t.Fields))
+		for i, f := range t.Fields {
+			fi, err := typeInfo(f.Type)
+			if err != nil {
+				return nil, err
+			}
+			if entries[i], err = duckdb.NewStructEntry(fi, f.Name); err != nil {
+				return nil, err
+			}
+		}
+		return duckdb.NewStructInfo(entries[0], entries[1:]...)
+	}
+	if dt, ok := simple[t.Kind]; ok {
+		return duckdb.NewTypeInfo(dt)
+	}
+	return nil, fmt.Errorf("unsupported type %v", t)
+}

@@ -1,0 +1,210 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/parser"
+	"github.com/augurdb/augur/source"
+	"github.com/augurdb/augur/specfile"
+	"github.com/augurdb/augur/types"
+)
+
+// maxSpecBytes bounds what augur reads from a YAML spec or label file.
+const maxSpecBytes = 16 << 20
+
+// resolved is a CREATE MODEL statement turned into a spec and an artifact.
+type resolved struct {
+	spec     model.Spec
+	art      model.Artifact
+	location string
+}
+
+// resolve builds the model spec of a CREATE MODEL statement: SQL clauses
+// over a YAML spec's values, USING resolved to an artifact.
+func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
+	r := &resolved{spec: model.Spec{Name: st.Name.Name, Options: map[string]string{}}}
+	cwd, err := os.Getwd()
+	if err != nil {
+		return nil, fmt.Errorf("find the current directory: %w", err)
+	}
+	if st.Using != nil {
+		r.spec.URI = st.Using.Value
+		if specfile.IsSpec(r.spec.URI) {
+			if err := r.readSpec(ctx, r.spec.URI, cwd); err != nil {
+				return nil, err
+			}
+		} else if r.art, err = source.Resolve(ctx, r.spec.URI, cwd); err != nil {
+			return nil, err
+		}
+	}
+	if st.Flavor != nil {
+		r.spec.Flavor = st.Flavor.Name
+	}
+	if st.ModelType != nil {
+		r.spec.ModelType = st.ModelType.Name
+	}
+	for _, o := range st.Options { // the last duplicate wins
+		r.spec.Options[o.Key] = o.Value
+	}
+	if st.Returns != nil {
+		t, err := TypeOf(st.Returns)
+		if err != nil {
+			return nil, err
+		}
+		r.spec.Returns = &t
+	}
+	if r.art != nil {
+		r.location = r.art.Location()
+	}
+	if r.spec.Flavor == "" && r.art != nil {
+		r.spec.Flavor = model.FlavorForPath(r.art.Location())
+	}
+	return r, nil
+}
+
+// readSpec applies a YAML spec: its values first, SQL clauses later.
+func (r *resolved) readSpec(ctx context.Context, uri, cwd string) error {
+	art, err := source.Resolve(ctx, uri, cwd)
+	if err != nil {
+		return err
+	}
+	data, err := readAll(ctx, art)
+	if err != nil {
+		return err
+	}
+	f, err := specfile.Parse(data, art.Location())
+	if err != nil {
+		return err
+	}
+	base := specBase(art)
+	r.spec.Flavor, r.spec.ModelType = f.Flavor, f.Type
+	for _, k := range f.Keys {
+		r.spec.Options[k] = f.Options[k]
+	}
+	if f.Schema != "" {
+		t, err := ParseSchema(f.Schema)
+		if err != nil {
+			return fmt.Errorf("model spec %s: schema: %w", art.Location(), err)
+		}
+		r.spec.Returns = &t
+	}
+	if f.URI == "" {
+		return fmt.Errorf("model spec %s has no model.uri", art.Location())
+	}
+	if specfile.IsSpec(f.URI) {
+		return fmt.Errorf("model spec %s: model.uri %q names another spec; it must name the model file", art.Location(), f.URI)
+	}
+	if r.art, err = source.Resolve(ctx, f.URI, base); err != nil {
+		return fmt.Errorf("model spec %s: %w", art.Location(), err)
+	}
+	if f.LabelURI != "" {
+		if r.spec.Labels, err = readLabels(ctx, f.LabelURI, base); err != nil {
+			return fmt.Errorf("model spec %s: labels: %w", art.Location(), err)
+		}
+	}
+	return nil
+}
+
+// specBase is the folder relative references in a spec resolve against.
+func specBase(art model.Artifact) string {
+	if p, ok := art.LocalPath(); ok {
+		return filepath.Dir(p)
+	}
+	loc := art.Location()
+	if i := strings.LastIndexByte(loc, '/'); i >= 0 {
+		return loc[:i]
+	}
+	return loc
+}
+
+func readLabels(ctx context.Context, uri, base string) ([]string, error) {
+	art, err := source.Resolve(ctx, uri, base)
+	if err != nil {
+		return nil, err
+	}
+	data, err := readAll(ctx, art)
+	if err != nil {
+		return nil, err
+	}
+	var labels []string
+	if err := json.Unmarshal(data, &labels); err != nil {
+		return nil, fmt.Errorf("%s must hold a JSON list of strings: %v", art.Location(), err)
+	}
+	return labels, nil
+}
+
+func readAll(ctx context.Context, art model.Artifact) ([]byte, error) {
+	rc, err := art.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxSpecBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", art.Location(), err)
+	}
+	if len(data) > maxSpecBytes {
+		return nil, fmt.Errorf("%s is larger than %d MiB; it is not a model spec", art.Location(), maxSpecBytes>>20)
+	}
+	return data, nil
+}
+
+// loadModel runs the flavor and settles the result type: the model's own,
+// or RETURNS when the values can be converted to it.
+func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, types.Type, error) {
+	if spec.Flavor == "" {
+		what := "no USING"
+		if art != nil {
+			what = fmt.Sprintf("%q", filepath.Base(art.Location()))
+		}
+		return nil, types.Type{}, fmt.Errorf("model %q has no FLAVOR and none follows from %s; add FLAVOR (known: %s)",
+			spec.Name, what, strings.Join(model.Flavors.Names(), ", "))
+	}
+	fl, err := model.Flavors.Lookup(spec.Flavor)
+	if err != nil {
+		return nil, types.Type{}, fmt.Errorf("model %q: %w", spec.Name, err)
+	}
+	m, err := fl.Load(ctx, spec, art)
+	if err != nil {
+		return nil, types.Type{}, fmt.Errorf("model %q: %w", spec.Name, err)
+	}
+	t := m.Type()
+	if spec.Returns != nil && !t.Equal(*spec.Returns) {
+		if !types.CanConvert(t, *spec.Returns) {
+			_ = m.Close()
+			mt := m.ModelType()
+			if mt == "" {
+				mt = spec.Flavor
+			}
+			return nil, types.Type{}, fmt.Errorf("model %q (%s) returns %s, which cannot be returned as %s (RETURNS)", spec.Name, mt, t, spec.Returns)
+		}
+		t = *spec.Returns
+	}
+	return m, t, nil
+}
+
+// loadEntry loads a model that is in the catalog, from its recorded
+// location, so that a process started elsewhere finds the same file.
+func loadEntry(ctx context.Context, ent *catalog.Entry) (model.Model, error) {
+	spec := model.Spec{
+		Name: ent.Name, Flavor: ent.Flavor, ModelType: ent.ModelType, URI: ent.URI,
+		Options: ent.Options, Returns: ent.Requested, Labels: ent.Labels,
+	}
+	var art model.Artifact
+	if ent.Location != "" {
+		var err error
+		if art, err = source.Resolve(ctx, ent.Location, "/"); err != nil {
+			return nil, err
+		}
+	}
+	m, _, err := loadModel(ctx, &spec, art)
+	return m, err
+}

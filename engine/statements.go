@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/parser"
+	"github.com/augurdb/augur/types"
+)
+
+// CreateModel runs CREATE MODEL: Rikai's semantics, made atomic. IF NOT
+// EXISTS on an existing model does nothing; a duplicate fails before
+// anything is resolved; OR REPLACE loads the new model first and keeps the
+// old one if that fails.
+func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	name := st.Name.Name
+	if old, exists := e.cat.Get(name); exists {
+		if st.IfNotExists {
+			return nil
+		}
+		if !st.OrReplace {
+			return fmt.Errorf("model %q already exists; use CREATE OR REPLACE MODEL to replace it", old.Name)
+		}
+	}
+	r, err := resolve(ctx, st)
+	if err != nil {
+		return err
+	}
+	if err := checkOptions(r.spec.Options); err != nil {
+		return fmt.Errorf("model %q: %w", name, err)
+	}
+	m, returns, err := loadModel(ctx, &r.spec, r.art)
+	if err != nil {
+		return err
+	}
+	ent := &catalog.Entry{
+		Name: name, Flavor: r.spec.Flavor, ModelType: m.ModelType(), URI: r.spec.URI,
+		Location: r.location, Options: r.spec.Options, Returns: returns,
+		Requested: r.spec.Returns, Labels: r.spec.Labels, Created: time.Now().UTC(),
+	}
+	if ent.ModelType == "" {
+		ent.ModelType = r.spec.ModelType
+	}
+	h := &handle{entry: ent, batchSize: batchSize(ent)}
+	if err := h.set(m); err != nil {
+		return err
+	}
+	if _, err := e.predictFunc(ctx, returns); err != nil {
+		h.close()
+		return err
+	}
+	if ent.ShownType, err = e.typeName(ctx, returns); err != nil {
+		h.close()
+		return err
+	}
+	if err := e.cat.Put(ctx, ent); err != nil {
+		h.close()
+		return err
+	}
+	e.install(h)
+	return nil
+}
+
+// typeName asks DuckDB how it spells t, so SHOW MODELS agrees with
+// typeof(ML_PREDICT(...)).
+func (e *Engine) typeName(ctx context.Context, t types.Type) (string, error) {
+	var name string
+	if err := e.db.QueryRowContext(ctx, "SELECT typeof(NULL::"+t.SQL()+")").Scan(&name); err != nil {
+		return "", fmt.Errorf("result type %s: %w", t.SQL(), err)
+	}
+	return name, nil
+}
+
+// checkOptions validates the options augur itself reads.
+func checkOptions(opts map[string]string) error {
+	if v, ok := opts["batch_size"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("OPTIONS batch_size must be a positive integer, got %q", v)
+		}
+	}
+	return nil
+}
+
+// DropModel runs DROP MODEL [IF EXISTS].
+func (e *Engine) DropModel(ctx context.Context, st *parser.DropModel) error {
+	e.ddl.Lock()
+	defer e.ddl.Unlock()
+	ok, err := e.cat.Delete(ctx, st.Name.Name)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if st.IfExists {
+			return nil
+		}
+		return fmt.Errorf("model %q does not exist", st.Name.Name)
+	}
+	e.unload(st.Name.Name)
+	return nil
+}
