@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	_ "github.com/duckdb/duckdb-go/v2"
+
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/internal/testflavor"
 )
@@ -189,7 +191,7 @@ func TestSize(t *testing.T) {
 
 func TestPredictErrors(t *testing.T) {
 	db := setup(t)
-	expectErr(t, db, `SELECT ML_PREDICT(nope, 1)`, `"nope" does not exist`, "column 19")
+	expectErr(t, db, `SELECT ML_PREDICT(nope, 1)`, `"nope" does not exist`, "column 8")
 	expectErr(t, db, `SELECT ML_PREDICT(summer)`, "at least 2 arguments")
 	mustExec(t, db, `CREATE MODEL f FLAVOR test MODEL_TYPE fail`)
 	expectErr(t, db, `SELECT ML_PREDICT(f, 1)`, "ML_PREDICT(f)", "fails on purpose")
@@ -400,3 +402,29 @@ func TestInterrupt(t *testing.T) {
 }
 
 var _ = testflavor.Reset
+
+func TestPlainDuckDBFileUntouched(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "plain.db")
+	duck, err := sql.Open("duckdb", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, duck, `CREATE TABLE x AS SELECT 1 AS a`)
+	duck.Close()
+	db := open(t, dsn)
+	expect(t, db, `SELECT count(*) FROM x`, [][]string{{"1"}})
+	expect(t, db, `SELECT count(*) FROM duckdb_schemas() WHERE schema_name = '_augur'`, [][]string{{"0"}})
+	expect(t, db, `SELECT count(*) FROM augur_models()`, [][]string{{"0"}})
+}
+
+func TestReadOnlyCreateFailsCleanly(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "ro.db")
+	db := open(t, dsn)
+	mustExec(t, db, `CREATE MODEL a FLAVOR test`)
+	db.Close()
+	ro := open(t, dsn+"?access_mode=READ_ONLY")
+	expectErr(t, ro, `CREATE MODEL b FLAVOR test`, "read-only")
+	expectErr(t, ro, `DROP MODEL a`, "read-only")
+	expect(t, ro, `SELECT name FROM augur_models()`, [][]string{{"a"}})
+	expect(t, ro, `SELECT ML_PREDICT(a, 1, 1)`, [][]string{{"2"}})
+}

@@ -1,0 +1,300 @@
+// Package rewrite turns ML_PREDICT(model, args...) calls in SQL into
+// calls of the SQL functions that run the models, so DuckDB can execute
+// the query. Everything else in the text is kept byte for byte.
+package rewrite
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/augurdb/augur/parser"
+)
+
+// Resolver maps a model reference to the SQL function that runs it. model
+// is the name as written (quotes removed); pos is the position of the
+// ML_PREDICT call. The returned fn is an SQL function name that is
+// already safe to paste, e.g. "__augur_predict_3f2a".
+type Resolver func(model string, pos parser.Pos) (fn string, err error)
+
+// Rewrite returns sql with every ML_PREDICT(model, args...) call replaced
+// by fn('model', args...), where fn comes from resolve and 'model' is the
+// model name as an SQL string literal. start is the position of sql[0] in
+// its script; errors are *parser.Error with absolute positions.
+//
+// The function name matches case-insensitively as a plain identifier
+// followed by '(' (not after '.', so x.ml_predict(...) is left alone).
+// The model is a plain, "double-quoted" or `back-quoted` identifier or a
+// 'string literal'. Calls nested in the arguments are rewritten too.
+//
+// An ML_PREDICT call that is a whole item of a SELECT list and has no
+// alias gets AS "<model>" after its ')', so the column is named after the
+// model as Rikai names it.
+//
+// changed is false, and out is sql itself, when there is no call.
+func Rewrite(sql string, start parser.Pos, resolve Resolver) (out string, changed bool, err error) {
+	// Most SQL never mentions ML_PREDICT: skip the lexer for it.
+	if !containsFold(sql, "ml_predict") {
+		return sql, false, nil
+	}
+	toks := parser.Tokens(sql, start)
+	if last := toks[len(toks)-1]; last.Kind == parser.Illegal {
+		return "", false, &parser.Error{Pos: last.Pos, Msg: last.Err}
+	}
+	r := &rewriter{toks: toks, match: matchBrackets(toks), inSelect: selectListTokens(toks)}
+	for i := range toks {
+		if r.isCall(i) {
+			if err := r.call(i, resolve); err != nil {
+				return "", false, err
+			}
+		}
+	}
+	if len(r.edits) == 0 {
+		return sql, false, nil
+	}
+	return apply(sql, start.Offset, r.edits), true, nil
+}
+
+type rewriter struct {
+	toks     []parser.Token
+	match    []int  // index of the matching bracket, -1 if none
+	inSelect []bool // token is directly in a SELECT list (same bracket depth)
+	edits    []edit
+}
+
+// edit replaces the absolute byte range [from, to) with text.
+type edit struct {
+	from, to int
+	text     string
+}
+
+func (r *rewriter) isCall(i int) bool {
+	t := r.toks[i]
+	if t.Kind != parser.PlainIdent || !strings.EqualFold(t.Text, "ml_predict") {
+		return false
+	}
+	if i > 0 && isPunct(r.toks[i-1], ".") {
+		return false
+	}
+	return i+1 < len(r.toks) && isPunct(r.toks[i+1], "(")
+}
+
+// call rewrites the call whose name is toks[i].
+func (r *rewriter) call(i int, resolve Resolver) error {
+	name, open := r.toks[i], i+1
+	closing := r.match[open]
+	if closing < 0 {
+		return &parser.Error{Pos: r.toks[open].Pos, Msg: "ML_PREDICT: missing ')'"}
+	}
+	if n := r.countArgs(open, closing); n < 2 {
+		return &parser.Error{Pos: name.Pos, Msg: fmt.Sprintf("ML_PREDICT needs at least 2 arguments (the model and its input), got %d", n)}
+	}
+	arg := r.toks[open+1]
+	model, ok := modelName(arg)
+	if !ok || !isPunct(r.toks[open+2], ",") {
+		return &parser.Error{Pos: arg.Pos, Msg: "ML_PREDICT: the first argument must name a model (an identifier or a string literal)"}
+	}
+	fn, err := resolve(model, name.Pos)
+	if err != nil {
+		if _, ok := err.(*parser.Error); ok {
+			return err
+		}
+		return &parser.Error{Pos: name.Pos, Msg: err.Error(), Err: err}
+	}
+	r.edits = append(r.edits,
+		edit{name.Pos.Offset, name.End, fn},
+		edit{arg.Pos.Offset, arg.End, quote(model, '\'')})
+	if r.wholeSelectItem(i, closing) {
+		end := r.toks[closing].End
+		r.edits = append(r.edits, edit{end, end, " AS " + quote(model, '"')})
+	}
+	return nil
+}
+
+// countArgs counts the comma-separated arguments between the brackets at
+// open and closing: 0 for (), otherwise top-level commas + 1.
+func (r *rewriter) countArgs(open, closing int) int {
+	if closing == open+1 {
+		return 0
+	}
+	n := 1
+	for j := open + 1; j < closing; j++ {
+		if r.match[j] > j { // skip a nested bracket pair
+			j = r.match[j]
+			continue
+		}
+		if isPunct(r.toks[j], ",") {
+			n++
+		}
+	}
+	return n
+}
+
+// modelName returns the model named by a first argument.
+func modelName(t parser.Token) (string, bool) {
+	switch t.Kind {
+	case parser.PlainIdent:
+		return t.Text, true
+	case parser.QuotedIdent, parser.BackquotedIdent, parser.String:
+		q := t.Text[:1]
+		if q != `"` && q != "`" && q != "'" { // E'...' and the like
+			return "", false
+		}
+		return strings.ReplaceAll(t.Text[1:len(t.Text)-1], q+q, q), true
+	}
+	return "", false
+}
+
+// quote writes s between q quotes, doubling q inside.
+func quote(s string, q byte) string {
+	qs := string(q)
+	return qs + strings.ReplaceAll(s, qs, qs+qs) + qs
+}
+
+// wholeSelectItem reports whether the call from toks[i] to toks[closing]
+// is a whole, unaliased item of a SELECT list.
+func (r *rewriter) wholeSelectItem(i, closing int) bool {
+	if !r.inSelect[i] || i == 0 {
+		return false
+	}
+	prev := r.toks[i-1]
+	if !isPunct(prev, ",") && !isKw(prev, "SELECT", "DISTINCT", "ALL", "RETURNING") {
+		return false
+	}
+	next := r.toks[closing+1] // the token list ends with EOF
+	switch {
+	case next.Kind == parser.EOF, isPunct(next, ","), isPunct(next, ")"), isPunct(next, ";"):
+		return true
+	}
+	return isKw(next, itemEnders...)
+}
+
+// itemEnders are the keywords that may follow the last item of a SELECT
+// list; they also end the list (at its own depth).
+var itemEnders = []string{"FROM", "WHERE", "GROUP", "HAVING", "ORDER", "LIMIT", "OFFSET",
+	"QUALIFY", "WINDOW", "UNION", "EXCEPT", "INTERSECT", "INTO"}
+
+// selectListTokens marks the tokens that stand directly (at the same
+// bracket depth) in a SELECT list or RETURNING list. It keeps, per
+// bracket depth, whether the current clause is such a list: SELECT and
+// RETURNING open one, the clause keywords after a list close it, and a
+// bracket starts a fresh depth that is in no list until its own SELECT.
+func selectListTokens(toks []parser.Token) []bool {
+	in := make([]bool, len(toks))
+	stack := []bool{false}
+	for i, t := range toks {
+		top := len(stack) - 1
+		switch {
+		case isPunct(t, "(") || isPunct(t, "[") || isPunct(t, "{"):
+			stack = append(stack, false)
+			continue
+		case isPunct(t, ")") || isPunct(t, "]") || isPunct(t, "}"):
+			if top > 0 {
+				stack = stack[:top]
+			}
+			continue
+		case isPunct(t, ";"):
+			stack[top] = false
+		case isKw(t, "SELECT", "RETURNING"):
+			stack[top] = true
+			continue
+		case isKw(t, itemEnders...) && !partOfExpression(toks, i):
+			stack[top] = false
+		}
+		in[i] = stack[top]
+	}
+	return in
+}
+
+// partOfExpression recognises the clause keywords that can occur inside a
+// select-list expression at the same depth: IS [NOT] DISTINCT FROM and
+// WITHIN GROUP (...).
+func partOfExpression(toks []parser.Token, i int) bool {
+	t := toks[i]
+	switch {
+	case isKw(t, "FROM"):
+		return i >= 2 && isKw(toks[i-1], "DISTINCT") && isKw(toks[i-2], "IS", "NOT")
+	case isKw(t, "GROUP"):
+		return i >= 1 && isKw(toks[i-1], "WITHIN")
+	}
+	return false
+}
+
+// matchBrackets pairs ( [ { with their closing brackets.
+func matchBrackets(toks []parser.Token) []int {
+	match := make([]int, len(toks))
+	var open []int
+	for i, t := range toks {
+		match[i] = -1
+		if t.Kind != parser.Punct {
+			continue
+		}
+		switch t.Text {
+		case "(", "[", "{":
+			open = append(open, i)
+		case ")", "]", "}":
+			if n := len(open); n > 0 {
+				match[open[n-1]], match[i] = i, open[n-1]
+				open = open[:n-1]
+			}
+		}
+	}
+	return match
+}
+
+func isPunct(t parser.Token, s string) bool { return t.Kind == parser.Punct && t.Text == s }
+
+func isKw(t parser.Token, kws ...string) bool {
+	if t.Kind != parser.PlainIdent {
+		return false
+	}
+	for _, kw := range kws {
+		if strings.EqualFold(t.Text, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// apply performs the edits (absolute offsets; base is the offset of
+// sql[0]). Edits never overlap; an insertion sorts before a replacement
+// at the same offset.
+func apply(sql string, base int, edits []edit) string {
+	sortEdits(edits)
+	var b strings.Builder
+	b.Grow(len(sql) + 32*len(edits))
+	at := 0
+	for _, e := range edits {
+		b.WriteString(sql[at : e.from-base])
+		b.WriteString(e.text)
+		at = e.to - base
+	}
+	b.WriteString(sql[at:])
+	return b.String()
+}
+
+func sortEdits(edits []edit) {
+	// Insertion sort: there are a handful of edits, mostly in order.
+	for i := 1; i < len(edits); i++ {
+		for j := i; j > 0 && less(edits[j], edits[j-1]); j-- {
+			edits[j], edits[j-1] = edits[j-1], edits[j]
+		}
+	}
+}
+
+func less(a, b edit) bool {
+	if a.from != b.from {
+		return a.from < b.from
+	}
+	return a.to-a.from < b.to-b.from
+}
+
+// containsFold reports whether s contains the lower-case ASCII word w in
+// any case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if s[i]|0x20 == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
