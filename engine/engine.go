@@ -8,7 +8,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,7 +109,7 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 		handles:   map[string]*handle{},
 		predicts:  map[string]string{},
 	}
-	if err := e.init(ctx, readOnly(query)); err != nil {
+	if err := e.init(ctx); err != nil {
 		_ = e.db.Close()
 		_ = connector.Close()
 		return nil, err
@@ -118,18 +117,13 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 	return e, nil
 }
 
-func readOnly(query string) bool {
-	v, _ := url.ParseQuery(query)
-	return strings.EqualFold(v.Get("access_mode"), "read_only")
-}
-
-func (e *Engine) init(ctx context.Context, readOnly bool) error {
+func (e *Engine) init(ctx context.Context) error {
 	// Offline machines cannot download extensions; fail fast with
 	// DuckDB's own message instead of hanging on the network.
 	if _, err := e.db.ExecContext(ctx, "SET autoinstall_known_extensions = false"); err != nil {
 		return fmt.Errorf("configure DuckDB: %w", err)
 	}
-	cat, err := catalog.Open(ctx, e.db, readOnly)
+	cat, err := catalog.Open(ctx, e.db)
 	if err != nil {
 		return err
 	}

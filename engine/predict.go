@@ -89,7 +89,7 @@ func (f *predictUDF) bind(ctx context.Context, args []duckdb.ScalarUDFArg) (cont
 		return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
 	}
 	if ent.Returns.SQL() != f.sqlType {
-		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; re-create the view or statement that uses it", ent.Name, ent.Returns.SQL(), f.sqlType)
+		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; re-create the view or statement that uses it", ent.Name, ent.ShownType, f.sqlType)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -180,7 +180,7 @@ func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, er
 	}
 	if h.entry.Returns.SQL() != sqlType {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("ML_PREDICT: model %q was replaced and now returns %s instead of %s; run the query again", name, h.entry.Returns.SQL(), sqlType)
+		return nil, fmt.Errorf("ML_PREDICT: model %q was replaced and now returns %s instead of %s; run the query again", name, h.entry.ShownType, sqlType)
 	}
 	h.refs++
 	e.mu.Unlock()
@@ -267,7 +267,7 @@ func (h *handle) set(m model.Model) error {
 	if !from.Equal(h.entry.Returns) {
 		if !types.CanConvert(from, h.entry.Returns) {
 			_ = m.Close()
-			return fmt.Errorf("model %q now returns %s, but the catalog says %s; the model file changed: CREATE OR REPLACE MODEL to update it", h.entry.Name, from, h.entry.Returns.SQL())
+			return fmt.Errorf("model %q now returns %s, but the catalog says %s; the model file changed: CREATE OR REPLACE MODEL to update it", h.entry.Name, from, h.entry.ShownType)
 		}
 		h.conv = true
 	}

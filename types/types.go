@@ -97,12 +97,35 @@ func (t Type) SQL() string {
 	return "INVALID"
 }
 
-// String is the SQL spelling; named types show their name.
+// String is the spelling for messages: DuckDB's syntax, field names
+// quoted only where needed, named types by their name.
 func (t Type) String() string {
-	if t.Name != "" {
+	switch {
+	case t.Name != "":
 		return t.Name
+	case t.Kind == List:
+		return t.Elem.String() + "[]"
+	case t.Kind == Struct:
+		parts := make([]string, len(t.Fields))
+		for i, f := range t.Fields {
+			name := f.Name
+			if !simpleName(name) {
+				name = quoteField(name)
+			}
+			parts[i] = name + " " + f.Type.String()
+		}
+		return "STRUCT(" + strings.Join(parts, ", ") + ")"
 	}
 	return t.SQL()
+}
+
+func simpleName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // quoteField always quotes a field name, so any name is unambiguous;
