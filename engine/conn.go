@@ -162,7 +162,8 @@ func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (dr
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return ex.ExecContext(ctx, q, args)
+	res, err := ex.ExecContext(ctx, q, args)
+	return res, clean(err)
 }
 
 func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
@@ -170,7 +171,11 @@ func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (d
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return qu.QueryContext(ctx, q, args)
+	r, err := qu.QueryContext(ctx, q, args)
+	if err != nil {
+		return nil, clean(err)
+	}
+	return rows{r}, nil
 }
 
 func (c *Conn) execModel(ctx context.Context, st parser.Statement) (driver.Result, error) {
