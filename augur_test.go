@@ -428,3 +428,30 @@ func TestReadOnlyCreateFailsCleanly(t *testing.T) {
 	expect(t, ro, `SELECT name FROM augur_models()`, [][]string{{"a"}})
 	expect(t, ro, `SELECT ML_PREDICT(a, 1, 1)`, [][]string{{"2"}})
 }
+
+func TestLoadedOncePerProcess(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "once.db")
+	db := open(t, dsn)
+	mustExec(t, db, `CREATE MODEL s FLAVOR test`)
+	db.Close()
+	testflavor.Reset()
+	db = open(t, dsn)
+	if n := testflavor.Stats.Loads.Load(); n != 0 {
+		t.Fatalf("opening the database loaded %d models; want lazy loading", n)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var n int64
+			if err := db.QueryRow(`SELECT count(ML_PREDICT(s, i)) FROM range(10000) r(i)`).Scan(&n); err != nil || n != 10000 {
+				t.Errorf("count %d, %v", n, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := testflavor.Stats.Loads.Load(); n != 1 {
+		t.Errorf("model loaded %d times; want once per process", n)
+	}
+}
