@@ -40,7 +40,8 @@ func Rewrite(sql string, start parser.Pos, resolve Resolver) (out string, change
 	if last := toks[len(toks)-1]; last.Kind == parser.Illegal {
 		return "", false, &parser.Error{Pos: last.Pos, Msg: last.Err}
 	}
-	r := &rewriter{toks: toks, match: matchBrackets(toks), inSelect: selectListTokens(toks)}
+	r := &rewriter{toks: toks, match: matchBrackets(toks), inSelect: selectListTokens(toks), named: map[int]bool{}}
+	r.items = r.selectItems()
 	for i := range toks {
 		if r.isCall(i) {
 			if err := r.call(i, resolve); err != nil {
@@ -59,7 +60,12 @@ type rewriter struct {
 	match    []int  // index of the matching bracket, -1 if none
 	inSelect []bool // token is directly in a SELECT list (same bracket depth)
 	edits    []edit
+	items    []item       // the items of every SELECT list
+	named    map[int]bool // items (by index) that got an alias already
 }
+
+// item is one select-list item, toks[first..last].
+type item struct{ first, last int }
 
 // edit replaces the absolute byte range [from, to) with text.
 type edit struct {
@@ -106,8 +112,123 @@ func (r *rewriter) call(i int, resolve Resolver) error {
 	if r.wholeSelectItem(i, closing) {
 		end := r.toks[closing].End
 		r.edits = append(r.edits, edit{end, end, " AS " + quote(model, '"')})
+		for n, it := range r.items {
+			if it.first == i {
+				r.named[n] = true // calls nested in this one add no alias
+			}
+		}
+		return nil
 	}
+	r.nameItem(i)
 	return nil
+}
+
+// nameItem gives the unaliased select item around a call that is not the
+// whole item a readable column name: the field name for
+// ML_PREDICT(m, x).label (as DuckDB names field access), else the item
+// as written, instead of DuckDB's spelling of the rewritten call.
+func (r *rewriter) nameItem(i int) {
+	for n, it := range r.items {
+		if i < it.first || i > it.last || r.named[n] || r.hasAlias(it) {
+			continue
+		}
+		r.named[n] = true
+		name := r.itemText(it)
+		if fields := r.fieldAccess(it); fields != "" {
+			name = fields
+		}
+		end := r.toks[it.last].End
+		r.edits = append(r.edits, edit{end, end, " AS " + quote(name, '"')})
+		return
+	}
+}
+
+// fieldAccess returns f when the item is ML_PREDICT(...).a...f.
+func (r *rewriter) fieldAccess(it item) string {
+	open := it.first + 1
+	if !r.isCall(it.first) || r.match[open] < 0 {
+		return ""
+	}
+	j := r.match[open] + 1
+	if j > it.last {
+		return ""
+	}
+	for ; j+1 <= it.last; j += 2 {
+		if !isPunct(r.toks[j], ".") || r.toks[j+1].Kind != parser.PlainIdent {
+			return ""
+		}
+	}
+	if j != it.last+1 {
+		return ""
+	}
+	return r.toks[it.last].Text
+}
+
+// hasAlias reports whether an item ends in an alias, explicit (AS name)
+// or implicit (an expression followed by a name). When unsure it says
+// yes: a missing column name is better than a doubled alias.
+func (r *rewriter) hasAlias(it item) bool {
+	if it.last == it.first {
+		return false
+	}
+	last, prev := r.toks[it.last], r.toks[it.last-1]
+	if last.Kind != parser.PlainIdent && last.Kind != parser.QuotedIdent && last.Kind != parser.String {
+		return false
+	}
+	if isPunct(prev, ".") || isPunct(prev, "::") {
+		return false
+	}
+	return true
+}
+
+// itemText is the item's source text with runs of white space collapsed.
+func (r *rewriter) itemText(it item) string {
+	var b strings.Builder
+	for j := it.first; j <= it.last; j++ {
+		t := r.toks[j]
+		if j > it.first && t.Pos.Offset > r.toks[j-1].End {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Text)
+	}
+	return b.String()
+}
+
+// selectItems splits every SELECT list into its items.
+func (r *rewriter) selectItems() []item {
+	var items []item
+	for i := 1; i < len(r.toks); i++ {
+		prev := r.toks[i-1]
+		starts := r.inSelect[i] && (isKw(prev, "SELECT", "DISTINCT", "ALL") || (isPunct(prev, ",") && r.inSelect[i-1]))
+		if !starts || isKw(r.toks[i], "ON", "DISTINCT", "ALL") {
+			continue
+		}
+		j := i
+		for {
+			if r.match[j] > j { // a bracketed part: jump to its end
+				j = r.match[j]
+			}
+			k := j + 1
+			if k >= len(r.toks) {
+				break
+			}
+			next := r.toks[k]
+			if next.Kind == parser.EOF || isPunct(next, ",") || isPunct(next, ";") {
+				break
+			}
+			if r.match[k] > k { // an opening bracket continues the item
+				j = k
+				continue
+			}
+			if !r.inSelect[k] { // a clause keyword, or the enclosing ')'
+				break
+			}
+			j = k
+		}
+		items = append(items, item{i, j})
+		i = j
+	}
+	return items
 }
 
 // countArgs counts the comma-separated arguments between the brackets at
