@@ -144,6 +144,7 @@ func TestPredictPositions(t *testing.T) {
 		{`SELECT ML_PREDICT(lab, id).label FROM t ORDER BY id`, [][]string{{"label1"}, {"label2"}, {"label3"}}},
 		{`SELECT ML_PREDICT("lab", 7).label_id, ML_PREDICT('summer', 1)`, [][]string{{"7", "1"}}},
 		{"SELECT ML_PREDICT(`summer`, 5)", [][]string{{"5"}}},
+		{`SELECT ML_PREDICT(summer, [1.5, 2.5]), ML_PREDICT(summer, {"a": 1}.a)`, [][]string{{"4", "1"}}},
 		{`SELECT typeof(ML_PREDICT(lab, 1))`, [][]string{{"STRUCT(label_id INTEGER, score FLOAT, \"label\" VARCHAR)"}}},
 	}
 	for _, c := range cases {

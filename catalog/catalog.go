@@ -77,20 +77,20 @@ CREATE TABLE IF NOT EXISTS _augur.models (
 	created_at TIMESTAMP NOT NULL
 )`
 
-// Open loads the catalog of db, creating its table when the database is
-// writable and has none yet.
-func Open(ctx context.Context, db *sql.DB, readOnly bool) (*Catalog, error) {
+// Open loads the catalog of db. The table is created by the first CREATE
+// MODEL, so opening a plain DuckDB file for queries does not change it.
+func Open(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	c := &Catalog{db: db, entries: map[string]*Entry{}}
-	if !readOnly {
-		if _, err := db.ExecContext(ctx, schemaSQL); err != nil {
-			return nil, fmt.Errorf("create model catalog: %w", err)
-		}
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = '_augur' AND table_name = 'models'`).Scan(&n)
+	if err != nil {
+		return nil, fmt.Errorf("read model catalog: %w", err)
+	}
+	if n == 0 {
+		return c, nil
 	}
 	rows, err := db.QueryContext(ctx, `SELECT name, flavor, model_type, uri, options, returns, detail, created_at FROM _augur.models`)
 	if err != nil {
-		if readOnly && strings.Contains(err.Error(), "does not exist") {
-			return c, nil // a read-only database that never had models
-		}
 		return nil, fmt.Errorf("read model catalog: %w", err)
 	}
 	defer rows.Close()
@@ -158,6 +158,9 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 		return fmt.Errorf("encode model %q: %w", e.Name, err)
 	}
 	err = c.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM _augur.models WHERE key = ?`, Key(e.Name)); err != nil {
 			return err
 		}

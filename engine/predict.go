@@ -22,8 +22,6 @@ import (
 // A replaced model with another type simply uses another function; a view
 // that still names the old one gets a clear error at bind time.
 
-type modelNameKey struct{}
-
 // predictFunc returns the name of the function that runs models of result
 // type t, registering it on first use.
 func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) {
@@ -71,45 +69,42 @@ type predictUDF struct {
 func (f *predictUDF) Config() duckdb.ScalarFuncConfig { return f.cfg }
 
 func (f *predictUDF) Executor() duckdb.ScalarFuncExecutor {
-	return duckdb.ScalarFuncExecutor{ScalarBinder: f.bind, ChunkContextExecutor: f.run}
-}
-
-// bind resolves the model named by the first (constant) argument when a
-// query is planned, so an unknown model fails before any row is read.
-func (f *predictUDF) bind(ctx context.Context, args []duckdb.ScalarUDFArg) (context.Context, error) {
-	if len(args) < 2 {
-		return nil, fmt.Errorf("ML_PREDICT needs at least 2 arguments (the model and its input), got %d", len(args))
-	}
-	name, ok := args[0].Value.(string)
-	if !args[0].Foldable || !ok {
-		return nil, fmt.Errorf("ML_PREDICT: the first argument must name a model")
-	}
-	ent, ok := f.e.cat.Get(name)
-	if !ok {
-		return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
-	}
-	if ent.Returns.SQL() != f.sqlType {
-		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; re-create the view or statement that uses it", ent.Name, ent.ShownType, f.sqlType)
-	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	return context.WithValue(ctx, modelNameKey{}, name), nil
+	// No ScalarBinder: duckdb-go folds every constant argument for a
+	// binder and cannot fold LIST constants (ML_PREDICT(m, [1, 2])). The
+	// rewriter has already checked that the model exists; the executor
+	// reads its name from the constant first column.
+	return duckdb.ScalarFuncExecutor{ChunkContextExecutor: f.run}
 }
 
 // run predicts one DuckDB vector (up to 2048 rows), in batches of the
 // model's batch_size. Rows with a NULL argument are skipped: DuckDB's
 // default NULL handling makes their result NULL without calling us.
 func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) error {
-	name, _ := ctx.Value(modelNameKey{}).(string)
+	in := st.GetInputChunk()
+	n, cols := in.GetSize(), in.ColumnCount()
+	if n == 0 {
+		return nil
+	}
+	if cols < 2 {
+		return fmt.Errorf("ML_PREDICT needs at least 2 arguments (the model and its input), got %d", cols)
+	}
+	first, err := in.GetValue(0, 0)
+	if err != nil {
+		return err
+	}
+	name, ok := first.(string)
+	if !ok {
+		return fmt.Errorf("ML_PREDICT: the first argument must name a model")
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	h, err := f.e.acquire(ctx, name, f.sqlType)
 	if err != nil {
 		return err
 	}
 	defer f.e.release(h)
 
-	in := st.GetInputChunk()
-	n, cols := in.GetSize(), in.ColumnCount()
 	args := make([][]any, cols-1)
 	for i := range args {
 		args[i] = make([]any, 0, n)
@@ -173,14 +168,14 @@ func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, er
 		ent, ok := e.cat.Get(name)
 		if !ok {
 			e.mu.Unlock()
-			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (it was dropped)", name)
+			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
 		}
 		h = &handle{entry: ent, batchSize: batchSize(ent)}
 		e.handles[key] = h
 	}
 	if h.entry.Returns.SQL() != sqlType {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("ML_PREDICT: model %q was replaced and now returns %s instead of %s; run the query again", name, h.entry.ShownType, sqlType)
+		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; run it again, or re-create the view that uses it", h.entry.Name, h.entry.ShownType, sqlType)
 	}
 	h.refs++
 	e.mu.Unlock()

@@ -1,0 +1,35 @@
+-- augur's quick start: models registered with CREATE MODEL, used in SQL.
+-- Run it with: bash scripts/example.sh   (or: bin/augur -f examples/quickstart.sql)
+
+-- Plain DuckDB SQL: load a table from CSV.
+CREATE TABLE flowers AS SELECT * FROM read_csv('examples/data/iris.csv');
+
+-- A scikit-learn random forest, read from its pickle file by native Go code
+-- (no Python, and nothing in the file is executed). Its classes are the
+-- species names, so it returns strings.
+CREATE MODEL iris
+  FLAVOR sklearn
+  MODEL_TYPE random_forest_classification
+  RETURNS string
+  USING 'examples/models/iris_forest.pkl';
+
+-- FLAVOR and MODEL_TYPE may also follow from the file itself.
+CREATE MODEL diabetes USING 'examples/models/diabetes_linear.pkl';
+
+SHOW MODELS;
+DESCRIBE MODEL iris;
+
+-- ML_PREDICT works wherever an expression does.
+SELECT id, species, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted
+FROM flowers
+WHERE id % 25 = 1
+ORDER BY id;
+
+SELECT species,
+       count(*) AS flowers,
+       count(*) FILTER (WHERE ML_PREDICT(iris, sepal_length, sepal_width, petal_length, petal_width) = species) AS predicted_right
+FROM flowers
+GROUP BY species
+ORDER BY species;
+
+SELECT round(ML_PREDICT(diabetes, [0.03, 0.05, 0.06, 0.02]), 2) AS progression;

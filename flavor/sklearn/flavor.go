@@ -1,0 +1,368 @@
+// Package sklearn is augur's scikit-learn flavor: it reads pickled and
+// joblib-dumped estimators with augur's own safe unpickler (package
+// pickle: no Python, no code from the file is run) and predicts with Go
+// implementations of the estimators.
+//
+// Model types, one file each, with Rikai's result types:
+//
+//	linear_regression            LinearRegression, Ridge, Lasso, ElasticNet      float
+//	logistic_regression          LogisticRegression (binary, multinomial, OvR)   int
+//	random_forest_regression     RandomForestRegressor, ExtraTreesRegressor,
+//	                             DecisionTreeRegressor (and ExtraTreeRegressor)  float
+//	random_forest_classification RandomForestClassifier, ExtraTreesClassifier,
+//	                             DecisionTreeClassifier (and ExtraTreeClassifier) int
+//	pca                          PCA (with and without whiten)                   array<float>
+//
+// When CREATE MODEL names no MODEL_TYPE, the model type is inferred from
+// the estimator's class. Classifiers whose classes are not integers
+// (strings, for example) need RETURNS string and then return the class
+// values; RETURNS string on integer classes returns them as text.
+// RETURNS double on a regression (double[] on pca) returns float64
+// values instead of float32.
+package sklearn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/pickle"
+	"github.com/augurdb/augur/registry"
+	"github.com/augurdb/augur/types"
+)
+
+func init() {
+	model.Flavors.Register("sklearn", Flavor{})
+	for _, ext := range []string{".pkl", ".pickle", ".joblib"} {
+		model.RegisterExtension(ext, "sklearn")
+	}
+}
+
+// modelType is one MODEL_TYPE: the estimator classes it accepts and how
+// to turn a fitted estimator into a predictor.
+type modelType struct {
+	// estimators maps "module.Class" (as pickles name them) to the
+	// class name users know.
+	estimators []string
+	build      func(e *estimator) (predictor, error)
+}
+
+// modelTypes holds every sklearn model type by name; each registers
+// itself from its own file.
+var modelTypes = registry.New[*modelType]("sklearn model type")
+
+// predictor runs an estimator on rows of features.
+type predictor interface {
+	// resultType is the type of the values predict stores.
+	resultType() types.Type
+	// predict fills out[r] for every row r with !null[r]; X holds the
+	// rows' features, row-major, nf per row.
+	predict(X []float64, null []bool, out []any)
+	// describe adds what DESCRIBE should show.
+	describe(d map[string]any)
+}
+
+// Flavor loads scikit-learn models.
+type Flavor struct{}
+
+// Options for the unpickler: every estimator class of every model type
+// is materialised as an inert object, and the tree structure.
+func unpickleOptions() *pickle.Options {
+	classes := []string{treeClass}
+	for _, name := range modelTypes.Names() {
+		mt, _ := modelTypes.Lookup(name)
+		classes = append(classes, mt.estimators...)
+	}
+	return &pickle.Options{Classes: classes}
+}
+
+const treeClass = "sklearn.tree._tree.Tree"
+
+// Load reads the estimator from art and checks it against spec.
+func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, error) {
+	if art == nil {
+		return nil, fmt.Errorf("model %q: the sklearn flavor needs a model file: add USING 'path/to/model.pkl'", spec.Name)
+	}
+	rc, err := art.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
+	}
+	defer rc.Close()
+	v, err := pickle.Load(rc, unpickleOptions())
+	if err != nil {
+		return nil, fmt.Errorf("model %q: reading %s: %w", spec.Name, art.Location(), err)
+	}
+	return build(spec, v)
+}
+
+// build turns an unpickled value into a model.
+func build(spec *model.Spec, v any) (*Model, error) {
+	obj, ok := v.(*pickle.Object)
+	if !ok || obj.Class.Key == treeClass || obj.Dict == nil {
+		return nil, fmt.Errorf("model %q: the file holds a %s, not a fitted scikit-learn estimator", spec.Name, describePickled(v))
+	}
+	class := obj.Class.Key
+	short := obj.Class.Name
+	inferred := typeOf(class)
+	mtName := spec.ModelType
+	if mtName == "" {
+		if inferred == "" {
+			return nil, fmt.Errorf("model %q: no sklearn model type supports %s", spec.Name, short)
+		}
+		mtName = inferred
+	}
+	mt, err := modelTypes.Lookup(mtName)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
+	}
+	if !contains(mt.estimators, class) {
+		hint := ""
+		if inferred != "" {
+			hint = fmt.Sprintf(" (it is a %s model)", inferred)
+		}
+		return nil, fmt.Errorf("model %q: MODEL_TYPE %s expects one of %s, but the file holds a %s%s",
+			spec.Name, strings.ToLower(mtName), shortNames(mt.estimators), short, hint)
+	}
+	e := &estimator{spec: spec, obj: obj, class: short}
+	if err := e.init(); err != nil {
+		return nil, err
+	}
+	p, err := mt.build(e)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{
+		name:      spec.Name,
+		modelType: strings.ToLower(mtName),
+		est:       e,
+		pred:      p,
+		typ:       p.resultType(),
+	}, nil
+}
+
+// typeOf is the model type whose estimators include class, or "".
+func typeOf(class string) string {
+	for _, name := range modelTypes.Names() {
+		mt, _ := modelTypes.Lookup(name)
+		if contains(mt.estimators, class) {
+			return name
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func shortNames(classes []string) string {
+	out := make([]string, len(classes))
+	for i, c := range classes {
+		out[i] = c[strings.LastIndexByte(c, '.')+1:]
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func describePickled(v any) string {
+	switch x := v.(type) {
+	case *pickle.Object:
+		return x.Class.String()
+	case nil:
+		return "None"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// Model is a loaded scikit-learn estimator. It is immutable after Load,
+// so Predict is safe for concurrent use.
+type Model struct {
+	name      string
+	modelType string
+	est       *estimator
+	pred      predictor
+	typ       types.Type
+}
+
+// Type is the result type.
+func (m *Model) Type() types.Type { return m.typ }
+
+// ModelType is the resolved model type.
+func (m *Model) ModelType() string { return m.modelType }
+
+// Close does nothing: the model holds only memory.
+func (m *Model) Close() error { return nil }
+
+// NFeatures is the number of features the estimator was fitted on.
+func (m *Model) NFeatures() int { return m.est.nFeatures }
+
+// Describe reports the estimator for DESCRIBE MODEL.
+func (m *Model) Describe() map[string]any {
+	d := map[string]any{
+		"flavor":         "sklearn",
+		"model_type":     m.modelType,
+		"estimator":      m.est.class,
+		"module":         m.est.obj.Class.Module,
+		"n_features_in_": m.est.nFeatures,
+		"result_type":    m.typ.String(),
+	}
+	if m.est.version != "" {
+		d["sklearn_version"] = m.est.version
+	}
+	if len(m.est.featureNames) > 0 {
+		d["feature_names_in_"] = m.est.featureNames
+	}
+	m.pred.describe(d)
+	return d
+}
+
+// Predict runs a batch: one LIST/ARRAY argument holding the features,
+// or one numeric argument per feature.
+func (m *Model) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
+	nf := m.est.nFeatures
+	out := make([]any, b.Rows)
+	if b.Rows == 0 {
+		return out, nil
+	}
+	sc := getScratch(b.Rows * nf)
+	defer scratchPool.Put(sc)
+	X, null := sc.X[:b.Rows*nf], sc.null[:b.Rows]
+	clear(null)
+	if err := m.features(b, X, null); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.pred.predict(X, null, out)
+	return out, nil
+}
+
+// scratch is a batch's feature matrix, reused across batches.
+type scratch struct {
+	X    []float64
+	null []bool
+}
+
+var scratchPool sync.Pool
+
+func getScratch(n int) *scratch {
+	sc, _ := scratchPool.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	if cap(sc.X) < n {
+		sc.X = make([]float64, n)
+	}
+	if cap(sc.null) < n {
+		sc.null = make([]bool, n)
+	}
+	sc.X, sc.null = sc.X[:cap(sc.X)], sc.null[:cap(sc.null)]
+	return sc
+}
+
+// features fills X (row-major) from the batch, flagging rows with a NULL
+// feature.
+func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
+	nf := m.est.nFeatures
+	if len(b.Args) == 0 {
+		return fmt.Errorf("model %q expects %d features (n_features_in_), got none", m.name, nf)
+	}
+	listMode := len(b.Args) == 1 && isList(b.Args[0])
+	if !listMode {
+		if len(b.Args) != nf {
+			for _, a := range b.Args {
+				if isList(a) {
+					return fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
+				}
+			}
+			return fmt.Errorf("model %q expects %d features (n_features_in_), got %d arguments", m.name, nf, len(b.Args))
+		}
+		for i, col := range b.Args {
+			if len(col) < b.Rows {
+				return errors.New("batch shorter than its row count")
+			}
+			for r := 0; r < b.Rows; r++ {
+				v := col[r]
+				f, ok := v.(float64)
+				if !ok {
+					if v == nil {
+						null[r] = true
+						continue
+					}
+					if f, ok = model.Float64Of(v); !ok {
+						return fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, model.DescribeValue(v))
+					}
+				}
+				X[r*nf+i] = f
+			}
+		}
+		return nil
+	}
+	col := b.Args[0]
+	if len(col) < b.Rows {
+		return errors.New("batch shorter than its row count")
+	}
+	for r := 0; r < b.Rows; r++ {
+		v := col[r]
+		if v == nil {
+			null[r] = true
+			continue
+		}
+		if l, ok := v.([]any); ok {
+			if len(l) != nf {
+				return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, len(l))
+			}
+			// Fast path: a LIST(DOUBLE) row.
+			row := X[r*nf : (r+1)*nf]
+			j := 0
+			for ; j < nf; j++ {
+				f, ok := l[j].(float64)
+				if !ok {
+					break
+				}
+				row[j] = f
+			}
+			if j == nf {
+				continue
+			}
+		}
+		row := X[r*nf : r*nf : (r+1)*nf]
+		got, hasNull, err := model.AppendFloat64s(row, v)
+		if err != nil {
+			return fmt.Errorf("model %q: features: %w", m.name, err)
+		}
+		if len(got) != nf {
+			return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, len(got))
+		}
+		if hasNull {
+			null[r] = true
+		}
+	}
+	return nil
+}
+
+// isList reports whether a column holds lists (judged by its first
+// non-NULL value).
+func isList(col []any) bool {
+	for _, v := range col {
+		if v == nil {
+			continue
+		}
+		switch v.(type) {
+		case []any, []float64, []float32, []int64, []int32:
+			return true
+		}
+		return false
+	}
+	return false
+}

@@ -1,0 +1,15 @@
+package sklearn
+
+func init() {
+	modelTypes.Register("random_forest_regression", &modelType{
+		estimators: []string{
+			"sklearn.ensemble._forest.RandomForestRegressor",
+			"sklearn.ensemble._forest.ExtraTreesRegressor",
+			"sklearn.tree._classes.DecisionTreeRegressor",
+			"sklearn.tree._classes.ExtraTreeRegressor",
+		},
+		build: func(e *estimator) (predictor, error) {
+			return buildForest(e, nil, false)
+		},
+	})
+}
