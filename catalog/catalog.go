@@ -30,6 +30,7 @@ type Entry struct {
 	ShownType string            // Returns as DuckDB's typeof() spells it
 	Requested *types.Type       // RETURNS or YAML schema, nil = model type's own
 	Labels    []string          // labels from a YAML spec
+	Details   map[string]any    // what the flavor says about the model (inputs, outputs, estimator)
 	Created   time.Time
 }
 
@@ -46,12 +47,30 @@ func (e *Entry) OptionsJSON() string {
 	return string(b)
 }
 
+// DetailsJSON renders Details as a JSON object ("{}" when empty), with
+// the location USING resolved to.
+func (e *Entry) DetailsJSON() string {
+	d := map[string]any{}
+	for k, v := range e.Details {
+		d[k] = v
+	}
+	if e.Location != "" {
+		d["location"] = e.Location
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
 // stored is the JSON form of the fields that have no column of their own.
 type stored struct {
-	Location  string      `json:"location,omitempty"`
-	Returns   types.Type  `json:"returns"`
-	Requested *types.Type `json:"requested,omitempty"`
-	Labels    []string    `json:"labels,omitempty"`
+	Location  string         `json:"location,omitempty"`
+	Returns   types.Type     `json:"returns"`
+	Requested *types.Type    `json:"requested,omitempty"`
+	Labels    []string       `json:"labels,omitempty"`
+	Details   map[string]any `json:"details,omitempty"`
 }
 
 // Catalog is the in-process view of _augur.models. Reads are served from
@@ -121,7 +140,7 @@ func scan(rows *sql.Rows) (*Entry, error) {
 	if err := json.Unmarshal([]byte(detail), &s); err != nil {
 		return nil, fmt.Errorf("model catalog entry %q: %w", e.Name, err)
 	}
-	e.Location, e.Returns, e.Requested, e.Labels = s.Location, s.Returns, s.Requested, s.Labels
+	e.Location, e.Returns, e.Requested, e.Labels, e.Details = s.Location, s.Returns, s.Requested, s.Labels, s.Details
 	return &e, nil
 }
 
@@ -153,7 +172,7 @@ func (c *Catalog) List() []*Entry {
 
 // Put stores e, replacing any model of the same name, atomically.
 func (c *Catalog) Put(ctx context.Context, e *Entry) error {
-	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels})
+	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels, Details: e.Details})
 	if err != nil {
 		return fmt.Errorf("encode model %q: %w", e.Name, err)
 	}

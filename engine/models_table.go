@@ -9,8 +9,8 @@ import (
 	"github.com/augurdb/augur/catalog"
 )
 
-// modelColumns are the columns of SHOW MODELS and DESCRIBE MODEL;
-// augur_models() has these and then location and created_at.
+// modelColumns are the columns of SHOW MODELS; DESCRIBE MODEL adds
+// details, and augur_models() has all of them plus location and created_at.
 var modelColumns = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
 
 // registerModelsTable installs augur_models(), the catalog as a table.
@@ -21,7 +21,8 @@ func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
 	for _, c := range modelColumns {
 		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
 	}
-	cols = append(cols, duckdb.ColumnInfo{Name: "location", T: varchar}, duckdb.ColumnInfo{Name: "created_at", T: ts})
+	cols = append(cols, duckdb.ColumnInfo{Name: "details", T: varchar},
+		duckdb.ColumnInfo{Name: "location", T: varchar}, duckdb.ColumnInfo{Name: "created_at", T: ts})
 	f := duckdb.RowTableFunction{
 		BindArguments: func(map[string]any, ...any) (duckdb.RowTableSource, error) {
 			return &modelsSource{cols: cols, entries: cat.List()}, nil
@@ -51,7 +52,7 @@ func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	e := s.entries[s.next]
 	s.next++
-	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.Location), e.Created}
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, e.DetailsJSON(), null(e.Location), e.Created}
 	for i, v := range vals {
 		if err := row.SetRowValue(i, v); err != nil {
 			return false, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/types"
 )
@@ -45,6 +46,9 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	}
 	if ent.ModelType == "" {
 		ent.ModelType = r.spec.ModelType
+	}
+	if d, ok := m.(model.Describer); ok {
+		ent.Details = d.Describe()
 	}
 	h := &handle{entry: ent, batchSize: batchSize(ent)}
 	if err := h.set(m); err != nil {
