@@ -96,7 +96,7 @@ func TestSQLParity(t *testing.T) {
 				t.Errorf("%s: %v", file, err)
 				continue
 			}
-			compare(t, db, file, mod.ModelType, exp.Expected)
+			compare(t, db.Query, file, "m", exp.Expected)
 		}
 	}
 	if files < 100 {
@@ -104,9 +104,9 @@ func TestSQLParity(t *testing.T) {
 	}
 }
 
-func compare(t *testing.T, db *sql.DB, file, modelType string, want []any) {
+func compare(t *testing.T, query func(string, ...any) (*sql.Rows, error), file, model string, want []any) {
 	t.Helper()
-	rows, err := db.Query(`SELECT ML_PREDICT(m, f) FROM x ORDER BY i`)
+	rows, err := query(`SELECT ML_PREDICT(` + model + `, f) FROM x ORDER BY i`)
 	if err != nil {
 		t.Errorf("%s: %v", file, err)
 		return
@@ -119,7 +119,7 @@ func compare(t *testing.T, db *sql.DB, file, modelType string, want []any) {
 			t.Fatal(err)
 		}
 		if i < len(want) && !same(got, want[i]) {
-			t.Errorf("%s (%s) row %d: got %v, scikit-learn %v", file, modelType, i, got, want[i])
+			t.Errorf("%s row %d: got %v, scikit-learn %v", file, i, got, want[i])
 			return
 		}
 		i++
@@ -253,4 +253,33 @@ func TestSQLRefusals(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM augur_models()`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("refused models left %d catalog entries (%v)", n, err)
 	}
+}
+
+func TestSQLYAMLSpec(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(fixtures, "rf_strings.joblib"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "forest.joblib"), data, 0o644)
+	spec := filepath.Join(dir, "iris.yml")
+	os.WriteFile(spec, []byte(`version: "1.0"
+schema: string
+model:
+  uri: forest.joblib
+  flavor: sklearn
+  type: random_forest_classification
+`), 0o644)
+	db, err := augur.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf(`CREATE MODEL iris USING '%s'`, spec)); err != nil {
+		t.Fatal(err)
+	}
+	var exp expectation
+	readJSON(t, filepath.Join(fixtures, "rf_strings.json"), &exp)
+	inputTable(t, db, exp.Inputs)
+	compare(t, db.Query, "iris.yml", "iris", exp.Expected)
 }
