@@ -457,3 +457,46 @@ func TestLoadedOncePerProcess(t *testing.T) {
 		t.Errorf("model loaded %d times; want once per process", n)
 	}
 }
+
+func TestDatabaseSQLDriver(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "drv.db")
+	db, err := sql.Open("augur", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustExec(t, db, `CREATE MODEL s FLAVOR test MODEL_TYPE sum`)
+	stmt, err := db.Prepare(`SELECT ML_PREDICT(s, ?, $2::DOUBLE)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stmt.Close()
+	var got float64
+	if err := stmt.QueryRow(40, 2).Scan(&got); err != nil || got != 42 {
+		t.Errorf("prepared ML_PREDICT = %v, %v", got, err)
+	}
+	if err := db.QueryRow(`SELECT ML_PREDICT(s, ?)`, 5.5).Scan(&got); err != nil || got != 5.5 {
+		t.Errorf("query with a parameter = %v, %v", got, err)
+	}
+	// A model statement prepared and executed later.
+	create, err := db.Prepare(`CREATE MODEL IF NOT EXISTS t FLAVOR test`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create.Exec(); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, db, `SELECT count(*) FROM augur_models()`, [][]string{{"2"}})
+	// Transactions still work, and a model statement inside one commits at once.
+	tx, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`CREATE TABLE inside AS SELECT 1 AS a`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	expectErr(t, db, `SELECT * FROM inside`, "inside")
+}
