@@ -92,7 +92,11 @@ func (r *rewriter) call(i int, resolve Resolver) error {
 		return &parser.Error{Pos: r.toks[open].Pos, Msg: "ML_PREDICT: missing ')'"}
 	}
 	if n := r.countArgs(open, closing); n < 2 {
-		return &parser.Error{Pos: name.Pos, Msg: fmt.Sprintf("ML_PREDICT needs at least 2 arguments (the model and its input), got %d", n)}
+		call := "ML_PREDICT"
+		if m, ok := modelName(r.toks[open+1]); ok && n == 1 && r.toks[open+2].Pos.Offset == r.toks[closing].Pos.Offset {
+			call = fmt.Sprintf("ML_PREDICT(%s)", m) // name the model when the call does
+		}
+		return &parser.Error{Pos: name.Pos, Msg: fmt.Sprintf("%s needs at least 2 arguments (the model and its input), got %d", call, n)}
 	}
 	arg := r.toks[open+1]
 	model, ok := modelName(arg)

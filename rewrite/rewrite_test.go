@@ -183,7 +183,7 @@ func TestRewriteErrors(t *testing.T) {
 		start parser.Pos
 		want  string
 	}{
-		{"SELECT ML_PREDICT(m)", origin, "line 1, column 8: ML_PREDICT needs at least 2 arguments (the model and its input), got 1"},
+		{"SELECT ML_PREDICT(m)", origin, "line 1, column 8: ML_PREDICT(m) needs at least 2 arguments (the model and its input), got 1"},
 		{"SELECT ML_PREDICT()", origin, "line 1, column 8: ML_PREDICT needs at least 2 arguments (the model and its input), got 0"},
 		{"SELECT ML_PREDICT(f(a, b))", origin, "line 1, column 8: ML_PREDICT needs at least 2 arguments (the model and its input), got 1"},
 		{"SELECT ML_PREDICT(m.x, y)", origin, "line 1, column 19: ML_PREDICT: the first argument must name a model (an identifier or a string literal)"},
@@ -194,7 +194,7 @@ func TestRewriteErrors(t *testing.T) {
 		{"SELECT ML_PREDICT(, y)", origin, "line 1, column 19: ML_PREDICT: the first argument must name a model (an identifier or a string literal)"},
 		{"SELECT ML_PREDICT(m, x", origin, "line 1, column 18: ML_PREDICT: missing ')'"},
 		{"SELECT ML_PREDICT(foo, x)", origin, `line 1, column 8: model "missingfoo" does not exist`},
-		{"SELECT ML_PREDICT(m, ML_PREDICT(n))", origin, "line 1, column 22: ML_PREDICT needs at least 2 arguments (the model and its input), got 1"},
+		{"SELECT ML_PREDICT(m, ML_PREDICT(n))", origin, "line 1, column 22: ML_PREDICT(n) needs at least 2 arguments (the model and its input), got 1"},
 		{"SELECT 'é',\n  ML_PREDICT(missing, x)", parser.Pos{Offset: 40, Line: 3, Col: 5}, `line 4, column 3: model "missing" does not exist`},
 		{"SELECT ML_PREDICT(m, 'x)", origin, "line 1, column 22: unterminated string literal"},
 	}
