@@ -9,6 +9,29 @@ if ! command -v go >/dev/null; then
 	exit 1
 fi
 
+# What the tests use beside Go, from Debian's packages: scikit-learn,
+# torch and torchvision make reference outputs for the parity tests (the
+# committed fixtures need none), npm fetches the ONNX Runtime library, tmux
+# drives the interactive shell test.
+need=()
+/usr/bin/python3 -c 'import sklearn, joblib' 2>/dev/null || need+=(python3-sklearn python3-joblib)
+/usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null || need+=(python3-torch python3-torchvision python3-onnx)
+command -v npm >/dev/null || need+=(npm)
+command -v tmux >/dev/null || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "installing ${need[*]} ..." >&2
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	else
+		echo "note: missing ${need[*]}; the tests that need them are skipped" >&2
+	fi
+fi
+# The ONNX Runtime library, into .cache/onnxruntime (git-ignored).
+if [ -f scripts/onnx_setup.sh ] && command -v npm >/dev/null; then
+	bash scripts/onnx_setup.sh >/dev/null
+fi
+
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*'))
 if [ -n "$unformatted" ]; then
 	echo "these files need gofmt -w:" >&2
