@@ -18,6 +18,7 @@ need=()
 /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null || need+=(python3-torch python3-torchvision python3-onnx)
 command -v npm >/dev/null || need+=(npm)
 command -v tmux >/dev/null || need+=(tmux)
+[ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev) # PIL's JPEG decoder, through cgo
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
 		echo "installing ${need[*]} ..." >&2

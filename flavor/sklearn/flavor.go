@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/augurdb/augur/flavor/onnx"
 	"sort"
 	"strings"
 	"sync"
@@ -86,6 +87,15 @@ const treeClass = "sklearn.tree._tree.Tree"
 func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, error) {
 	if art == nil {
 		return nil, fmt.Errorf("model %q: the sklearn flavor needs a model file: add USING 'path/to/model.pkl'", spec.Name)
+	}
+	if onnx.IsONNX(art) {
+		// A model exported by skl2onnx runs on ONNX Runtime as a generic
+		// model: sklearn's model type names mean nothing there.
+		s := *spec
+		if modelTypes.Has(s.ModelType) {
+			s.ModelType = ""
+		}
+		return onnx.LoadFile(ctx, &s, art)
 	}
 	rc, err := art.Open(ctx)
 	if err != nil {

@@ -1,0 +1,154 @@
+// Command onnxbench compares, on one machine, resnet50 classification of
+// a folder of JPEG photos by augur (SELECT ML_PREDICT(r, image) FROM
+// photos) with ONNX Runtime alone on already-decoded tensors (the
+// floor). bench/onnx/run.sh also runs PyTorch eager for the same work.
+//
+//	go run ./bench/onnx -photos DIR -model resnet50.onnx [-threads N]
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/augurdb/augur"
+	_ "github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/imaging"
+	rt "github.com/augurdb/augur/runtime/onnx"
+)
+
+func main() {
+	photos := flag.String("photos", "", "folder of *.jpg photos")
+	modelPath := flag.String("model", "", "resnet50 exported to ONNX")
+	threads := flag.Int("threads", runtime.NumCPU(), "ONNX Runtime intra-op threads")
+	batch := flag.Int("batch", 8, "images per Run for ONNX Runtime alone and augur's batch_size")
+	which := flag.String("only", "", "augur or ort: run one side only")
+	flag.Parse()
+	paths, _ := filepath.Glob(filepath.Join(*photos, "*.jpg"))
+	sort.Strings(paths)
+	if len(paths) == 0 || *modelPath == "" {
+		fmt.Fprintln(os.Stderr, "usage: onnxbench -photos DIR -model resnet50.onnx")
+		os.Exit(2)
+	}
+	res := map[string]any{"images": len(paths), "threads": *threads, "cpus": runtime.NumCPU(), "batch": *batch, "jpeg": imaging.JPEGDecoder}
+	if *which != "ort" {
+		secs, err := augurRun(paths, *modelPath, *threads, *batch, false)
+		check(err)
+		res["augur_seconds"], res["augur_images_per_s"] = secs, float64(len(paths))/secs
+		secs, err = augurRun(paths, *modelPath, *threads, *batch, true)
+		check(err)
+		res["augur_fast_decode_seconds"], res["augur_fast_decode_images_per_s"] = secs, float64(len(paths))/secs
+	}
+	if *which != "augur" {
+		secs, err := ortAlone(paths, *modelPath, *threads, *batch)
+		check(err)
+		res["ort_seconds"], res["ort_images_per_s"] = secs, float64(len(paths))/secs
+	}
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func augurRun(paths []string, modelPath string, threads, batch int, fast bool) (float64, error) {
+	db, err := augur.Open("")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	if _, err := db.Exec(fmt.Sprintf("CREATE MODEL r MODEL_TYPE resnet50 OPTIONS (image_size = 224, threads = %d, batch_size = %d, fast_decode = %v) USING '%s'", threads, batch, fast, modelPath)); err != nil {
+		return 0, err
+	}
+	if _, err := db.Exec("CREATE TABLE photos (image STRUCT(data BLOB, uri VARCHAR))"); err != nil {
+		return 0, err
+	}
+	for _, p := range paths {
+		if _, err := db.Exec("INSERT INTO photos SELECT image(?)", p); err != nil {
+			return 0, err
+		}
+	}
+	// warm up the session (first Run allocates)
+	if _, err := db.Exec("SELECT ML_PREDICT(r, image) FROM photos LIMIT 1"); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	rows, err := db.Query("SELECT ML_PREDICT(r, image) FROM photos")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for rows.Next() {
+		var v any
+		if err := rows.Scan(&v); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	secs := time.Since(start).Seconds()
+	if n != len(paths) {
+		return 0, fmt.Errorf("%d results for %d photos", n, len(paths))
+	}
+	return secs, nil
+}
+
+// ortAlone decodes and transforms every photo first (untimed), then times
+// ONNX Runtime on the tensors in batches.
+func ortAlone(paths []string, modelPath string, threads, batch int) (float64, error) {
+	data, err := os.ReadFile(modelPath)
+	if err != nil {
+		return 0, err
+	}
+	s, err := rt.NewSession(data, rt.Options{Threads: threads})
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	const plane = 3 * 224 * 224
+	all := make([]float32, plane*len(paths))
+	for i, p := range paths {
+		enc, err := os.ReadFile(p)
+		if err != nil {
+			return 0, err
+		}
+		im, err := imaging.Decode(enc)
+		if err != nil {
+			return 0, err
+		}
+		im.RGB().EvalTransform(224).ToTensor(all[i*plane:(i+1)*plane], imaging.ImageNetMean[:], imaging.ImageNetStd[:])
+	}
+	run := func(from, to int) error {
+		t, err := ort.NewTensor(ort.NewShape(int64(to-from), 3, 224, 224), all[from*plane:to*plane])
+		if err != nil {
+			return err
+		}
+		defer t.Destroy()
+		outs, err := s.Run([]ort.Value{t})
+		rt.Destroy(outs)
+		return err
+	}
+	if err := run(0, 1); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	for from := 0; from < len(paths); from += batch {
+		if err := run(from, min(from+batch, len(paths))); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}

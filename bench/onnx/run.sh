@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# resnet50 over 256 camera-size JPEGs: augur vs PyTorch eager vs ONNX
+# Runtime alone, in one run on one machine. Writes bench/onnx/results.json.
+#   bash bench/onnx/run.sh [N_PHOTOS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N="${1:-256}"
+THREADS="${THREADS:-$(nproc)}"
+CACHE=.cache/bench-onnx
+mkdir -p "$CACHE"
+export AUGUR_ORT_LIB="${AUGUR_ORT_LIB:-$(bash scripts/onnx_setup.sh)}"
+[ -s .cache/onnx-models/resnet50.onnx ] || /usr/bin/python3 scripts/torchvision_export.py --out .cache/onnx-models resnet50 2>/dev/null
+/usr/bin/python3 bench/onnx/make_photos.py "$CACHE/photos" "$N"
+go build -o "$CACHE/onnxbench" ./bench/onnx
+echo "augur + ONNX Runtime alone ($THREADS threads)..." >&2
+GO_RES=$("$CACHE/onnxbench" -photos "$CACHE/photos" -model .cache/onnx-models/resnet50.onnx -threads "$THREADS")
+echo "PyTorch eager ($THREADS threads)..." >&2
+PT_RES=$(/usr/bin/python3 bench/onnx/torch_eager.py "$CACHE/photos" "$THREADS")
+/usr/bin/python3 - "$GO_RES" "$PT_RES" <<'PY' | tee bench/onnx/results.json
+import json, sys, platform, os
+g, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+r = {"images": g["images"], "threads": g["threads"], "cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+     "augur_images_per_s": round(g["augur_images_per_s"], 2),
+     "augur_fast_decode_images_per_s": round(g["augur_fast_decode_images_per_s"], 2),
+     "pytorch_eager_images_per_s": round(p["images_per_s"], 2),
+     "ort_alone_images_per_s": round(g["ort_images_per_s"], 2)}
+r["augur_vs_pytorch"] = round(r["augur_images_per_s"] / r["pytorch_eager_images_per_s"], 2)
+r["augur_vs_ort_alone"] = round(r["augur_images_per_s"] / r["ort_alone_images_per_s"], 2)
+r["augur_fast_decode_vs_pytorch"] = round(r["augur_fast_decode_images_per_s"] / r["pytorch_eager_images_per_s"], 2)
+r["augur_fast_decode_vs_ort_alone"] = round(r["augur_fast_decode_images_per_s"] / r["ort_alone_images_per_s"], 2)
+print(json.dumps(r, indent=1))
+PY

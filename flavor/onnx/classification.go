@@ -1,0 +1,331 @@
+package onnx
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+
+	ort "github.com/yalue/onnxruntime_go"
+
+	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/model"
+	rt "github.com/augurdb/augur/runtime/onnx"
+	"github.com/augurdb/augur/types"
+)
+
+// Classification: torchvision's classifiers exported to ONNX take a
+// normalised [N,3,H,W] float tensor and return [N,K] logits. Rikai's
+// ClassificationModelType: ToTensor + ImageNet Normalize (no resize
+// unless OPTIONS image_size), softmax, arg-max, ImageNet label names.
+func init() {
+	names := []string{"resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet",
+		"convnext_tiny", "convnext_small", "convnext_base", "convnext_large", "convnext"}
+	for i := 0; i <= 7; i++ {
+		names = append(names, "efficientnet_b"+strconv.Itoa(i))
+	}
+	for _, n := range names {
+		ModelTypes.Register(n, func(l *Loaded) (model.Model, error) { return newClassifier(l, torchvisionPrep) })
+	}
+	ModelTypes.Register("image_classifier", func(l *Loaded) (model.Model, error) { return newClassifier(l, metadataPrep) })
+	ModelTypes.Register("feature_extractor", newFeatureExtractor)
+}
+
+// ClassType is the result of classification models.
+var ClassType = types.StructOf(
+	types.Field{Name: "label_id", Type: types.Int32T},
+	types.Field{Name: "score", Type: types.Float32T},
+	types.Field{Name: "label", Type: types.StringT},
+)
+
+type prepKind int
+
+const (
+	torchvisionPrep prepKind = iota // RGB, ImageNet normalisation, sizes as given
+	metadataPrep                    // channels, size, mean and std from the model
+)
+
+// classifier runs image classification and feature extraction models.
+type classifier struct {
+	base
+	in       rt.Info
+	out      int // output index
+	channels int
+	h, w     int64 // -1: any
+	resize   bool  // resize images to h x w (image_classifier)
+	mean     []float32
+	std      []float32
+	labels   []string
+	features bool
+	batch    int
+}
+
+func newClassifier(l *Loaded, prep prepKind) (model.Model, error) {
+	c, err := newImageModel(l, prep)
+	if err != nil {
+		return nil, err
+	}
+	c.typ = ClassType
+	o := l.Session.Outputs[c.out]
+	if d := o.Dimensions; len(d) != 2 || !isFloat(o.DataType) {
+		return nil, fmt.Errorf("a classifier's output must be [N, classes] float logits; %q is %s %s", o.Name, o.DataType, shapeString(d))
+	}
+	c.labels = l.Labels
+	if c.labels == nil && prep == torchvisionPrep {
+		c.labels = ImageNetLabels
+	}
+	return c, nil
+}
+
+// newFeatureExtractor: the pooled embedding of an architecture exported
+// to return it ([N,D] or [N,D,1,1]), with the pre-processing of the
+// architecture named by OPTIONS (model_type = ...).
+func newFeatureExtractor(l *Loaded) (model.Model, error) {
+	prep := torchvisionPrep
+	if bt := l.Options.BaseType; bt != "" {
+		if bt == "image_classifier" {
+			prep = metadataPrep
+		} else if !ModelTypes.Has(bt) || isDetection(bt) || bt == "feature_extractor" {
+			return nil, fmt.Errorf("OPTIONS model_type = %q must name a classification model type (resnet50, efficientnet_b0, convnext_base, image_classifier, ...)", bt)
+		}
+	}
+	c, err := newImageModel(l, prep)
+	if err != nil {
+		return nil, err
+	}
+	c.features = true
+	c.typ = types.ListOf(types.Float32T)
+	o := l.Session.Outputs[c.out]
+	if len(o.Dimensions) < 2 || !isFloat(o.DataType) {
+		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %q is %s %s", o.Name, o.DataType, shapeString(o.Dimensions))
+	}
+	return c, nil
+}
+
+func isFloat(dt ort.TensorElementDataType) bool {
+	return dt == ort.TensorElementDataTypeFloat || dt == ort.TensorElementDataTypeDouble
+}
+
+func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
+	s := l.Session
+	c := &classifier{base: base{l: l, kind: l.ModelType}, batch: l.Options.BatchSize}
+	if c.batch == 0 {
+		c.batch = 8
+	}
+	if len(s.Inputs) != 1 {
+		return nil, fmt.Errorf("expected a model with one image input [N,C,H,W], it has %d inputs", len(s.Inputs))
+	}
+	c.in = s.Inputs[0]
+	d := []int64(c.in.Dimensions)
+	if len(d) != 4 || c.in.DataType != ort.TensorElementDataTypeFloat {
+		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %q is %s %s", c.in.Name, c.in.DataType, shapeString(d))
+	}
+	if d[0] > 1 {
+		return nil, fmt.Errorf("input %q has a fixed batch of %d; export with a dynamic batch dimension", c.in.Name, d[0])
+	}
+	c.h, c.w = d[2], d[3]
+	switch prep {
+	case torchvisionPrep:
+		if d[1] != 3 && d[1] >= 0 {
+			return nil, fmt.Errorf("torchvision classifiers take 3-channel images; input %q is %s (use MODEL_TYPE image_classifier)", c.in.Name, shapeString(d))
+		}
+		c.channels = 3
+		c.mean, c.std = imaging.ImageNetMean[:], imaging.ImageNetStd[:]
+	case metadataPrep:
+		switch d[1] {
+		case 1, 3:
+			c.channels = int(d[1])
+		default:
+			return nil, fmt.Errorf("image_classifier takes 1 or 3 channels; input %q is %s", c.in.Name, shapeString(d))
+		}
+		c.resize = c.h > 0 && c.w > 0
+		var err error
+		if c.mean, err = metaFloats(s.Metadata, "mean", c.channels); err != nil {
+			return nil, err
+		}
+		if c.std, err = metaFloats(s.Metadata, "std", c.channels); err != nil {
+			return nil, err
+		}
+		if (c.mean == nil) != (c.std == nil) {
+			return nil, fmt.Errorf("metadata must have both \"mean\" and \"std\", or neither")
+		}
+	}
+	for i, o := range s.Outputs {
+		if o.OrtValueType == ort.ONNXTypeTensor {
+			c.out = i
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("the model has no tensor output")
+}
+
+// metaFloats reads a JSON list of floats (or one float) from metadata.
+func metaFloats(md map[string]string, key string, n int) ([]float32, error) {
+	raw, ok := md[key]
+	if !ok {
+		return nil, nil
+	}
+	var xs []float32
+	if err := json.Unmarshal([]byte(raw), &xs); err != nil {
+		var x float32
+		if err2 := json.Unmarshal([]byte(raw), &x); err2 != nil {
+			return nil, fmt.Errorf("metadata %q must be a JSON list of numbers: %v", key, err)
+		}
+		xs = []float32{x}
+	}
+	if len(xs) != 1 && len(xs) != n {
+		return nil, fmt.Errorf("metadata %q has %d values for %d channels", key, len(xs), n)
+	}
+	return xs, nil
+}
+
+func (c *classifier) prep(im *imaging.Image) (*imaging.Image, error) {
+	if c.channels == 1 {
+		im = im.Gray()
+	} else {
+		im = im.RGB()
+	}
+	if n := c.l.Options.ImageSize; n > 0 {
+		im = im.EvalTransform(n)
+	} else if c.resize && (int64(im.W) != c.w || int64(im.H) != c.h) {
+		im = im.Resize(int(c.w), int(c.h))
+	}
+	if (c.h > 0 && int64(im.H) != c.h) || (c.w > 0 && int64(im.W) != c.w) {
+		return nil, fmt.Errorf("the model takes %dx%d images, this one is %dx%d; OPTIONS (image_size = %d) resizes and crops as torchvision's evaluation transform does", c.w, c.h, im.W, im.H, max(c.w, c.h))
+	}
+	return im, nil
+}
+
+// draft is the shorter side JPEGs may be DCT-scaled to: with fast_decode
+// and image_size, the size torchvision's Resize makes.
+func (c *classifier) draft() int {
+	if n := c.l.Options.ImageSize; n > 0 && c.l.Options.FastDecode {
+		return int(math.RoundToEven(float64(n) * 256 / 224))
+	}
+	return 0
+}
+
+func (c *classifier) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
+	vals, err := imageRows(b, c.kind)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(vals))
+	// decode a chunk ahead while the previous one runs
+	type chunk struct {
+		from int
+		ims  []*imaging.Image
+		errs []error
+	}
+	size := c.batch
+	chunks := make(chan chunk, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(chunks)
+		for from := 0; from < len(vals); from += size {
+			to := min(from+size, len(vals))
+			ims, errs := loadImages(ctx, vals[from:to], c.draft(), c.prep)
+			select {
+			case chunks <- chunk{from, ims, errs}:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for ch := range chunks {
+		// group the chunk's images by size: one Run per size
+		groups := map[[2]int][]int{}
+		var order [][2]int
+		for i, im := range ch.ims {
+			if ch.errs[i] != nil {
+				if err := c.l.rowError(ch.errs[i]); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			k := [2]int{im.W, im.H}
+			if _, ok := groups[k]; !ok {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], i)
+		}
+		for _, k := range order {
+			idx := groups[k]
+			res, err := c.run(ch.ims, idx)
+			if err != nil {
+				return nil, err
+			}
+			for j, i := range idx {
+				out[ch.from+i] = res[j]
+			}
+		}
+	}
+	return out, nil
+}
+
+// run predicts images of one size.
+func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
+	first := ims[idx[0]]
+	plane := first.W * first.H * c.channels
+	data := make([]float32, plane*len(idx))
+	for j, i := range idx {
+		ims[i].ToTensor(data[j*plane:(j+1)*plane], c.mean, c.std)
+	}
+	t, err := ort.NewTensor(ort.NewShape(int64(len(idx)), int64(c.channels), int64(first.H), int64(first.W)), data)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Destroy()
+	outs, err := c.l.Session.Run([]ort.Value{t})
+	if err != nil {
+		return nil, fmt.Errorf("ONNX Runtime: %w", err)
+	}
+	defer rt.Destroy(outs)
+	o := outs[c.out]
+	shape := o.GetShape()
+	vals, err := floats(o)
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", c.l.Session.Outputs[c.out].Name, err)
+	}
+	if len(shape) == 0 || shape[0] != int64(len(idx)) {
+		return nil, fmt.Errorf("output %q has shape %s for %d images", c.l.Session.Outputs[c.out].Name, shape, len(idx))
+	}
+	per := len(vals) / len(idx)
+	res := make([]any, len(idx))
+	for j := range idx {
+		row := vals[j*per : (j+1)*per]
+		if c.features {
+			v := make([]any, per)
+			for k, x := range row {
+				v[k] = x
+			}
+			res[j] = v
+			continue
+		}
+		id, score := softmaxMax(row)
+		var label any
+		if id < len(c.labels) {
+			label = c.labels[id]
+		}
+		res[j] = map[string]any{"label_id": int32(id), "score": score, "label": label}
+	}
+	return res, nil
+}
+
+// softmaxMax returns the arg-max of the logits and its softmax score.
+func softmaxMax(logits []float32) (int, float32) {
+	best := 0
+	for i, x := range logits {
+		if x > logits[best] {
+			best = i
+		}
+	}
+	m := float64(logits[best])
+	sum := 0.0
+	for _, x := range logits {
+		sum += math.Exp(float64(x) - m)
+	}
+	return best, float32(1 / sum)
+}

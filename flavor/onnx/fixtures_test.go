@@ -1,0 +1,107 @@
+package onnx_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/source"
+)
+
+// Tests on the small committed models: they need ONNX Runtime but no torch.
+
+func TestCommittedDigits(t *testing.T) {
+	requireORT(t)
+	db := openDB(t)
+	exec1(t, db, "CREATE MODEL digits MODEL_TYPE image_classifier USING "+sqlStr(fixture("digits.onnx")))
+	rows := all(t, db, "SELECT file, ML_PREDICT(digits, image(file)).label FROM glob("+sqlStr(fixture("digits/*.png"))+") ORDER BY file")
+	if len(rows) != 10 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	right := 0
+	for _, r := range rows {
+		name := r[0].(string)
+		truth := name[len(name)-5 : len(name)-4]
+		if r[1] == truth {
+			right++
+		}
+	}
+	if right < 9 {
+		t.Errorf("%d of 10 digits right: %v", right, rows)
+	}
+}
+
+func TestTinyDetector(t *testing.T) {
+	requireORT(t)
+	images := testImages(t)
+	db := openDB(t)
+	exec1(t, db, "CREATE MODEL det MODEL_TYPE fasterrcnn USING "+sqlStr(fixture("tinydet.onnx")))
+	exec1(t, db, "CREATE MODEL det0 MODEL_TYPE ssd OPTIONS (min_score = 0) USING "+sqlStr(fixture("tinydet.onnx")))
+	got := fmt.Sprint(one(t, db, "SELECT ML_PREDICT(det, image("+sqlStr(images[0])+"))"))
+	want := "[map[box:map[xmax:320 xmin:0 ymax:213.5 ymin:0] label:person label_id:1 score:0.9]]"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if n := one(t, db, "SELECT len(ML_PREDICT(det0, image("+sqlStr(images[0])+")))"); n != int64(2) {
+		t.Errorf("min_score = 0: %v detections", n)
+	}
+	// detections as rows, with the box functions
+	rows := all(t, db, `SELECT d.label, round(area(d.box)), round(iou(d.box, box2d(0, 0, 320, 213.5)), 4)
+		FROM (SELECT unnest(ML_PREDICT(det0, image(`+sqlStr(images[0])+`))) AS d) ORDER BY d.score DESC`)
+	if fmt.Sprint(rows) != "[[person 68320 1] [dog 153720 0.0833]]" {
+		t.Errorf("rows %v", rows)
+	}
+	expectErr(t, db, "CREATE MODEL m MODEL_TYPE maskrcnn OPTIONS (return_masks = true) USING "+sqlStr(fixture("tinydet.onnx")), "return_masks needs a masks output")
+	expectErr(t, db, "CREATE MODEL m MODEL_TYPE keypointrcnn OPTIONS (return_keypoints = 'yes please') USING "+sqlStr(fixture("tinydet.onnx")), "return_keypoints must be true or false")
+	expectErr(t, db, "CREATE MODEL m MODEL_TYPE ssd OPTIONS (min_score = 'high') USING "+sqlStr(fixture("tinydet.onnx")), "min_score must be a number")
+	expectErr(t, db, "CREATE MODEL m MODEL_TYPE ssd OPTIONS (image_size = 300) USING "+sqlStr(fixture("tinydet.onnx")), "detectors resize inside the model")
+}
+
+func TestDescribeAndLoadFile(t *testing.T) {
+	requireORT(t)
+	spec := &model.Spec{Name: "m", Flavor: "sklearn", Options: map[string]string{"threads": "1"}}
+	m, err := onnx.LoadFile(context.Background(), spec, source.Local(fixture("multi.onnx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	d := m.(model.Describer).Describe()
+	s := fmt.Sprint(d)
+	for _, w := range []string{"name:a", "name:b", "shape:[?,2]", "name:klass", "threads:1", "labels:2", "producer:augur-fixtures"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("Describe() = %s\n lacks %s", s, w)
+		}
+	}
+	if !onnx.IsONNX(source.Local("/x/Model.ONNX")) || onnx.IsONNX(source.Local("/x/model.pkl")) {
+		t.Error("IsONNX")
+	}
+	if _, err := onnx.LoadFile(context.Background(), spec, nil); err == nil {
+		t.Error("LoadFile without an artifact")
+	}
+}
+
+// TestZipMap: a classifier in skl2onnx's layout (label tensor plus
+// ZipMap probabilities) loaded as the sklearn flavor would delegate it:
+// the non-tensor output is left out, the label is the result.
+func TestZipMap(t *testing.T) {
+	requireORT(t)
+	spec := &model.Spec{Name: "z", Flavor: "sklearn", Options: map[string]string{}}
+	m, err := onnx.LoadFile(context.Background(), spec, source.Local(fixture("zipmap.onnx")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.Type().SQL() != "BIGINT" {
+		t.Errorf("type %s", m.Type().SQL())
+	}
+	res, err := m.Predict(context.Background(), &model.Batch{Rows: 2, Args: [][]any{{[]any{0.1, 0.9}, []any{0.8, 0.2}}}})
+	if err != nil || fmt.Sprint(res) != "[1 0]" {
+		t.Errorf("Predict = %v, %v", res, err)
+	}
+	if d := fmt.Sprint(m.(model.Describer).Describe()); !strings.Contains(d, "outputs_left_out:[map[kind:sequence name:probabilities]]") {
+		t.Errorf("Describe() = %s", d)
+	}
+}

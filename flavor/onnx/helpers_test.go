@@ -1,0 +1,190 @@
+package onnx_test
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/augurdb/augur"
+	_ "github.com/augurdb/augur/flavor/onnx"
+	rt "github.com/augurdb/augur/runtime/onnx"
+)
+
+const python = "/usr/bin/python3"
+
+var sklearnImages = "/usr/lib/python3/dist-packages/sklearn/datasets/images"
+
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+func fixture(name string) string { return filepath.Join(repoRoot(), "testdata", "onnx", name) }
+
+func requireORT(t testing.TB) {
+	t.Helper()
+	if err := rt.Init(); err != nil {
+		t.Skipf("ONNX Runtime is not available: %v", err)
+	}
+}
+
+func openDB(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := augur.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func exec1(t testing.TB, db *sql.DB, q string) {
+	t.Helper()
+	if _, err := db.Exec(q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+func queryErr(db *sql.DB, q string) error {
+	rows, err := db.Query(q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
+func expectErr(t testing.TB, db *sql.DB, q string, wants ...string) {
+	t.Helper()
+	err := queryErr(db, q)
+	if err == nil {
+		t.Fatalf("%s: expected an error", q)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s:\n error %q\n does not contain %q", q, err, w)
+		}
+	}
+}
+
+// all runs q and returns the rows as []any each.
+func all(t testing.TB, db *sql.DB, q string) [][]any {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+func one(t testing.TB, db *sql.DB, q string) any {
+	t.Helper()
+	r := all(t, db, q)
+	if len(r) != 1 || len(r[0]) != 1 {
+		t.Fatalf("%s: %d rows", q, len(r))
+	}
+	return r[0][0]
+}
+
+func sqlStr(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// long says whether the slow tests (every architecture) run.
+func long() bool { return os.Getenv("AUGUR_LONG") == "1" }
+
+var exportMu sync.Mutex
+
+// exports returns the cache folder (.cache/onnx-models, or
+// $AUGUR_ONNX_CACHE) holding NAME.onnx and NAME.json for every name,
+// generating the missing ones with scripts/torchvision_export.py.
+func exports(t testing.TB, names ...string) string {
+	t.Helper()
+	exportMu.Lock()
+	defer exportMu.Unlock()
+	dir := filepath.Join(repoRoot(), ".cache", "onnx-models")
+	if d := os.Getenv("AUGUR_ONNX_CACHE"); d != "" {
+		dir = d
+	}
+	var missing []string
+	for _, n := range names {
+		_, err1 := os.Stat(filepath.Join(dir, n+".json"))
+		_, err2 := os.Stat(filepath.Join(dir, n+".onnx"))
+		if err1 != nil || err2 != nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) == 0 {
+		return dir
+	}
+	if err := exec.Command(python, "-c", "import torch, torchvision, onnx, sklearn").Run(); err != nil {
+		t.Skipf("generating ONNX exports needs torch: apt-get install python3-torch python3-torchvision python3-onnx python3-sklearn (%v)", err)
+	}
+	sort.Strings(missing)
+	// --native-size: R-CNN/RetinaNet exports whose internal resize is the
+	// identity on the 640x427 test photos (see the script)
+	args := append([]string{filepath.Join(repoRoot(), "scripts", "torchvision_export.py"), "--out", dir, "--native-size", "427,640"}, missing...)
+	cmd := exec.Command(python, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("export %v: %v\n%s", missing, err, tail(string(out), 3000))
+	}
+	return dir
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func readJSON(t testing.TB, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func num(v any) float64 {
+	switch x := v.(type) {
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	case int32:
+		return float64(x)
+	case int64:
+		return float64(x)
+	}
+	panic(fmt.Sprintf("not a number: %T %v", v, v))
+}

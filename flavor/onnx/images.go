@@ -1,0 +1,78 @@
+package onnx
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/model"
+)
+
+// imageRows checks that a batch has one image argument per row.
+func imageRows(b *model.Batch, kind string) ([]any, error) {
+	if len(b.Args) != 1 {
+		return nil, fmt.Errorf("MODEL_TYPE %s takes one image argument, got %d arguments", kind, len(b.Args))
+	}
+	return b.Args[0], nil
+}
+
+// loadImages reads, decodes and prepares the images of rows [from, to)
+// in parallel (draft: see loadImage). A row that fails has a nil image and its error.
+func loadImages(ctx context.Context, vals []any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) ([]*imaging.Image, []error) {
+	ims := make([]*imaging.Image, len(vals))
+	errs := make([]error, len(vals))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers(len(vals)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				ims[i], errs[i] = loadImage(ctx, vals[i], draft, prep)
+			}
+		}()
+	}
+	for i := range vals {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return ims, errs
+}
+
+// draft > 0 decodes JPEGs with DCT scaling down to that shorter side.
+func loadImage(ctx context.Context, v any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) (*imaging.Image, error) {
+	data, name, err := imaging.Read(ctx, v)
+	where := func(err error) error {
+		if name != "" {
+			return fmt.Errorf("image %q: %v", name, err)
+		}
+		return fmt.Errorf("embedded image (%d bytes): %v", len(data), err)
+	}
+	if err != nil {
+		if name == "" {
+			return nil, err
+		}
+		return nil, where(err)
+	}
+	im, err := imaging.DecodeDraft(data, draft)
+	if err != nil {
+		return nil, where(err)
+	}
+	if prep != nil {
+		if im, err = prep(im); err != nil {
+			return nil, where(err)
+		}
+	}
+	return im, nil
+}
+
+// rowError applies on_error to a row that failed: an error that fails
+// the query, or nil (the row's result is NULL).
+func (l *Loaded) rowError(err error) error {
+	if l.Options.OnErrorNull {
+		return nil
+	}
+	return fmt.Errorf("%v (OPTIONS (on_error = 'null') returns NULL for such rows)", err)
+}

@@ -1,0 +1,24 @@
+//go:build !cgo || augur_purego_jpeg
+
+package imaging
+
+import (
+	"bytes"
+	"fmt"
+	"image/jpeg"
+)
+
+// JPEGDecoder names the JPEG decoder in use. Go's image/jpeg differs from
+// libjpeg-turbo (and so from PIL) by a few levels on many pixels; build
+// with cgo and libjpeg for exact parity.
+const JPEGDecoder = "image/jpeg"
+
+func decodeJPEG(data []byte) (*Image, error) {
+	im, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode JPEG: %w", err)
+	}
+	return fromGo(im), nil
+}
+
+func decodeJPEGScaled(data []byte, _ int) (*Image, error) { return decodeJPEG(data) }
