@@ -33,3 +33,25 @@ GROUP BY species
 ORDER BY species;
 
 SELECT round(ML_PREDICT(diabetes, [0.03, 0.05, 0.06, 0.02]), 2) AS progression;
+
+-- Neural networks run in-process on ONNX Runtime (fetched by scripts/onnx_setup.sh).
+-- A small CNN trained on scikit-learn's digits, exported from PyTorch to ONNX:
+-- image files in, a typed label out. The file names end in the true digit.
+CREATE MODEL digits MODEL_TYPE image_classifier USING 'examples/models/digits.onnx';
+
+SELECT regexp_extract(file, '_(\d)\.png$', 1) AS truth,
+       ML_PREDICT(digits, image(file)).label AS predicted,
+       round(ML_PREDICT(digits, image(file)).score, 3) AS score
+FROM glob('examples/images/*.png')
+ORDER BY file;
+
+-- A detector with torchvision's output layout (a tiny stand-in graph, not a
+-- trained detector): its result is a typed list of boxes, one row per
+-- detection with unnest, and the box functions work on it.
+CREATE MODEL detector MODEL_TYPE fasterrcnn OPTIONS (min_score = 0) USING 'examples/models/tinydet.onnx';
+
+SELECT typeof(ML_PREDICT(detector, image('examples/images/digit_0007_7.png'))) AS result_type;
+
+SELECT d.label, round(d.score, 2) AS score, d.box, round(area(d.box)) AS area
+FROM (SELECT unnest(ML_PREDICT(detector, image('examples/images/digit_0007_7.png'))) AS d)
+ORDER BY score DESC;
