@@ -161,12 +161,12 @@ func readAll(ctx context.Context, art model.Artifact) ([]byte, error) {
 // or RETURNS when the values can be converted to it.
 func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, types.Type, error) {
 	if spec.Flavor == "" {
-		what := "no USING"
-		if art != nil {
-			what = fmt.Sprintf("%q", filepath.Base(art.Location()))
+		known := strings.Join(model.Flavors.Names(), ", ")
+		if art == nil {
+			return nil, types.Type{}, fmt.Errorf("model %q has neither FLAVOR nor USING; augur does not download pretrained weights: give USING 'path/to/model' (and FLAVOR: %s)", spec.Name, known)
 		}
-		return nil, types.Type{}, fmt.Errorf("model %q has no FLAVOR and none follows from %s; add FLAVOR (known: %s)",
-			spec.Name, what, strings.Join(model.Flavors.Names(), ", "))
+		return nil, types.Type{}, fmt.Errorf("model %q has no FLAVOR and none follows from the file name %q; add FLAVOR (known: %s)",
+			spec.Name, filepath.Base(art.Location()), known)
 	}
 	fl, err := model.Flavors.Lookup(spec.Flavor)
 	if err != nil {
