@@ -500,3 +500,18 @@ func TestDatabaseSQLDriver(t *testing.T) {
 	}
 	expectErr(t, db, `SELECT * FROM inside`, "inside")
 }
+
+func TestViewAfterDropAcrossRestart(t *testing.T) {
+	dsn := filepath.Join(t.TempDir(), "views.db")
+	db := open(t, dsn)
+	mustExec(t, db, `CREATE MODEL a FLAVOR test MODEL_TYPE label; CREATE VIEW v AS SELECT ML_PREDICT(a, 1).label AS l`)
+	expect(t, db, `SELECT l FROM v`, [][]string{{"label1"}})
+	mustExec(t, db, `DROP MODEL a`)
+	db.Close()
+	db = open(t, dsn)
+	expectErr(t, db, `SELECT * FROM v`, `model "a" does not exist`)
+	mustExec(t, db, `CREATE MODEL a FLAVOR test MODEL_TYPE sum`)
+	expectErr(t, db, `SELECT * FROM v`, "re-create the view")
+	mustExec(t, db, `CREATE OR REPLACE MODEL a FLAVOR test MODEL_TYPE label`)
+	expect(t, db, `SELECT l FROM v`, [][]string{{"label1"}})
+}

@@ -81,6 +81,7 @@ type Catalog struct {
 
 	mu      sync.RWMutex
 	entries map[string]*Entry
+	types   []types.Type // every result type a model of this database has had
 }
 
 const schemaSQL = `CREATE SCHEMA IF NOT EXISTS _augur;
@@ -94,6 +95,10 @@ CREATE TABLE IF NOT EXISTS _augur.models (
 	returns    VARCHAR NOT NULL,
 	detail     VARCHAR NOT NULL,
 	created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _augur.result_types (
+	sql  VARCHAR PRIMARY KEY,
+	type VARCHAR NOT NULL
 )`
 
 // Open loads the catalog of db. The table is created by the first CREATE
@@ -120,7 +125,43 @@ func Open(ctx context.Context, db *sql.DB) (*Catalog, error) {
 		}
 		c.entries[Key(e.Name)] = e
 	}
-	return c, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return c, c.readTypes(ctx)
+}
+
+// readTypes loads the result types models of this database have had.
+// Views and tables may name their predict functions long after the
+// model changed or went; their functions must exist for a clear error.
+func (c *Catalog) readTypes(ctx context.Context) error {
+	rows, err := c.db.QueryContext(ctx, `SELECT type FROM _augur.result_types`)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not exist") {
+			return nil // a catalog from before result_types
+		}
+		return fmt.Errorf("read model catalog: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var js string
+		var t types.Type
+		if err := rows.Scan(&js); err != nil {
+			return err
+		}
+		if err := json.Unmarshal([]byte(js), &t); err != nil {
+			return fmt.Errorf("model catalog: result type %s: %w", js, err)
+		}
+		c.types = append(c.types, t)
+	}
+	return rows.Err()
+}
+
+// ResultTypes returns every result type a model of this database has had.
+func (c *Catalog) ResultTypes() []types.Type {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]types.Type(nil), c.types...)
 }
 
 func scan(rows *sql.Rows) (*Entry, error) {
@@ -176,6 +217,10 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 	if err != nil {
 		return fmt.Errorf("encode model %q: %w", e.Name, err)
 	}
+	typeJSON, err := json.Marshal(e.Returns)
+	if err != nil {
+		return fmt.Errorf("encode model %q: %w", e.Name, err)
+	}
 	err = c.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, schemaSQL); err != nil {
 			return err
@@ -186,6 +231,10 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO _augur.models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			Key(e.Name), e.Name, nullable(e.Flavor), nullable(e.ModelType), nullable(e.URI),
 			e.OptionsJSON(), e.ShownType, string(detail), e.Created)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO _augur.result_types VALUES (?, ?)`, e.Returns.SQL(), string(typeJSON))
 		return err
 	})
 	if err != nil {
@@ -193,6 +242,7 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 	}
 	c.mu.Lock()
 	c.entries[Key(e.Name)] = e
+	c.types = append(c.types, e.Returns)
 	c.mu.Unlock()
 	return nil
 }

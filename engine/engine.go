@@ -142,8 +142,8 @@ func (e *Engine) init(ctx context.Context) error {
 			return fmt.Errorf("install SQL extension %s: %w", name, err)
 		}
 	}
-	for _, ent := range e.cat.List() {
-		if _, err := e.predictFunc(ctx, ent.Returns); err != nil {
+	for _, t := range e.cat.ResultTypes() {
+		if _, err := e.predictFunc(ctx, t); err != nil {
 			return err
 		}
 	}
