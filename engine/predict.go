@@ -302,9 +302,6 @@ func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
 		}
 		out = append(out, res...)
 	}
-	if n == 0 {
-		return out, nil
-	}
 	return out, nil
 }
 
