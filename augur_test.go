@@ -515,3 +515,48 @@ func TestViewAfterDropAcrossRestart(t *testing.T) {
 	mustExec(t, db, `CREATE OR REPLACE MODEL a FLAVOR test MODEL_TYPE label`)
 	expect(t, db, `SELECT l FROM v`, [][]string{{"label1"}})
 }
+
+// TestReplaceWhileQuerying replaces a model again and again while other
+// connections predict with it: no query fails, and every chunk sees one
+// whole model (the old or the new), never a closed one.
+func TestReplaceWhileQuerying(t *testing.T) {
+	dir := t.TempDir()
+	one, two := filepath.Join(dir, "one.testmodel"), filepath.Join(dir, "two.testmodel")
+	os.WriteFile(one, []byte(`{"scale": 1}`), 0o644)
+	os.WriteFile(two, []byte(`{"scale": 2}`), 0o644)
+	db := open(t, filepath.Join(dir, "r.db"))
+	mustExec(t, db, fmt.Sprintf(`CREATE MODEL s USING '%s'`, one))
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var sum float64
+				if err := db.QueryRow(`SELECT sum(ML_PREDICT(s, 1)) FROM range(5000)`).Scan(&sum); err != nil {
+					t.Error(err)
+					return
+				}
+				if sum < 5000 || sum > 10000 {
+					t.Errorf("sum %v: neither model", sum)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 40 {
+		file := one
+		if i%2 == 0 {
+			file = two
+		}
+		mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL s USING '%s'`, file))
+	}
+	close(done)
+	wg.Wait()
+}
