@@ -9,8 +9,8 @@ import (
 	"github.com/augurdb/augur/catalog"
 )
 
-// modelColumns are the columns of SHOW MODELS; DESCRIBE MODEL adds
-// details, and augur_models() has all of them plus location and created_at.
+// modelColumns are the columns of SHOW MODELS and DESCRIBE MODEL;
+// augur_models() has them and then details, location and created_at.
 var modelColumns = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
 
 // registerModelsTable installs augur_models(), the catalog as a table.
