@@ -74,21 +74,6 @@ func (e *estimator) attr(name string) (any, error) {
 	return v, nil
 }
 
-// sklearnAtLeast reports whether the file was written by scikit-learn
-// major.minor or later (false when unknown).
-func (e *estimator) sklearnAtLeast(major, minor int) bool {
-	parts := strings.SplitN(e.version, ".", 3)
-	if len(parts) < 2 {
-		return false
-	}
-	ma, err1 := strconv.Atoi(parts[0])
-	mi, err2 := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return ma > major || (ma == major && mi >= minor)
-}
-
 func (e *estimator) int(name string) (int, error) {
 	v, err := e.attr(name)
 	if err != nil {

@@ -13,15 +13,16 @@ func init() {
 }
 
 // buildForestClassifier predicts scikit-learn's way: a forest averages
-// its trees' class probabilities (each leaf's weights normalised, for
-// files from scikit-learn < 1.4 whose leaves hold counts) and takes the
-// first most probable class; a single tree takes the class with the
-// largest raw weight in its leaf.
+// its trees' predict_proba, which divides each leaf's weights by their sum
+// in every version (scikit-learn 1.4 and later store fractions rather than
+// counts, and still divide, so augur always does too), and takes the first
+// most probable class; a single tree takes the class with the largest raw
+// weight in its leaf.
 func buildForestClassifier(e *estimator) (predictor, error) {
 	c, err := e.readClasses()
 	if err != nil {
 		return nil, err
 	}
 	_, single := e.obj.Attr("tree_")
-	return buildForest(e, c, !single && !e.sklearnAtLeast(1, 4))
+	return buildForest(e, c, !single)
 }
