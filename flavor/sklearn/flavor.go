@@ -189,6 +189,26 @@ func describePickled(v any) string {
 		return x.Class.String()
 	case nil:
 		return "None"
+	case *pickle.Dict:
+		return "dict"
+	case *pickle.List:
+		return "list"
+	case pickle.Tuple:
+		return "tuple"
+	case *pickle.Set:
+		return "set"
+	case *pickle.Array:
+		return "numpy array"
+	case string:
+		return "str"
+	case []byte:
+		return "bytes"
+	case bool:
+		return "bool"
+	case int64:
+		return "int"
+	case float64:
+		return "float"
 	}
 	return fmt.Sprintf("%T", v)
 }
