@@ -105,6 +105,11 @@ func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) err
 	}
 	defer f.e.release(h)
 
+	if dm, ok := h.m.(model.DenseModel); ok {
+		if handled, err := f.runDense(ctx, st, h, dm); handled {
+			return err
+		}
+	}
 	args := make([][]any, cols-1)
 	for i := range args {
 		args[i] = make([]any, 0, n)

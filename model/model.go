@@ -104,3 +104,19 @@ func FlavorForPath(p string) string {
 	}
 	return f
 }
+
+// DenseModel is an optional fast path for models that take a fixed number
+// of numeric features and return one number per row (regressions,
+// classifiers with integer classes). The engine then reads features
+// straight from DuckDB's vectors into a row-major matrix, instead of
+// boxing every value; Predict still serves every other input shape.
+type DenseModel interface {
+	Model
+	// Features is the number of features per row, or 0 when this model
+	// (as configured) has no dense path.
+	Features() int
+	// PredictDense predicts the rows of x (Features() numbers each,
+	// row-major) and stores each result in out[r], as a number of the
+	// kind Type() names; rows with skip[r] set are left alone.
+	PredictDense(ctx context.Context, x []float64, skip []bool, out []float64) error
+}

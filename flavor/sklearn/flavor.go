@@ -277,6 +277,47 @@ func (m *Model) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	return out, nil
 }
 
+// Features enables the engine's dense path (model.DenseModel) for every
+// estimator whose results are numbers; PCA and text classes have none.
+func (m *Model) Features() int {
+	switch m.typ.Kind {
+	case types.Float32, types.Float64, types.Int32, types.Int64:
+		return m.est.nFeatures
+	}
+	return 0
+}
+
+// PredictDense predicts rows of features read straight from DuckDB.
+func (m *Model) PredictDense(ctx context.Context, x []float64, skip []bool, out []float64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bp, _ := boxPool.Get().(*[]any)
+	if bp == nil {
+		bp = new([]any)
+	}
+	defer boxPool.Put(bp)
+	if cap(*bp) < len(out) {
+		*bp = make([]any, len(out))
+	}
+	vals := (*bp)[:len(out)] // class values are boxed once, in classes.boxed
+	m.pred.predict(x, skip, vals)
+	for r, v := range vals {
+		if skip[r] {
+			continue
+		}
+		f, ok := types.AsFloat64(v)
+		if !ok {
+			return fmt.Errorf("model %q produced %T, not a number", m.name, v)
+		}
+		out[r] = f
+	}
+	return nil
+}
+
+// boxPool holds PredictDense's result slices.
+var boxPool sync.Pool
+
 // scratch is a batch's feature matrix, reused across batches.
 type scratch struct {
 	X    []float64

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/engine"
 )
 
 const fixtures = "../../testdata/sklearn"
@@ -282,4 +283,92 @@ model:
 	readJSON(t, filepath.Join(fixtures, "rf_strings.json"), &exp)
 	inputTable(t, db, exp.Inputs)
 	compare(t, db.Query, "iris.yml", "iris", exp.Expected)
+}
+
+// TestSQLDensePath checks the engine's dense path (features read straight
+// from DuckDB's vectors) against scikit-learn on the shapes it reads:
+// filtered and joined rows, one column per feature, FLOAT and INTEGER
+// features, fixed-size arrays, NULL elements and small batches.
+func TestSQLDensePath(t *testing.T) {
+	if !engine.DensePathActive() {
+		t.Fatal("the dense path is off: duckdb-go's layout changed; see engine/dense.go")
+	}
+	db, err := augur.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var exp expectation
+	readJSON(t, filepath.Join(fixtures, "rf_clf.json"), &exp)
+	inputTable(t, db, exp.Inputs)
+	nf := len(exp.Inputs[0])
+	path, _ := filepath.Abs(filepath.Join(fixtures, "rf_clf.joblib"))
+	if _, err := db.Exec(fmt.Sprintf(`CREATE MODEL m USING '%s'; CREATE MODEL small OPTIONS (batch_size = 7) USING '%s'`, path, path)); err != nil {
+		t.Fatal(err)
+	}
+	cols := make([]string, nf)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("f[%d] AS c%d", i+1, i)
+	}
+	if _, err := db.Exec(`CREATE TABLE wide AS SELECT i, ` + strings.Join(cols, ", ") + ` FROM x`); err != nil {
+		t.Fatal(err)
+	}
+	args := make([]string, nf)
+	for i := range args {
+		args[i] = fmt.Sprintf("c%d", i)
+	}
+	check := func(name, q string, keep func(i int) bool) {
+		t.Helper()
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var i int
+			var got any
+			if err := rows.Scan(&i, &got); err != nil {
+				t.Fatal(err)
+			}
+			if !keep(i) {
+				t.Fatalf("%s: row %d should not be there", name, i)
+			}
+			if !same(got, exp.Expected[i]) {
+				t.Errorf("%s row %d: got %v, scikit-learn %v", name, i, got, exp.Expected[i])
+			}
+			n++
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if n == 0 {
+			t.Fatalf("%s: no rows", name)
+		}
+	}
+	all := func(int) bool { return true }
+	odd := func(i int) bool { return i%2 == 1 }
+	check("list", `SELECT i, ML_PREDICT(m, f) FROM x`, all)
+	check("filtered", `SELECT i, ML_PREDICT(m, f) FROM x WHERE i % 2 = 1`, odd)
+	check("joined", `SELECT x.i, ML_PREDICT(m, x.f) FROM x JOIN (SELECT i FROM x WHERE i % 2 = 1) y ON x.i = y.i`, odd)
+	check("columns", `SELECT i, ML_PREDICT(m, `+strings.Join(args, ", ")+`) FROM wide`, all)
+	check("fixed array", fmt.Sprintf(`SELECT i, ML_PREDICT(m, f::DOUBLE[%d]) FROM x`, nf), all)
+	check("batch_size", `SELECT i, ML_PREDICT(small, f) FROM x`, all)
+	check("bigint result", `SELECT i, ML_PREDICT(m, f)::BIGINT FROM x`, all)
+
+	// Narrower types give the same answers as DuckDB's own casts of them.
+	for _, typ := range []string{"FLOAT", "INTEGER", "DECIMAL(18,3)"} {
+		var mismatches int
+		q := fmt.Sprintf(`SELECT count(*) FILTER (WHERE ML_PREDICT(m, f::%[1]s[]) != ML_PREDICT(m, f::%[1]s[]::DOUBLE[])) FROM x`, typ)
+		if err := db.QueryRow(q).Scan(&mismatches); err != nil || mismatches != 0 {
+			t.Errorf("%s features: %d rows differ from DOUBLE (%v)", typ, mismatches, err)
+		}
+	}
+	var nulls, total int
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE p IS NULL), count(*) FROM (SELECT ML_PREDICT(m, CASE WHEN i % 3 = 0 THEN list_transform(f, (v, k) -> CASE WHEN k = 2 THEN NULL ELSE v END) ELSE f END) AS p FROM x)`).Scan(&nulls, &total); err != nil {
+		t.Fatal(err)
+	}
+	if want := (total + 2) / 3; nulls != want {
+		t.Errorf("%d NULL predictions for %d rows with a NULL feature", nulls, want)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/augurdb/augur"
@@ -20,9 +21,17 @@ func main() {
 	dir := flag.String("dir", ".cache/bench/sklearn", "folder written by bench.py")
 	runs := flag.Int("runs", 3, "runs per query; the best is reported")
 	threads := flag.Int("threads", 0, "DuckDB threads (0: DuckDB's default)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer pprof.StopCPUProfile()
+		}
+	}
 	if err := run(*dir, *runs, *threads); err != nil {
 		fmt.Fprintln(os.Stderr, "sqlbench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -1,0 +1,315 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"unsafe"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/duckdb/duckdb-go/v2/mapping"
+
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/types"
+)
+
+// The dense path reads numeric features straight from DuckDB's vectors
+// and writes numeric results straight into the result vector, through
+// DuckDB's C API (duckdb-go's mapping package). duckdb-go's public UDF API
+// hands every value over boxed, one by one, twice (to read the inputs, and
+// again in the only iterator that can set results), which costs 10 to 50
+// times more than a linear model's arithmetic; see bench/README.md.
+//
+// duckdb-go does not expose the C handles of a UDF's input chunk and
+// result vector, so they are read from its structs, at offsets found by
+// reflection when the package initialises. If duckdb-go's layout ever
+// differs from what is checked here, the dense path turns itself off and
+// every call takes the ordinary path (TestDensePathActive notices).
+var (
+	denseOK        bool
+	vectorVecField uintptr // offset of vector.vec in duckdb-go's vector
+)
+
+func init() {
+	chunk, ok := reflect.TypeFor[duckdb.DataChunk]().FieldByName("chunk")
+	if !ok || chunk.Offset != 0 || chunk.Type != reflect.TypeFor[mapping.DataChunk]() {
+		return
+	}
+	v, ok := reflect.TypeFor[duckdb.Vector]().FieldByName("v")
+	if !ok || v.Offset != 0 || v.Type.Kind() != reflect.Pointer || v.Type.Elem().Kind() != reflect.Struct {
+		return
+	}
+	vec, ok := v.Type.Elem().FieldByName("vec")
+	if !ok || vec.Type != reflect.TypeFor[mapping.Vector]() {
+		return
+	}
+	vectorVecField, denseOK = vec.Offset, true
+}
+
+// DensePathActive reports whether the dense path is available.
+func DensePathActive() bool { return denseOK }
+
+func rawChunk(c *duckdb.DataChunk) mapping.DataChunk { return *(*mapping.DataChunk)(unsafe.Pointer(c)) }
+
+func rawVector(v duckdb.Vector) (mapping.Vector, bool) {
+	p := *(*unsafe.Pointer)(unsafe.Pointer(&v))
+	if p == nil {
+		return mapping.Vector{}, false
+	}
+	return *(*mapping.Vector)(unsafe.Add(p, vectorVecField)), true
+}
+
+// numeric is a flat vector of numbers of one C type.
+type numeric struct {
+	typ      mapping.Type
+	data     unsafe.Pointer
+	validity unsafe.Pointer // nil: all valid
+}
+
+func numericOf(vec mapping.Vector, typ mapping.Type) (numeric, bool) {
+	switch typ {
+	case mapping.TypeDouble, mapping.TypeFloat, mapping.TypeBigInt, mapping.TypeInteger,
+		mapping.TypeSmallInt, mapping.TypeTinyInt:
+		return numeric{typ: typ, data: mapping.VectorGetData(vec), validity: mapping.VectorGetValidity(vec)}, true
+	}
+	return numeric{}, false
+}
+
+func (n numeric) valid(i int) bool { return rowValid(n.validity, i) }
+
+// rowValid tests a row in a DuckDB validity mask: an array of uint64 in
+// which bit i%64 of word i/64 is set for a valid row (duckdb.h). It is
+// read here rather than through duckdb_validity_row_is_valid, since a cgo
+// call per value would cost more than the model.
+func rowValid(mask unsafe.Pointer, i int) bool {
+	if mask == nil {
+		return true
+	}
+	word := *(*uint64)(unsafe.Add(mask, 8*(i>>6)))
+	return word>>(uint(i)&63)&1 != 0
+}
+
+func (n numeric) at(i int) float64 {
+	switch n.typ {
+	case mapping.TypeDouble:
+		return *(*float64)(unsafe.Add(n.data, 8*i))
+	case mapping.TypeFloat:
+		return float64(*(*float32)(unsafe.Add(n.data, 4*i)))
+	case mapping.TypeBigInt:
+		return float64(*(*int64)(unsafe.Add(n.data, 8*i)))
+	case mapping.TypeInteger:
+		return float64(*(*int32)(unsafe.Add(n.data, 4*i)))
+	case mapping.TypeSmallInt:
+		return float64(*(*int16)(unsafe.Add(n.data, 2*i)))
+	}
+	return float64(*(*int8)(unsafe.Add(n.data, i)))
+}
+
+// vectorType returns a vector's type id (and, for LIST and ARRAY, the
+// child's type id and the array size).
+func vectorType(vec mapping.Vector) (typ, child mapping.Type, size int) {
+	lt := mapping.VectorGetColumnType(vec)
+	defer mapping.DestroyLogicalType(&lt)
+	typ = mapping.GetTypeId(lt)
+	switch typ {
+	case mapping.TypeList:
+		ct := mapping.ListTypeChildType(lt)
+		child = mapping.GetTypeId(ct)
+		mapping.DestroyLogicalType(&ct)
+	case mapping.TypeArray:
+		ct := mapping.ArrayTypeChildType(lt)
+		child = mapping.GetTypeId(ct)
+		mapping.DestroyLogicalType(&ct)
+		size = int(mapping.ArrayTypeArraySize(lt))
+	}
+	return typ, child, size
+}
+
+// denseFeatures fills x (n rows of nf features) from the input chunk's
+// argument columns. skip marks rows with a NULL argument; nullElem marks
+// rows whose list holds a NULL (their result is NULL, which DuckDB's own
+// NULL handling does not do). ok is false when the arguments are not a
+// shape the dense path reads (the ordinary path then handles them, and
+// reports any error).
+func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip, nullElem []bool) bool {
+	if cols == 2 {
+		vec := mapping.DataChunkGetVector(chunk, 1)
+		typ, child, size := vectorType(vec)
+		switch typ {
+		case mapping.TypeList, mapping.TypeArray:
+			return denseList(vec, typ, child, size, n, nf, x, skip, nullElem)
+		}
+	}
+	if cols-1 != nf {
+		return false
+	}
+	for c := 1; c < cols; c++ {
+		vec := mapping.DataChunkGetVector(chunk, mapping.IdxT(c))
+		typ, _, _ := vectorType(vec)
+		num, ok := numericOf(vec, typ)
+		if !ok {
+			return false
+		}
+		if num.typ == mapping.TypeDouble && num.validity == nil {
+			col := unsafe.Slice((*float64)(num.data), n)
+			for r, v := range col {
+				x[r*nf+c-1] = v
+			}
+			continue
+		}
+		for r := range n {
+			if !num.valid(r) {
+				skip[r] = true
+				continue
+			}
+			x[r*nf+c-1] = num.at(r)
+		}
+	}
+	return true
+}
+
+func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip, nullElem []bool) bool {
+	var child mapping.Vector
+	if typ == mapping.TypeList {
+		child = mapping.ListVectorGetChild(vec)
+	} else {
+		if size != nf {
+			return false
+		}
+		child = mapping.ArrayVectorGetChild(vec)
+	}
+	num, ok := numericOf(child, childType)
+	if !ok {
+		return false
+	}
+	validity := mapping.VectorGetValidity(vec)
+	entries := mapping.VectorGetData(vec)
+	for r := range n {
+		if !rowValid(validity, r) {
+			skip[r] = true
+			continue
+		}
+		offset := r * nf
+		if typ == mapping.TypeList {
+			off, length := mapping.ListEntryMembers((*mapping.ListEntry)(unsafe.Add(entries, r*int(unsafe.Sizeof(mapping.ListEntry{})))))
+			if int(length) != nf {
+				return false // the ordinary path reports the count
+			}
+			offset = int(off)
+		}
+		if num.typ == mapping.TypeDouble && num.validity == nil { // the common case: a copy
+			copy(x[r*nf:r*nf+nf], unsafe.Slice((*float64)(unsafe.Add(num.data, 8*offset)), nf))
+			continue
+		}
+		for i := range nf {
+			if !num.valid(offset + i) {
+				skip[r], nullElem[r] = true, true
+				break
+			}
+			x[r*nf+i] = num.at(offset + i)
+		}
+	}
+	return true
+}
+
+// writeNumbers stores results into the result vector, as its type.
+func writeNumbers(out mapping.Vector, t types.Type, vals []float64, skip, nullElem []bool) bool {
+	data := mapping.VectorGetData(out)
+	for r, v := range vals {
+		if skip[r] {
+			if nullElem[r] {
+				mapping.VectorEnsureValidityWritable(out)
+				mapping.ValiditySetRowInvalid(mapping.VectorGetValidity(out), mapping.IdxT(r))
+			}
+			continue
+		}
+		switch t.Kind {
+		case types.Float64:
+			*(*float64)(unsafe.Add(data, 8*r)) = v
+		case types.Float32:
+			*(*float32)(unsafe.Add(data, 4*r)) = float32(v)
+		case types.Int64:
+			*(*int64)(unsafe.Add(data, 8*r)) = int64(v)
+		case types.Int32:
+			*(*int32)(unsafe.Add(data, 4*r)) = int32(v)
+		case types.Int16:
+			*(*int16)(unsafe.Add(data, 2*r)) = int16(v)
+		case types.Int8:
+			*(*int8)(unsafe.Add(data, r)) = int8(v)
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func denseResult(t types.Type) bool {
+	switch t.Kind {
+	case types.Float64, types.Float32, types.Int64, types.Int32, types.Int16, types.Int8:
+		return true
+	}
+	return false
+}
+
+// runDense predicts one chunk on the dense path. handled is false when
+// the chunk must take the ordinary path instead (nothing was written).
+func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel) (handled bool, err error) {
+	nf := dm.Features()
+	if !denseOK || nf <= 0 || !denseResult(h.entry.Returns) || !denseResult(h.from) {
+		return false, nil
+	}
+	out, ok := rawVector(st.GetResultVector())
+	if !ok {
+		return false, nil
+	}
+	in := st.GetInputChunk()
+	n, cols := in.GetSize(), in.ColumnCount()
+	buf := getDenseBuf(n, nf)
+	defer denseBufs.Put(buf)
+	x, skip, nullElem, vals := buf.x, buf.skip, buf.nullElem, buf.vals
+	if !denseFeatures(rawChunk(in), cols, n, nf, x, skip, nullElem) {
+		return false, nil
+	}
+	size := h.batchSize
+	if size <= 0 || size > n {
+		size = n
+	}
+	for start := 0; start < n; start += size {
+		end := min(start+size, n)
+		if err := dm.PredictDense(ctx, x[start*nf:end*nf], skip[start:end], vals[start:end]); err != nil {
+			return true, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+		}
+	}
+	if !writeNumbers(out, h.entry.Returns, vals, skip, nullElem) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// denseBuf holds one chunk's matrices; chunks come up to 2048 rows at a
+// time on every DuckDB thread, so they are pooled rather than allocated.
+type denseBuf struct {
+	x, vals        []float64
+	skip, nullElem []bool
+}
+
+var denseBufs sync.Pool
+
+func getDenseBuf(n, nf int) *denseBuf {
+	b, _ := denseBufs.Get().(*denseBuf)
+	if b == nil {
+		b = &denseBuf{}
+	}
+	if cap(b.x) < n*nf {
+		b.x = make([]float64, n*nf)
+	}
+	if cap(b.vals) < n {
+		b.vals, b.skip, b.nullElem = make([]float64, n), make([]bool, n), make([]bool, n)
+	}
+	b.x, b.vals = b.x[:n*nf], b.vals[:n]
+	b.skip, b.nullElem = b.skip[:n], b.nullElem[:n]
+	clear(b.skip)
+	clear(b.nullElem)
+	return b
+}
