@@ -6,6 +6,8 @@ import (
 	"math/big"
 	"reflect"
 	"sync"
+
+	"github.com/augurdb/augur/types"
 )
 
 // Float64Of reads a number as duckdb-go delivers it: any Go integer or
@@ -14,30 +16,11 @@ import (
 // Scale and a *big.Int Value, or any value with a Float64() method) so
 // that this package does not depend on the driver.
 func Float64Of(v any) (float64, bool) {
+	if f, ok := types.AsFloat64(v); ok {
+		return f, true
+	}
 	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint:
+	case uint64: // above MaxInt64, which types.AsFloat64 leaves out
 		return float64(x), true
 	case bool:
 		if x {

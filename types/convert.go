@@ -145,6 +145,10 @@ func AsInt64(v any) (int64, bool) {
 		return x, true
 	case int:
 		return int64(x), true
+	case uint:
+		if uint64(x) <= math.MaxInt64 {
+			return int64(x), true
+		}
 	case uint8:
 		return int64(x), true
 	case uint16:

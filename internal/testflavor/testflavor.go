@@ -19,8 +19,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/duckdb/duckdb-go/v2"
-
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/types"
 )
@@ -178,10 +176,7 @@ func numbers(v any) ([]float64, error) {
 	if list, ok := v.([]any); ok {
 		out := make([]float64, 0, len(list))
 		for _, e := range list {
-			f, ok := types.AsFloat64(e)
-			if d, isDec := e.(duckdb.Decimal); isDec {
-				f, ok = d.Float64(), true
-			}
+			f, ok := model.Float64Of(e)
 			if !ok {
 				return nil, fmt.Errorf("expects numbers, got %T", e)
 			}
@@ -189,10 +184,7 @@ func numbers(v any) ([]float64, error) {
 		}
 		return out, nil
 	}
-	f, ok := types.AsFloat64(v)
-	if d, isDec := v.(duckdb.Decimal); isDec {
-		f, ok = d.Float64(), true
-	}
+	f, ok := model.Float64Of(v)
 	if !ok {
 		return nil, fmt.Errorf("expects numbers, got %T", v)
 	}
