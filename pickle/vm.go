@@ -178,6 +178,24 @@ func (f *frame) floor() int {
 	return 0
 }
 
+// popCall pops the argument tuple and the callable under it, as REDUCE
+// and NEWOBJ find them; depth is the arguments' nesting depth.
+func (f *frame) popCall(op string) (callable any, args Tuple, depth int32, err error) {
+	a, depth, err := f.pop()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	callable, _, err = f.pop()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	args, ok := a.(Tuple)
+	if !ok {
+		return nil, nil, 0, fmt.Errorf("%s arguments are a %s, not a tuple", op, typeName(a))
+	}
+	return callable, args, depth, nil
+}
+
 func (f *frame) pop() (any, int32, error) {
 	if len(f.stack) <= f.floor() {
 		return nil, 0, errors.New("stack underflow")
@@ -681,17 +699,9 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		return false, f.push(g, 0)
 	case 'R': // REDUCE
-		args, ad, err := f.pop()
+		callable, t, ad, err := f.popCall("REDUCE")
 		if err != nil {
 			return false, err
-		}
-		callable, _, err := f.pop()
-		if err != nil {
-			return false, err
-		}
-		t, ok := args.(Tuple)
-		if !ok {
-			return false, fmt.Errorf("REDUCE arguments are a %s, not a tuple", typeName(args))
 		}
 		v, err := f.call(callable, t, nil)
 		if err != nil {
@@ -699,17 +709,9 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		return false, f.push(v, ad+1)
 	case 0x81: // NEWOBJ
-		args, ad, err := f.pop()
+		cls, t, ad, err := f.popCall("NEWOBJ")
 		if err != nil {
 			return false, err
-		}
-		cls, _, err := f.pop()
-		if err != nil {
-			return false, err
-		}
-		t, ok := args.(Tuple)
-		if !ok {
-			return false, fmt.Errorf("NEWOBJ arguments are a %s, not a tuple", typeName(args))
 		}
 		v, err := f.newObj(cls, t, nil)
 		if err != nil {
