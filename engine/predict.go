@@ -11,6 +11,7 @@ import (
 
 	"github.com/augurdb/augur/catalog"
 	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/sqlext"
 	"github.com/augurdb/augur/types"
 )
 
@@ -35,7 +36,7 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 	h := fnv.New64a()
 	h.Write([]byte(sqlType))
 	name = "__augur_predict_" + strconv.FormatUint(h.Sum64(), 36)
-	info, err := typeInfo(t)
+	info, err := sqlext.TypeInfo(t)
 	if err != nil {
 		return "", fmt.Errorf("result type %s: %w", sqlType, err)
 	}
@@ -316,40 +317,4 @@ func batchSize(e *catalog.Entry) int {
 		return 0
 	}
 	return n
-}
-
-// typeInfo converts an augur type to DuckDB's.
-func typeInfo(t types.Type) (duckdb.TypeInfo, error) {
-	simple := map[types.Kind]duckdb.Type{
-		types.Bool: duckdb.TYPE_BOOLEAN, types.Int8: duckdb.TYPE_TINYINT, types.Int16: duckdb.TYPE_SMALLINT,
-		types.Int32: duckdb.TYPE_INTEGER, types.Int64: duckdb.TYPE_BIGINT, types.Float32: duckdb.TYPE_FLOAT,
-		types.Float64: duckdb.TYPE_DOUBLE, types.String: duckdb.TYPE_VARCHAR, types.Binary: duckdb.TYPE_BLOB,
-	}
-	switch t.Kind {
-	case types.List:
-		elem, err := typeInfo(*t.Elem)
-		if err != nil {
-			return nil, err
-		}
-		return duckdb.NewListInfo(elem)
-	case types.Struct:
-		if len(t.Fields) == 0 {
-			return nil, fmt.Errorf("a STRUCT needs at least one field")
-		}
-		entries := make([]duckdb.StructEntry, len(t.Fields))
-		for i, f := range t.Fields {
-			fi, err := typeInfo(f.Type)
-			if err != nil {
-				return nil, err
-			}
-			if entries[i], err = duckdb.NewStructEntry(fi, f.Name); err != nil {
-				return nil, err
-			}
-		}
-		return duckdb.NewStructInfo(entries[0], entries[1:]...)
-	}
-	if dt, ok := simple[t.Kind]; ok {
-		return duckdb.NewTypeInfo(dt)
-	}
-	return nil, fmt.Errorf("unsupported type %v", t)
 }

@@ -30,15 +30,7 @@ func init() {
 // box2d(xmin, ymin, xmax, ymax), area(box2d) and iou(box2d, box2d).
 func registerBox2d(_ context.Context, conn *sql.Conn) error {
 	dbl, _ := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
-	var entries []duckdb.StructEntry
-	for _, f := range Box2dType.Fields {
-		e, err := duckdb.NewStructEntry(dbl, f.Name)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, e)
-	}
-	boxT, err := duckdb.NewStructInfo(entries[0], entries[1:]...)
+	boxT, err := sqlext.TypeInfo(Box2dType)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func init() {
 func registerImage(_ context.Context, conn *sql.Conn) error {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	blob, _ := duckdb.NewTypeInfo(duckdb.TYPE_BLOB)
-	imageT, err := imageTypeInfo()
+	imageT, err := sqlext.TypeInfo(ImageType)
 	if err != nil {
 		return err
 	}
@@ -59,20 +59,6 @@ func registerImage(_ context.Context, conn *sql.Conn) error {
 		}
 	}
 	return nil
-}
-
-func imageTypeInfo() (duckdb.TypeInfo, error) {
-	blob, _ := duckdb.NewTypeInfo(duckdb.TYPE_BLOB)
-	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	data, err := duckdb.NewStructEntry(blob, "data")
-	if err != nil {
-		return nil, err
-	}
-	uri, err := duckdb.NewStructEntry(varchar, "uri")
-	if err != nil {
-		return nil, err
-	}
-	return duckdb.NewStructInfo(data, uri)
 }
 
 // rowUDF is a scalar function with a row executor.
