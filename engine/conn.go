@@ -102,17 +102,27 @@ func (c *Conn) resolver(ctx context.Context) rewrite.Resolver {
 	}
 }
 
-// ExecContext implements driver.ExecerContext.
-func (c *Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	if !mayNeedAugur(q) {
-		return c.exec(ctx, q, args)
-	}
+// split splits a request into statements; parameters bind to a request
+// of one statement only.
+func split(q string, args []driver.NamedValue) ([]parser.Stmt, error) {
 	stmts, err := parser.Split(q)
 	if err != nil {
 		return nil, err
 	}
 	if len(stmts) > 1 && len(args) > 0 {
 		return nil, errors.New("parameters are only supported with a single statement")
+	}
+	return stmts, nil
+}
+
+// ExecContext implements driver.ExecerContext.
+func (c *Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	if !mayNeedAugur(q) {
+		return c.exec(ctx, q, args)
+	}
+	stmts, err := split(q, args)
+	if err != nil {
+		return nil, err
 	}
 	var res driver.Result = driver.RowsAffected(0)
 	for _, s := range stmts {
@@ -129,15 +139,12 @@ func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	if !mayNeedAugur(q) {
 		return c.query(ctx, q, args)
 	}
-	stmts, err := parser.Split(q)
+	stmts, err := split(q, args)
 	if err != nil {
 		return nil, err
 	}
 	if len(stmts) == 0 {
 		return emptyRows{}, nil
-	}
-	if len(stmts) > 1 && len(args) > 0 {
-		return nil, errors.New("parameters are only supported with a single statement")
 	}
 	for _, s := range stmts[:len(stmts)-1] {
 		if _, err := c.run(ctx, s, nil); err != nil {

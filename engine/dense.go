@@ -271,15 +271,14 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	if !denseFeatures(rawChunk(in), cols, n, nf, x, skip, nullElem) {
 		return false, nil
 	}
-	size := h.batchSize
-	if size <= 0 || size > n {
-		size = n
-	}
-	for start := 0; start < n; start += size {
-		end := min(start+size, n)
+	err = h.batches(n, func(start, end int) error {
 		if err := dm.PredictDense(ctx, x[start*nf:end*nf], skip[start:end], vals[start:end]); err != nil {
-			return true, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+			return fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return true, err
 	}
 	if !writeNumbers(out, h.entry.Returns, vals, skip, nullElem) {
 		return false, nil

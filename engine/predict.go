@@ -282,39 +282,63 @@ func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
 		n = len(args[0])
 	}
 	out := make([]any, 0, n)
-	size := h.batchSize
-	if size <= 0 || size > n {
-		size = n
-	}
-	for start := 0; start < n; start += size {
-		end := min(start+size, n)
+	err := h.batches(n, func(start, end int) error {
 		b := &model.Batch{Args: make([][]any, len(args)), Rows: end - start}
 		for i := range args {
 			b.Args[i] = args[i][start:end]
 		}
 		res, err := h.m.Predict(ctx, b)
 		if err != nil {
-			return nil, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+			return fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
 		}
 		if len(res) != b.Rows {
-			return nil, fmt.Errorf("ML_PREDICT(%s): the model returned %d results for %d rows", h.entry.Name, len(res), b.Rows)
+			return fmt.Errorf("ML_PREDICT(%s): the model returned %d results for %d rows", h.entry.Name, len(res), b.Rows)
 		}
 		if h.conv {
 			for i, v := range res {
 				if res[i], err = types.Convert(v, h.from, h.entry.Returns); err != nil {
-					return nil, fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
+					return fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
 				}
 			}
 		}
 		out = append(out, res...)
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
-func batchSize(e *catalog.Entry) int {
-	n, err := strconv.Atoi(e.Options["batch_size"])
-	if err != nil || n <= 0 {
-		return 0
+// batches calls f for consecutive row ranges of at most the model's
+// batch_size (all n rows when it has none).
+func (h *handle) batches(n int, f func(start, end int) error) error {
+	size := h.batchSize
+	if size <= 0 || size > n {
+		size = n
 	}
+	for start := 0; start < n; start += size {
+		if err := f(start, min(start+size, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchSize is the batch_size option, 0 when there is none; CREATE
+// MODEL has already refused a bad one (see checkOptions).
+func batchSize(e *catalog.Entry) int {
+	n, _ := parseBatchSize(e.Options)
 	return n
+}
+
+// parseBatchSize reads OPTIONS batch_size: absent is 0, otherwise it must
+// be a positive integer.
+func parseBatchSize(opts map[string]string) (int, error) {
+	v, ok := opts["batch_size"]
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("OPTIONS batch_size must be a positive integer, got %q", v)
+	}
+	return n, nil
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/augurdb/augur/catalog"
@@ -82,13 +81,8 @@ func (e *Engine) typeName(ctx context.Context, t types.Type) (string, error) {
 
 // checkOptions validates the options augur itself reads.
 func checkOptions(opts map[string]string) error {
-	if v, ok := opts["batch_size"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return fmt.Errorf("OPTIONS batch_size must be a positive integer, got %q", v)
-		}
-	}
-	return nil
+	_, err := parseBatchSize(opts)
+	return err
 }
 
 // DropModel runs DROP MODEL [IF EXISTS].
