@@ -53,11 +53,7 @@ func (l *linear) predict(X []float64, null []bool, out []any) {
 			continue
 		}
 		x := X[r*nf : r*nf+nf]
-		s := 0.0
-		for i, c := range coef {
-			s += x[i] * c
-		}
-		s += l.intercept
+		s := dot(x, coef) + l.intercept
 		if f64 {
 			out[r] = s
 		} else {
@@ -69,4 +65,15 @@ func (l *linear) predict(X []float64, null []bool, out []any) {
 func (l *linear) describe(d map[string]any) {
 	d["coef_"] = l.coef
 	d["intercept_"] = l.intercept
+}
+
+// dot is x·w, summed left to right;
+// x has at least len(w) values.
+func dot(x, w []float64) float64 {
+	x = x[:len(w)]
+	s := 0.0
+	for i, c := range w {
+		s += x[i] * c
+	}
+	return s
 }

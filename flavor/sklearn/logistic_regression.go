@@ -64,11 +64,7 @@ func (l *logistic) predict(X []float64, null []bool, out []any) {
 				continue
 			}
 			x := X[r*nf : r*nf+nf]
-			s := 0.0
-			for i, c := range coef {
-				s += x[i] * c
-			}
-			if s+b > 0 {
+			if dot(x, coef)+b > 0 {
 				out[r] = boxed[1]
 			} else {
 				out[r] = boxed[0]
@@ -84,11 +80,7 @@ func (l *logistic) predict(X []float64, null []bool, out []any) {
 		best, bestScore := 0, 0.0
 		for j := 0; j < k; j++ {
 			w := l.coef[j*nf : j*nf+nf]
-			s := 0.0
-			for i, c := range w {
-				s += x[i] * c
-			}
-			s += l.intercept[j]
+			s := dot(x, w) + l.intercept[j]
 			// argmax keeps the first maximum, as numpy's does.
 			if j == 0 || s > bestScore {
 				best, bestScore = j, s

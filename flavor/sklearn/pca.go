@@ -81,10 +81,7 @@ func (p *pca) predict(X []float64, null []bool, out []any) {
 		row := make([]any, nc)
 		for j := 0; j < nc; j++ {
 			w := p.components[j*nf : j*nf+nf]
-			s := 0.0
-			for i, c := range w {
-				s += centred[i] * c
-			}
+			s := dot(centred, w)
 			if p.whiten {
 				s /= p.scale[j]
 			}
