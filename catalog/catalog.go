@@ -81,7 +81,7 @@ type Catalog struct {
 
 	mu      sync.RWMutex
 	entries map[string]*Entry
-	types   []types.Type // every result type a model of this database has had
+	types   []types.Type // result types stored when the catalog was opened
 }
 
 const schemaSQL = `CREATE SCHEMA IF NOT EXISTS _augur;
@@ -157,7 +157,8 @@ func (c *Catalog) readTypes(ctx context.Context) error {
 	return rows.Err()
 }
 
-// ResultTypes returns every result type a model of this database has had.
+// ResultTypes returns the result types models of this database had when
+// it was opened (the engine registers later ones as models are created).
 func (c *Catalog) ResultTypes() []types.Type {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -242,7 +243,6 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 	}
 	c.mu.Lock()
 	c.entries[Key(e.Name)] = e
-	c.types = append(c.types, e.Returns)
 	c.mu.Unlock()
 	return nil
 }
