@@ -128,37 +128,18 @@ func fromGo(src image.Image) *Image {
 		out.Pix[i], out.Pix[i+1], out.Pix[i+2] = r, g, bb
 	}
 	switch s := src.(type) {
+	// PIL's convert("RGB") drops alpha; 16-bit channels keep their high byte.
 	case *image.RGBA:
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride:]
-			for x := 0; x < w; x++ {
-				put(x, y, row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
+		copyRGB(out, s.Pix, s.Stride, 4)
 		return out
 	case *image.NRGBA:
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride:]
-			for x := 0; x < w; x++ {
-				put(x, y, row[4*x], row[4*x+1], row[4*x+2])
-			}
-		}
+		copyRGB(out, s.Pix, s.Stride, 4)
 		return out
 	case *image.NRGBA64:
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride:]
-			for x := 0; x < w; x++ {
-				put(x, y, row[8*x], row[8*x+2], row[8*x+4])
-			}
-		}
+		copyRGB(out, s.Pix, s.Stride, 8)
 		return out
 	case *image.RGBA64:
-		for y := 0; y < h; y++ {
-			row := s.Pix[y*s.Stride:]
-			for x := 0; x < w; x++ {
-				put(x, y, row[8*x], row[8*x+2], row[8*x+4])
-			}
-		}
+		copyRGB(out, s.Pix, s.Stride, 8)
 		return out
 	case *image.Paletted:
 		pal := make([][3]uint8, len(s.Palette))
@@ -230,3 +211,18 @@ func cmykToRGB(c, m, y, k uint8) (uint8, uint8, uint8) {
 // maxPixelsAll bounds the size of an image augur decodes (PIL's own
 // decompression-bomb error starts at 2 x 89,478,485 pixels).
 const maxPixelsAll = 178956970
+
+// copyRGB copies the R, G and B channels of interleaved pixels of size
+// bytes (4: 8-bit RGBA; 8: 16-bit big-endian RGBA, whose high bytes are
+// taken) into out.
+func copyRGB(out *Image, pix []uint8, stride, size int) {
+	step := size / 4 // bytes per channel
+	for y := 0; y < out.H; y++ {
+		row := pix[y*stride:]
+		dst := out.Pix[y*out.W*3:]
+		for x := 0; x < out.W; x++ {
+			p := row[size*x:]
+			dst[3*x], dst[3*x+1], dst[3*x+2] = p[0], p[step], p[2*step]
+		}
+	}
+}
