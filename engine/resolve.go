@@ -175,7 +175,7 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 	m, err := fl.Load(ctx, spec, art)
 	if err != nil {
 		if strings.Contains(err.Error(), fmt.Sprintf("%q", spec.Name)) {
-			return nil, types.Type{}, err // the flavor named the model already
+			return nil, types.Type{}, err // the flavor named the model already (see model.Flavor)
 		}
 		return nil, types.Type{}, fmt.Errorf("model %q: %w", spec.Name, err)
 	}

@@ -45,7 +45,9 @@ type Artifact interface {
 // Flavor turns an artifact into a Model. Load runs at CREATE MODEL (so
 // errors surface there) and again when a process first uses a model that
 // was created in an earlier one; it must validate everything it can.
-// art is nil when CREATE MODEL had no USING.
+// art is nil when CREATE MODEL had no USING. An error that does not name
+// the model (as model "name", the way %q prints it) gets that prefix from
+// the engine.
 type Flavor interface {
 	Load(ctx context.Context, spec *Spec, art Artifact) (Model, error)
 }
