@@ -47,6 +47,21 @@ func (e *Entry) OptionsJSON() string {
 	return string(b)
 }
 
+// DetailJSON renders Details[key] as JSON text, or returns nil (SQL NULL)
+// when the flavor did not say; DESCRIBE MODEL shows "inputs" and
+// "outputs" this way.
+func (e *Entry) DetailJSON(key string) any {
+	v, ok := e.Details[key]
+	if !ok || v == nil {
+		return nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return string(b)
+}
+
 // DetailsJSON renders Details as a JSON object ("{}" when empty), with
 // the location USING resolved to.
 func (e *Entry) DetailsJSON() string {

@@ -9,16 +9,21 @@ import (
 	"github.com/augurdb/augur/catalog"
 )
 
-// modelColumns are the columns of SHOW MODELS and DESCRIBE MODEL;
-// augur_models() has them and then details, location and created_at.
-var modelColumns = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
+// modelColumns are the columns of SHOW MODELS; DESCRIBE MODEL adds
+// signatureColumns, the model's inputs and outputs as JSON text (NULL when
+// its flavor does not say). augur_models() has all of them and then
+// details, location and created_at.
+var (
+	modelColumns     = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
+	signatureColumns = []string{"inputs", "outputs"}
+)
 
 // registerModelsTable installs augur_models(), the catalog as a table.
 func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
-	cols := make([]duckdb.ColumnInfo, 0, len(modelColumns)+2)
-	for _, c := range modelColumns {
+	cols := make([]duckdb.ColumnInfo, 0, len(modelColumns)+len(signatureColumns)+3)
+	for _, c := range append(modelColumns[:len(modelColumns):len(modelColumns)], signatureColumns...) {
 		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
 	}
 	cols = append(cols, duckdb.ColumnInfo{Name: "details", T: varchar},
@@ -52,7 +57,7 @@ func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	e := s.entries[s.next]
 	s.next++
-	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, e.DetailsJSON(), null(e.Location), e.Created}
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, e.DetailJSON("inputs"), e.DetailJSON("outputs"), e.DetailsJSON(), null(e.Location), e.Created}
 	for i, v := range vals {
 		if err := row.SetRowValue(i, v); err != nil {
 			return false, err

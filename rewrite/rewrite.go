@@ -182,8 +182,19 @@ func (r *rewriter) hasAlias(it item) bool {
 	if isPunct(prev, ".") || isPunct(prev, "::") {
 		return false
 	}
+	// DuckDB reserves these, so they end an expression, never name it:
+	// x IS NULL, CASE ... END, x = TRUE; and a word after an operator
+	// keyword is its operand (x IS NOT y, a AND b)
+	if isKw(last, "NULL", "TRUE", "FALSE", "END") || isKw(prev, operatorKeywords...) {
+		return false
+	}
 	return true
 }
+
+// operatorKeywords take an operand after them, so the word that follows
+// one is part of the expression, not an implicit alias.
+var operatorKeywords = []string{"IS", "NOT", "AND", "OR", "LIKE", "ILIKE", "GLOB", "SIMILAR", "IN",
+	"BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "COLLATE", "AT", "ZONE", "ESCAPE"}
 
 // itemText is the item's source text with runs of white space collapsed.
 func (r *rewriter) itemText(it item) string {

@@ -1,6 +1,7 @@
 package onnx_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +54,23 @@ func TestGenericModels(t *testing.T) {
 	}
 	if got := one(t, db, "SELECT typeof(ML_PREDICT(multi, a, 0.5::DOUBLE)) FROM (SELECT [1.0, 3.0] a)"); !strings.Contains(got.(string), "double2 FLOAT[]") {
 		t.Errorf("multi type = %v", got)
+	}
+	// DESCRIBE MODEL shows the inputs and outputs, in the model's order
+	desc := all(t, db, "DESCRIBE MODEL multi")
+	if len(desc) != 1 || len(desc[0]) != 8 {
+		t.Fatalf("DESCRIBE MODEL multi: %v", desc)
+	}
+	var inputs, outputs []struct{ Name, Type, Shape string }
+	if err := json.Unmarshal([]byte(desc[0][6].(string)), &inputs); err != nil {
+		t.Fatalf("inputs %v: %v", desc[0][6], err)
+	}
+	if err := json.Unmarshal([]byte(desc[0][7].(string)), &outputs); err != nil {
+		t.Fatalf("outputs %v: %v", desc[0][7], err)
+	}
+	wantIn := []struct{ Name, Type, Shape string }{{"a", "float", "[?,2]"}, {"b", "double", "[?]"}}
+	wantOut := []struct{ Name, Type, Shape string }{{"total", "float", "[?]"}, {"double2", "float", "[?,2]"}, {"klass", "int64", "[?]"}}
+	if !reflect.DeepEqual(inputs, wantIn) || !reflect.DeepEqual(outputs, wantOut) {
+		t.Errorf("DESCRIBE MODEL multi: inputs %+v outputs %+v", inputs, outputs)
 	}
 }
 

@@ -248,9 +248,13 @@ func (m *Model) Describe() map[string]any {
 	if m.est.version != "" {
 		d["sklearn_version"] = m.est.version
 	}
+	in := map[string]any{"name": "X", "type": "double", "shape": fmt.Sprintf("[%d]", m.est.nFeatures)}
 	if len(m.est.featureNames) > 0 {
 		d["feature_names_in_"] = m.est.featureNames
+		in["features"] = m.est.featureNames
 	}
+	d["inputs"] = []any{in}
+	d["outputs"] = []any{map[string]any{"name": "prediction", "type": m.typ.SQL()}}
 	m.pred.describe(d)
 	return d
 }

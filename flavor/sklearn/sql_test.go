@@ -283,6 +283,19 @@ model:
 	readJSON(t, filepath.Join(fixtures, "rf_strings.json"), &exp)
 	inputTable(t, db, exp.Inputs)
 	compare(t, db.Query, "iris.yml", "iris", exp.Expected)
+
+	// DESCRIBE MODEL: the spec's flavor and type, the features in, the
+	// class label out
+	var name, flavor, mtype, uri, options, returns, inputs, outputs string
+	err = db.QueryRow(`DESCRIBE MODEL iris`).Scan(&name, &flavor, &mtype, &uri, &options, &returns, &inputs, &outputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flavor != "sklearn" || mtype != "random_forest_classification" || returns != "VARCHAR" ||
+		inputs != fmt.Sprintf(`[{"name":"X","shape":"[%d]","type":"double"}]`, len(exp.Inputs[0])) ||
+		outputs != `[{"name":"prediction","type":"VARCHAR"}]` {
+		t.Errorf("DESCRIBE MODEL iris: %s %s %s %s %s", flavor, mtype, returns, inputs, outputs)
+	}
 }
 
 // TestSQLDensePath checks the engine's dense path (features read straight
