@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
 # resnet50 over 256 camera-size JPEGs: augur vs PyTorch eager vs ONNX
-# Runtime alone, in one run on one machine. Writes bench/onnx/results.json.
+# Runtime alone, in one run on one machine. Writes bench/onnx/results.json
+# (camera-size photos) or, with SIZE=small, bench/onnx/results_small.json
+# (640x480 photos).
 #   bash bench/onnx/run.sh [N_PHOTOS]
+#   SIZE=small bash bench/onnx/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N="${1:-256}"
+export SIZE="${SIZE:-camera}"
+case "$SIZE" in
+camera) PHOTOS=.cache/bench-onnx/photos RESULTS=bench/onnx/results.json ;;
+small) PHOTOS=.cache/bench-onnx/photos-small RESULTS=bench/onnx/results_small.json ;;
+*) echo "SIZE must be camera or small" >&2; exit 2 ;;
+esac
 THREADS="${THREADS:-$(nproc)}"
 CACHE=.cache/bench-onnx
 mkdir -p "$CACHE"
 export AUGUR_ORT_LIB="${AUGUR_ORT_LIB:-$(bash scripts/onnx_setup.sh)}"
 [ -s .cache/onnx-models/resnet50.onnx ] || /usr/bin/python3 scripts/torchvision_export.py --out .cache/onnx-models resnet50 2>/dev/null
-/usr/bin/python3 bench/onnx/make_photos.py "$CACHE/photos" "$N"
+/usr/bin/python3 bench/onnx/make_photos.py "$PHOTOS" "$N" "$SIZE"
 go build -o "$CACHE/onnxbench" ./bench/onnx
 echo "augur + ONNX Runtime alone ($THREADS threads)..." >&2
-GO_RES=$("$CACHE/onnxbench" -photos "$CACHE/photos" -model .cache/onnx-models/resnet50.onnx -threads "$THREADS")
+GO_RES=$("$CACHE/onnxbench" -photos "$PHOTOS" -model .cache/onnx-models/resnet50.onnx -threads "$THREADS")
 echo "PyTorch eager ($THREADS threads)..." >&2
-PT_RES=$(/usr/bin/python3 bench/onnx/torch_eager.py "$CACHE/photos" "$THREADS")
+PT_RES=$(/usr/bin/python3 bench/onnx/torch_eager.py "$PHOTOS" "$THREADS")
 /usr/bin/python3 - "$GO_RES" "$PT_RES" <<'PY' | tee bench/onnx/results.json
 import json, sys, platform, os
 g, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-r = {"images": g["images"], "threads": g["threads"], "cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+r = {"photos": os.environ.get("SIZE", "camera"), "images": g["images"], "threads": g["threads"], "cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
      "augur_images_per_s": round(g["augur_images_per_s"], 2),
      "augur_fast_decode_images_per_s": round(g["augur_fast_decode_images_per_s"], 2),
      "pytorch_eager_images_per_s": round(p["images_per_s"], 2),
