@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -225,6 +226,14 @@ func TestBatching(t *testing.T) {
 		t.Errorf("%d calls for 5000 rows; want one per DuckDB vector (2048 rows)", calls)
 	}
 	expectErr(t, db, `CREATE MODEL bad FLAVOR test OPTIONS (batch_size = 0)`, "batch_size must be a positive integer")
+
+	// a model that batches itself gets whole vectors whatever batch_size
+	mustExec(t, db, `CREATE MODEL self FLAVOR test MODEL_TYPE selfbatch OPTIONS (batch_size = 100)`)
+	testflavor.Reset()
+	expect(t, db, `SELECT sum(ML_PREDICT(self, i)) FROM range(5000) r(i)`, [][]string{{"1.24975e+07"}})
+	if sizes := testflavor.BatchSizes(); slices.Max(sizes) <= 100 {
+		t.Errorf("a self-batching model got batches of %v rows; want whole vectors", sizes)
+	}
 }
 
 func TestConcurrentConnections(t *testing.T) {

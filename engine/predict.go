@@ -160,6 +160,7 @@ type handle struct {
 	m      model.Model
 	from   types.Type // the model's own result type
 	conv   bool       // convert from -> entry.Returns
+	whole  bool       // hand the model whole vectors (model.SelfBatching)
 
 	refs    int // guarded by Engine.mu
 	retired bool
@@ -273,6 +274,7 @@ func (h *handle) set(m model.Model) error {
 		h.conv = true
 	}
 	h.m, h.from = m, from
+	_, h.whole = m.(model.SelfBatching)
 	return nil
 }
 
@@ -308,10 +310,10 @@ func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
 }
 
 // batches calls f for consecutive row ranges of at most the model's
-// batch_size (all n rows when it has none).
+// batch_size (all n rows when it has none, or batches them itself).
 func (h *handle) batches(n int, f func(start, end int) error) error {
 	size := h.batchSize
-	if size <= 0 || size > n {
+	if size <= 0 || size > n || h.whole {
 		size = n
 	}
 	for start := 0; start < n; start += size {

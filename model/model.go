@@ -68,6 +68,15 @@ type Model interface {
 	Close() error
 }
 
+// SelfBatching is implemented by models that split the rows of a Predict
+// call into batch_size batches themselves, to prepare the next batch
+// while one runs (decoding images, for instance). The engine then hands
+// them whole DuckDB vectors (up to 2048 rows) instead of splitting them
+// by batch_size first, which would leave nothing to overlap.
+type SelfBatching interface {
+	BatchesItself()
+}
+
 // Describer is implemented by models that have more to say in DESCRIBE
 // MODEL (inputs, outputs, estimator), as a JSON-able value.
 type Describer interface {

@@ -138,8 +138,8 @@ def _resize_as_eager(image, self_min_size, self_max_size, target=None, fixed_siz
     """torchvision's R-CNN resize, traced so that the graph computes the
     output size as eager mode does: floor(side * scale) in double
     precision, then resizing to that size. torchvision's own traced
-    version passes the float32 scale to Resize, which rounds 427 * 0.7494
-    down to 319 where eager mode gets 320, and every box then moves by a
+    version passes the float32 scale to Resize, which makes 427 * 0.7494
+    320 rows where eager mode gets 319, and every box then moves by a
     pixel. Used only while exporting; the reference runs torchvision
     unchanged."""
     if fixed_size is not None or target is not None:

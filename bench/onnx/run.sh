@@ -25,7 +25,7 @@ echo "augur + ONNX Runtime alone ($THREADS threads)..." >&2
 GO_RES=$("$CACHE/onnxbench" -photos "$PHOTOS" -model .cache/onnx-models/resnet50.onnx -threads "$THREADS")
 echo "PyTorch eager ($THREADS threads)..." >&2
 PT_RES=$(/usr/bin/python3 bench/onnx/torch_eager.py "$PHOTOS" "$THREADS")
-/usr/bin/python3 - "$GO_RES" "$PT_RES" <<'PY' | tee bench/onnx/results.json
+/usr/bin/python3 - "$GO_RES" "$PT_RES" <<'PY' | tee "$RESULTS"
 import json, sys, platform, os
 g, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 r = {"photos": os.environ.get("SIZE", "camera"), "images": g["images"], "threads": g["threads"], "cpus": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
@@ -33,6 +33,9 @@ r = {"photos": os.environ.get("SIZE", "camera"), "images": g["images"], "threads
      "augur_fast_decode_images_per_s": round(g["augur_fast_decode_images_per_s"], 2),
      "pytorch_eager_images_per_s": round(p["images_per_s"], 2),
      "ort_alone_images_per_s": round(g["ort_images_per_s"], 2)}
+# every run's images/s (the figures above are the medians)
+for side in ("augur", "augur_fast_decode", "ort"):
+    r[side + "_runs_images_per_s"] = [round(g["images"] / s, 2) for s in g[side + "_all_seconds"]]
 r["augur_vs_pytorch"] = round(r["augur_images_per_s"] / r["pytorch_eager_images_per_s"], 2)
 r["augur_vs_ort_alone"] = round(r["augur_images_per_s"] / r["ort_alone_images_per_s"], 2)
 r["augur_fast_decode_vs_pytorch"] = round(r["augur_fast_decode_images_per_s"] / r["pytorch_eager_images_per_s"], 2)

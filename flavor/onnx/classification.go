@@ -265,6 +265,10 @@ func (c *classifier) Predict(ctx context.Context, b *model.Batch) ([]any, error)
 	return out, nil
 }
 
+// BatchesItself implements model.SelfBatching: Predict decodes the next
+// batch_size images while ONNX Runtime runs the current ones.
+func (c *classifier) BatchesItself() {}
+
 // run predicts images of one size.
 func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
 	first := ims[idx[0]]

@@ -64,7 +64,7 @@ var labelType = types.StructOf(
 
 var kinds = map[string]types.Type{
 	"sum": types.Float64T, "label": labelType, "echo": types.ListOf(types.Float32T),
-	"class": types.Int32T, "fail": types.Float64T,
+	"class": types.Int32T, "fail": types.Float64T, "selfbatch": types.Float64T,
 }
 
 type flavor struct{}
@@ -76,7 +76,7 @@ func (flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 	}
 	t, ok := kinds[mt]
 	if !ok {
-		return nil, fmt.Errorf("unknown test model type %q; known: class, echo, fail, label, sum", mt)
+		return nil, fmt.Errorf("unknown test model type %q; known: class, echo, fail, label, selfbatch, sum", mt)
 	}
 	m := &testModel{kind: mt, t: t, scale: 1, labels: spec.Labels}
 	if art != nil {
@@ -98,8 +98,19 @@ func (flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 		}
 	}
 	Stats.Loads.Add(1)
+	if mt == "selfbatch" {
+		m.kind = "sum"
+		return selfBatching{m}, nil
+	}
 	return m, nil
 }
+
+// selfBatching is the sum model declaring that it batches itself.
+type selfBatching struct{ *testModel }
+
+func (selfBatching) BatchesItself() {}
+
+func (m selfBatching) ModelType() string { return "selfbatch" }
 
 type testModel struct {
 	kind   string
