@@ -18,13 +18,19 @@ func imageRows(b *model.Batch, kind string) ([]any, error) {
 }
 
 // loadImages reads, decodes and prepares the images of rows [from, to)
-// in parallel (draft: see loadImage). A row that fails has a nil image and its error.
+// on every core (draft: see loadImage). A row that fails has a nil image
+// and its error.
 func loadImages(ctx context.Context, vals []any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) ([]*imaging.Image, []error) {
+	return loadImagesOn(ctx, workers(len(vals)), vals, draft, prep)
+}
+
+// loadImagesOn is loadImages on n goroutines.
+func loadImagesOn(ctx context.Context, n int, vals []any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) ([]*imaging.Image, []error) {
 	ims := make([]*imaging.Image, len(vals))
 	errs := make([]error, len(vals))
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for w := 0; w < workers(len(vals)); w++ {
+	for w := 0; w < max(1, min(n, len(vals))); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
