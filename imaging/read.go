@@ -22,6 +22,9 @@ func Read(ctx context.Context, v any) (data []byte, name string, err error) {
 	case []byte:
 		return x, "", nil
 	case string:
+		if x == "" {
+			return nil, "", fmt.Errorf("the image path is an empty string")
+		}
 		data, err := ReadURI(ctx, x)
 		return data, x, err
 	case map[string]any:

@@ -173,6 +173,8 @@ func TestImageInputs(t *testing.T) {
 	expectErr(t, db, "SELECT ML_PREDICT(r, "+sqlStr(bad)+")", bad, "decode JPEG")
 	expectErr(t, db, "SELECT ML_PREDICT(r, b) FROM (SELECT 'hello'::BLOB b)", "embedded image (5 bytes)", "not a JPEG, PNG, GIF, BMP or WebP")
 	expectErr(t, db, "SELECT ML_PREDICT(r, 42)", "expected an image")
+	expectErr(t, db, "SELECT ML_PREDICT(r, '')", "the image path is an empty string")
+	expectErr(t, db, "SELECT ML_PREDICT(r, s) FROM (SELECT {'data': NULL::BLOB, 'uri': NULL::VARCHAR} s)", "neither data nor uri")
 	expectErr(t, db, "SELECT ML_PREDICT(r, image("+china+"), 1)", "takes one image argument")
 	exec1(t, db, "CREATE TABLE mixed AS SELECT * FROM (VALUES (1, "+china+"), (2, "+sqlStr(missing)+"), (3, "+sqlStr(bad)+")) v(id, path)")
 	got := all(t, db, "SELECT id, ML_PREDICT(rn, path) IS NULL FROM mixed ORDER BY id")
