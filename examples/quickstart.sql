@@ -39,6 +39,9 @@ SELECT round(ML_PREDICT(diabetes, [0.03, 0.05, 0.06, 0.02]), 2) AS progression;
 -- image files in, a typed label out. The file names end in the true digit.
 CREATE MODEL digits MODEL_TYPE image_classifier USING 'examples/models/digits.onnx';
 
+-- What the network takes and returns (DESCRIBE MODEL digits shows the same, with all columns).
+SELECT name, model_type, returns, inputs, outputs FROM augur_models() WHERE name = 'digits';
+
 SELECT regexp_extract(file, '_(\d)\.png$', 1) AS truth,
        ML_PREDICT(digits, image(file)).label AS predicted,
        round(ML_PREDICT(digits, image(file)).score, 3) AS score
