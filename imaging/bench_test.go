@@ -47,3 +47,15 @@ func BenchmarkDecodeDraft256(b *testing.B) {
 		im.EvalTransform(224)
 	}
 }
+
+// BenchmarkResizeThenCrop224 is EvalTransform(224) computing the whole
+// resize before cropping, for comparison with BenchmarkEvalTransform224.
+func BenchmarkResizeThenCrop224(b *testing.B) {
+	im, err := Decode(benchPhoto(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		im.ResizeShorter(256).CenterCrop(224, 224)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -242,5 +244,30 @@ func TestWebPParityWithPIL(t *testing.T) {
 		}
 		w, h, px := pilDump(t, path, "none")
 		compare(t, c.name, im, w, h, px)
+	}
+}
+
+// TestEvalTransformWindow: EvalTransform computes only the crop's pixels;
+// they must be exactly those of the full resize followed by the crop
+// (which TestJPEGParityWithPIL holds to PIL's), for shrinking, enlarging,
+// odd and extreme aspect ratios, RGB and gray.
+func TestEvalTransformWindow(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := [][2]int{{640, 427}, {427, 640}, {4032, 3024}, {300, 300}, {257, 256}, {31, 17}, {8, 8}, {1000, 90}, {90, 1000}, {2, 3}}
+	for _, sz := range sizes {
+		for _, c := range []int{1, 3} {
+			im := &Image{W: sz[0], H: sz[1], C: c, Pix: make([]uint8, sz[0]*sz[1]*c)}
+			for i := range im.Pix {
+				im.Pix[i] = uint8(rng.IntN(256))
+			}
+			for _, n := range []int{224, 97, 64, 7} {
+				resize := int(math.RoundToEven(float64(n) * 256 / 224))
+				want := im.ResizeShorter(resize).CenterCrop(n, n)
+				got := im.EvalTransform(n)
+				if got.W != want.W || got.H != want.H || got.C != want.C || !bytes.Equal(got.Pix, want.Pix) {
+					t.Fatalf("%dx%dx%d EvalTransform(%d): %dx%d differs from resize then crop (%dx%d)", sz[0], sz[1], c, n, got.W, got.H, want.W, want.H)
+				}
+			}
+		}
 	}
 }

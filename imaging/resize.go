@@ -178,19 +178,29 @@ func vertical(src, dst *Image, bounds []int, kk []int32, ksize int) {
 // ResizeShorter resizes so that the shorter side is size, as torchvision
 // 0.14's Resize(size) computes the other side (truncating).
 func (m *Image) ResizeShorter(size int) *Image {
-	w, h := m.W, m.H
+	w, h := shorterTo(m.W, m.H, size)
+	if min(m.W, m.H) == size {
+		return m
+	}
+	return m.Resize(w, h)
+}
+
+// shorterTo is the size torchvision 0.14's Resize(size) gives a w x h
+// image: the shorter side becomes size, the longer one keeps the aspect
+// ratio (truncating).
+func shorterTo(w, h, size int) (int, int) {
 	short, long := w, h
 	if h < w {
 		short, long = h, w
 	}
 	if short == size {
-		return m
+		return w, h
 	}
-	newShort, newLong := size, int(float64(size)*float64(long)/float64(short))
+	newLong := int(float64(size) * float64(long) / float64(short))
 	if w <= h {
-		return m.Resize(newShort, newLong)
+		return size, newLong
 	}
-	return m.Resize(newLong, newShort)
+	return newLong, size
 }
 
 // Crop returns the w x h window whose top-left corner is (x, y); parts
@@ -226,7 +236,38 @@ func (m *Image) CenterCrop(w, h int) *Image {
 
 // EvalTransform is torchvision's standard evaluation transform for a
 // crop of n: Resize(round(n*256/224)) on the shorter side, CenterCrop(n).
+// Only the pixels the crop keeps are computed (each resized pixel depends
+// on its own window of the source alone, so they are the same pixels);
+// on a 4:3 photo that is 57% of the resize's work.
 func (m *Image) EvalTransform(n int) *Image {
 	resize := int(math.RoundToEven(float64(n) * 256 / 224))
-	return m.ResizeShorter(resize).CenterCrop(n, n)
+	w, h := shorterTo(m.W, m.H, resize)
+	if w == m.W || h == m.H || n > w || n > h {
+		return m.ResizeShorter(resize).CenterCrop(n, n)
+	}
+	top := int(math.RoundToEven(float64(h-n) / 2))
+	left := int(math.RoundToEven(float64(w-n) / 2))
+	return m.resizeWindow(w, h, left, top, n, n)
+}
+
+// resizeWindow is Resize(w, h) followed by Crop(x0, y0, cw, ch) for a
+// window inside the resized image, computing only the window. Both axes
+// must change size.
+func (m *Image) resizeWindow(w, h, x0, y0, cw, ch int) *Image {
+	c := m.C
+	kh, bh, chh := coeffs(m.W, 0, float64(m.W), w)
+	kv, bv, cv := coeffs(m.H, 0, float64(m.H), h)
+	bh, chh = bh[2*x0:2*(x0+cw)], chh[x0*kh:(x0+cw)*kh]
+	bv, cv = append([]int(nil), bv[2*y0:2*(y0+ch)]...), cv[y0*kv:(y0+ch)*kv]
+	// only the rows the window's vertical pass reads
+	first := bv[0]
+	last := bv[2*ch-2] + bv[2*ch-1]
+	tmp := &Image{W: cw, H: last - first, C: c, Pix: make([]uint8, cw*(last-first)*c)}
+	horizontal(m, tmp, first, bh, chh, kh)
+	for i := 0; i < ch; i++ {
+		bv[2*i] -= first
+	}
+	out := &Image{W: cw, H: ch, C: c, Pix: make([]uint8, cw*ch*c)}
+	vertical(tmp, out, bv, cv, kv)
+	return out
 }
