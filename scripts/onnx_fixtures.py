@@ -116,6 +116,23 @@ def main(out):
          helper.make_value_info("probabilities", seq_of_maps)])
     save(helper.make_model(g, opset_imports=opset + [helper.make_opsetid("ai.onnx.ml", 1)]), os.path.join(out, "zipmap.onnx"))
 
+    # tinycls: a stand-in image classifier, x[N,3,4,4] -> logits[N,3]: the
+    # mean of each channel, scaled per class (so the class is the dominant
+    # colour); with the batch dynamic, fixed at 1 (torch.onnx.export without
+    # dynamic_axes) and fixed at 4
+    scale = numpy_helper.from_array(np.diag([3.0, 2.0, 1.0]).astype(np.float32), "scale")
+    for suffix, n in (("", "N"), ("_b1", 1), ("_b4", 4)):
+        g = helper.make_graph(
+            [helper.make_node("GlobalAveragePool", ["x"], ["avg"]),
+             helper.make_node("Flatten", ["avg"], ["flat"], axis=1),
+             helper.make_node("MatMul", ["flat", "scale"], ["logits"])],
+            "tinycls" + suffix,
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, 3, 4, 4])],
+            [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [n, 3])],
+            [scale])
+        save(helper.make_model(g, opset_imports=opset), os.path.join(out, "tinycls%s.onnx" % suffix),
+             {"labels": json.dumps(["red", "green", "blue"])})
+
 
 if __name__ == "__main__":
     main(sys.argv[1] if len(sys.argv) > 1 else "testdata/onnx")

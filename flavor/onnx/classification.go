@@ -60,6 +60,7 @@ type classifier struct {
 	labels   []string
 	features bool
 	batch    int
+	fixed    int // the model's fixed batch size (torch.onnx.export without dynamic_axes), 0 if dynamic
 }
 
 func newClassifier(l *Loaded, prep prepKind) (model.Model, error) {
@@ -122,8 +123,9 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 	if len(d) != 4 || c.in.DataType != ort.TensorElementDataTypeFloat {
 		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %q is %s %s", c.in.Name, c.in.DataType, shapeString(d))
 	}
-	if d[0] > 1 {
-		return nil, fmt.Errorf("input %q has a fixed batch of %d; export with a dynamic batch dimension", c.in.Name, d[0])
+	if d[0] > 0 {
+		// runs of exactly that many images, the last one padded
+		c.fixed = int(d[0])
 	}
 	c.h, c.w = d[2], d[3]
 	switch prep {
@@ -300,15 +302,33 @@ func (c *classifier) runChunk(ims []*imaging.Image, errs []error, out []any) err
 // on them while the current one runs.
 func (c *classifier) BatchesItself() {}
 
-// run predicts images of one size.
+// run predicts images of one size; a model with a fixed batch size gets
+// runs of exactly that many images.
 func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
+	if c.fixed == 0 || len(idx) == c.fixed {
+		return c.runN(ims, idx, len(idx))
+	}
+	var res []any
+	for from := 0; from < len(idx); from += c.fixed {
+		part, err := c.runN(ims, idx[from:min(from+c.fixed, len(idx))], c.fixed)
+		if err != nil {
+			return nil, err
+		}
+		res = append(res, part...)
+	}
+	return res, nil
+}
+
+// runN predicts images of one size in one Run of n >= len(idx) images,
+// the ones beyond idx all zeros (their results are dropped).
+func (c *classifier) runN(ims []*imaging.Image, idx []int, n int) ([]any, error) {
 	first := ims[idx[0]]
 	plane := first.W * first.H * c.channels
-	data := make([]float32, plane*len(idx))
+	data := make([]float32, plane*n)
 	for j, i := range idx {
 		ims[i].ToTensor(data[j*plane:(j+1)*plane], c.mean, c.std)
 	}
-	t, err := ort.NewTensor(ort.NewShape(int64(len(idx)), int64(c.channels), int64(first.H), int64(first.W)), data)
+	t, err := ort.NewTensor(ort.NewShape(int64(n), int64(c.channels), int64(first.H), int64(first.W)), data)
 	if err != nil {
 		return nil, err
 	}
@@ -324,10 +344,10 @@ func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output %q: %w", c.l.Session.Outputs[c.out].Name, err)
 	}
-	if len(shape) == 0 || shape[0] != int64(len(idx)) {
-		return nil, fmt.Errorf("output %q has shape %s for %d images", c.l.Session.Outputs[c.out].Name, shape, len(idx))
+	if len(shape) == 0 || shape[0] != int64(n) {
+		return nil, fmt.Errorf("output %q has shape %s for %d images", c.l.Session.Outputs[c.out].Name, shape, n)
 	}
-	per := len(vals) / len(idx)
+	per := len(vals) / n
 	res := make([]any, len(idx))
 	for j := range idx {
 		row := vals[j*per : (j+1)*per]

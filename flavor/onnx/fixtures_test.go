@@ -3,6 +3,11 @@ package onnx_test
 import (
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,5 +108,45 @@ func TestZipMap(t *testing.T) {
 	}
 	if d := fmt.Sprint(m.(model.Describer).Describe()); !strings.Contains(d, "outputs_left_out:[map[kind:sequence name:probabilities]]") {
 		t.Errorf("Describe() = %s", d)
+	}
+}
+
+// TestFixedBatch: models exported with a fixed batch size (torch.onnx
+// without dynamic_axes gives 1) run in runs of exactly that size, the
+// last one padded, and agree with the same graph with a dynamic batch.
+func TestFixedBatch(t *testing.T) {
+	requireORT(t)
+	dir := t.TempDir()
+	colours := []color.RGBA{{200, 10, 10, 255}, {10, 200, 10, 255}, {10, 10, 200, 255}}
+	var want []string
+	for i := range 10 {
+		c := colours[(i*7)%3]
+		im := image.NewRGBA(image.Rect(0, 0, 5+i, 4+2*i))
+		for p := 0; p < len(im.Pix); p += 4 {
+			im.Pix[p], im.Pix[p+1], im.Pix[p+2], im.Pix[p+3] = c.R, c.G, c.B, 255
+		}
+		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("img%02d.png", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, im)
+		f.Close()
+		want = append(want, []string{"red", "green", "blue"}[(i*7)%3])
+	}
+	db := openDB(t)
+	for _, name := range []string{"tinycls", "tinycls_b1", "tinycls_b4"} {
+		exec1(t, db, fmt.Sprintf("CREATE MODEL %s MODEL_TYPE image_classifier USING %s", name, sqlStr(fixture(name+".onnx"))))
+	}
+	rows := all(t, db, "SELECT ML_PREDICT(tinycls, file), ML_PREDICT(tinycls_b1, file), ML_PREDICT(tinycls_b4, file) FROM glob("+sqlStr(filepath.Join(dir, "*.png"))+") ORDER BY file")
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if got := r[0].(map[string]any)["label"]; got != want[i] {
+			t.Errorf("image %d: %v, want %s", i, got, want[i])
+		}
+		if fmt.Sprint(r[1]) != fmt.Sprint(r[0]) || fmt.Sprint(r[2]) != fmt.Sprint(r[0]) {
+			t.Errorf("image %d: fixed batch 1 %v, fixed batch 4 %v, dynamic %v", i, r[1], r[2], r[0])
+		}
 	}
 }
