@@ -85,21 +85,23 @@ def main(out):
         c("labels_c", np.array([1, 18], dtype=np.int64)),
         c("scores_c", np.array([0.9, 0.3], dtype=np.float32)),
     ]
-    g = helper.make_graph(
-        [helper.make_node("Shape", ["image"], ["shape"]),
-         helper.make_node("Slice", ["shape", "start", "end"], ["hw"]),
-         helper.make_node("Cast", ["hw"], ["hwf"], to=TensorProto.FLOAT),
-         helper.make_node("Gather", ["hwf", "idx"], ["whwh"], axis=0),
-         helper.make_node("Mul", ["frac", "whwh"], ["boxes"]),
-         helper.make_node("Identity", ["labels_c"], ["labels"]),
-         helper.make_node("Identity", ["scores_c"], ["scores"])],
-        "tinydet",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [3, "H", "W"])],
-        [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["K", 4]),
-         helper.make_tensor_value_info("labels", TensorProto.INT64, ["K"]),
-         helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["K"])],
-        inits)
-    save(helper.make_model(g, opset_imports=opset), os.path.join(out, "tinydet.onnx"))
+    # (tinydet_fixed: the same, exported for 8x8 images only)
+    for suffix, h, w in (("", "H", "W"), ("_fixed", 8, 8)):
+        g = helper.make_graph(
+            [helper.make_node("Shape", ["image"], ["shape"]),
+             helper.make_node("Slice", ["shape", "start", "end"], ["hw"]),
+             helper.make_node("Cast", ["hw"], ["hwf"], to=TensorProto.FLOAT),
+             helper.make_node("Gather", ["hwf", "idx"], ["whwh"], axis=0),
+             helper.make_node("Mul", ["frac", "whwh"], ["boxes"]),
+             helper.make_node("Identity", ["labels_c"], ["labels"]),
+             helper.make_node("Identity", ["scores_c"], ["scores"])],
+            "tinydet",
+            [helper.make_tensor_value_info("image", TensorProto.FLOAT, [3, h, w])],
+            [helper.make_tensor_value_info("boxes", TensorProto.FLOAT, ["K", 4]),
+             helper.make_tensor_value_info("labels", TensorProto.INT64, ["K"]),
+             helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["K"])],
+            inits)
+        save(helper.make_model(g, opset_imports=opset), os.path.join(out, "tinydet%s.onnx" % suffix))
 
     seq_of_maps = onnx.TypeProto()
     m = seq_of_maps.sequence_type.elem_type.map_type

@@ -174,6 +174,11 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 }
 
 func (d *detector) detect(im *imaging.Image) (any, error) {
+	if dims := d.in.Dimensions; dims[len(dims)-2] > 0 && dims[len(dims)-1] > 0 &&
+		(dims[len(dims)-2] != int64(im.H) || dims[len(dims)-1] != int64(im.W)) {
+		return nil, fmt.Errorf("the detector takes %dx%d images only (input %q is %s), this one is %dx%d; export it with dynamic_axes for H and W",
+			dims[len(dims)-1], dims[len(dims)-2], d.in.Name, shapeString(dims), im.W, im.H)
+	}
 	data := make([]float32, 3*im.W*im.H)
 	im.ToTensor(data, nil, nil)
 	shape := ort.NewShape(3, int64(im.H), int64(im.W))

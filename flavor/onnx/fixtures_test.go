@@ -60,6 +60,12 @@ func TestTinyDetector(t *testing.T) {
 		t.Errorf("rows %v", rows)
 	}
 	expectErr(t, db, "CREATE MODEL m MODEL_TYPE maskrcnn OPTIONS (return_masks = true) USING "+sqlStr(fixture("tinydet.onnx")), "return_masks needs a masks output")
+	// a detector exported for one image size: other sizes get a clear error
+	exec1(t, db, "CREATE MODEL fixed MODEL_TYPE ssd OPTIONS (min_score = 0) USING "+sqlStr(fixture("tinydet_fixed.onnx")))
+	expectErr(t, db, "SELECT ML_PREDICT(fixed, image("+sqlStr(images[0])+"))", "the detector takes 8x8 images only", "this one is 640x427", "dynamic_axes")
+	if n := one(t, db, "SELECT len(ML_PREDICT(fixed, image(file))) FROM glob("+sqlStr(fixture("digits/*.png"))+") LIMIT 1"); n != int64(2) {
+		t.Errorf("fixed-size detector on an 8x8 image: %v detections", n)
+	}
 	expectErr(t, db, "CREATE MODEL m MODEL_TYPE keypointrcnn OPTIONS (return_keypoints = 'yes please') USING "+sqlStr(fixture("tinydet.onnx")), "return_keypoints must be true or false")
 	expectErr(t, db, "CREATE MODEL m MODEL_TYPE ssd OPTIONS (min_score = 'high') USING "+sqlStr(fixture("tinydet.onnx")), "min_score must be a number")
 	expectErr(t, db, "CREATE MODEL m MODEL_TYPE ssd OPTIONS (image_size = 300) USING "+sqlStr(fixture("tinydet.onnx")), "detectors resize inside the model")
