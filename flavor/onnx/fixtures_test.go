@@ -143,6 +143,8 @@ func TestFixedBatch(t *testing.T) {
 	for _, name := range []string{"tinycls", "tinycls_b1", "tinycls_b4"} {
 		exec1(t, db, fmt.Sprintf("CREATE MODEL %s MODEL_TYPE image_classifier USING %s", name, sqlStr(fixture(name+".onnx"))))
 	}
+	expectErr(t, db, "CREATE MODEL sized MODEL_TYPE image_classifier OPTIONS (image_size = 224) USING "+sqlStr(fixture("tinycls.onnx")), "image_size = 224 crops 224x224 images", "takes 4x4", "set image_size = 4")
+	exec1(t, db, "CREATE MODEL sized MODEL_TYPE image_classifier OPTIONS (image_size = 4) USING "+sqlStr(fixture("tinycls.onnx")))
 	rows := all(t, db, "SELECT ML_PREDICT(tinycls, file), ML_PREDICT(tinycls_b1, file), ML_PREDICT(tinycls_b4, file) FROM glob("+sqlStr(filepath.Join(dir, "*.png"))+") ORDER BY file")
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
