@@ -78,9 +78,10 @@ def reinit(model, seed, scale=1.0):
 
 
 def init_detector_heads(model, seed):
-    """Box regression layers drawn small (normal, std 0.002 for the RPN,
-    RetinaNet and SSD regressors, 0.001 for the R-CNN box predictor, as
-    Detectron initialises it), not fan-in scaled. With fan-in scaled
+    """Box regression layers drawn small (normal, std 0.002 for the RPN
+    and RetinaNet regressors, 0.001 for the R-CNN box predictor, as
+    Detectron initialises it), not fan-in scaled (SSD's keep their fan-in
+    scaled weights; the seed loop finds stable ones). With fan-in scaled
     regressors, float32 rounding in a random ResNet-50 backbone moves
     torchvision's own boxes by up to 5e-3 px (float32 against float64),
     so no export could be held to 1e-3; at these scales they move by about
