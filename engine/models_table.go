@@ -3,6 +3,7 @@ package engine
 import (
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -22,8 +23,8 @@ var (
 func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
-	cols := make([]duckdb.ColumnInfo, 0, len(modelColumns)+len(signatureColumns)+3)
-	for _, c := range append(modelColumns[:len(modelColumns):len(modelColumns)], signatureColumns...) {
+	var cols []duckdb.ColumnInfo
+	for _, c := range slices.Concat(modelColumns, signatureColumns) {
 		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
 	}
 	cols = append(cols, duckdb.ColumnInfo{Name: "details", T: varchar},

@@ -92,6 +92,11 @@ func TestJPEGParityWithPIL(t *testing.T) {
 		compare(t, name+" resize", im.Resize(300, 211), w, h, px)
 		w, h, px = pilDump(t, path, "resize:1000x700")
 		compare(t, name+" upsize", im.Resize(1000, 700), w, h, px)
+		// one axis only: a horizontal or a vertical pass alone
+		w, h, px = pilDump(t, path, "resize:300x427")
+		compare(t, name+" width only", im.Resize(300, 427), w, h, px)
+		w, h, px = pilDump(t, path, "resize:640x200")
+		compare(t, name+" height only", im.Resize(640, 200), w, h, px)
 		w, h, px = pilDump(t, path, "eval:224")
 		compare(t, name+" eval 224", im.EvalTransform(224), w, h, px)
 		w, h, px = pilDump(t, path, "eval:97")

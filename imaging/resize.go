@@ -82,37 +82,22 @@ func clip8(v int32) uint8 {
 // Resize returns the image resized to w x h as PIL's
 // Image.resize((w, h), Image.BILINEAR) does (with antialiasing).
 func (m *Image) Resize(w, h int) *Image {
-	if w == m.W && h == m.H {
+	switch {
+	case w == m.W && h == m.H:
 		return m
+	case w != m.W && h != m.H:
+		return m.resizeWindow(w, h, 0, 0, w, h)
+	case w != m.W: // horizontal pass only
+		k, bounds, kk := coeffs(m.W, 0, float64(m.W), w)
+		out := &Image{W: w, H: m.H, C: m.C, Pix: make([]uint8, w*m.H*m.C)}
+		horizontal(m, out, 0, bounds, kk, k)
+		return out
+	default: // vertical pass only
+		k, bounds, kk := coeffs(m.H, 0, float64(m.H), h)
+		out := &Image{W: m.W, H: h, C: m.C, Pix: make([]uint8, m.W*h*m.C)}
+		vertical(m, out, bounds, kk, k)
+		return out
 	}
-	c := m.C
-	kh, bh, ch := coeffs(m.W, 0, float64(m.W), w)
-	kv, bv, cv := coeffs(m.H, 0, float64(m.H), h)
-	src := m
-	needH := w != m.W
-	needV := h != m.H
-	if needH {
-		// only the rows the vertical pass reads
-		first := bv[0]
-		last := bv[2*h-2] + bv[2*h-1]
-		if !needV {
-			first, last = 0, m.H
-		}
-		tmp := &Image{W: w, H: last - first, C: c, Pix: make([]uint8, w*(last-first)*c)}
-		horizontal(m, tmp, first, bh, ch, kh)
-		if needV {
-			for i := 0; i < h; i++ {
-				bv[2*i] -= first
-			}
-		}
-		src = tmp
-	}
-	if !needV {
-		return src
-	}
-	out := &Image{W: src.W, H: h, C: c, Pix: make([]uint8, src.W*h*c)}
-	vertical(src, out, bv, cv, kv)
-	return out
 }
 
 // horizontal is ImagingResampleHorizontal_8bpc: rows [first, first+dst.H)
@@ -178,11 +163,7 @@ func vertical(src, dst *Image, bounds []int, kk []int32, ksize int) {
 // ResizeShorter resizes so that the shorter side is size, as torchvision
 // 0.14's Resize(size) computes the other side (truncating).
 func (m *Image) ResizeShorter(size int) *Image {
-	w, h := shorterTo(m.W, m.H, size)
-	if min(m.W, m.H) == size {
-		return m
-	}
-	return m.Resize(w, h)
+	return m.Resize(shorterTo(m.W, m.H, size))
 }
 
 // shorterTo is the size torchvision 0.14's Resize(size) gives a w x h
@@ -229,9 +210,14 @@ func (m *Image) CenterCrop(w, h int) *Image {
 	if w == m.W && h == m.H {
 		return m
 	}
-	top := int(math.RoundToEven(float64(m.H-h) / 2))
-	left := int(math.RoundToEven(float64(m.W-w) / 2))
+	left, top := centerOffsets(m.W, m.H, w, h)
 	return m.Crop(left, top, w, h)
+}
+
+// centerOffsets is where CenterCrop puts a w x h window in a W x H
+// image: round((H - h) / 2) with Python's round-half-to-even.
+func centerOffsets(W, H, w, h int) (left, top int) {
+	return int(math.RoundToEven(float64(W-w) / 2)), int(math.RoundToEven(float64(H-h) / 2))
 }
 
 // EvalTransform is torchvision's standard evaluation transform for a
@@ -245,21 +231,20 @@ func (m *Image) EvalTransform(n int) *Image {
 	if w == m.W || h == m.H || n > w || n > h {
 		return m.ResizeShorter(resize).CenterCrop(n, n)
 	}
-	top := int(math.RoundToEven(float64(h-n) / 2))
-	left := int(math.RoundToEven(float64(w-n) / 2))
+	left, top := centerOffsets(w, h, n, n)
 	return m.resizeWindow(w, h, left, top, n, n)
 }
 
 // resizeWindow is Resize(w, h) followed by Crop(x0, y0, cw, ch) for a
-// window inside the resized image, computing only the window. Both axes
-// must change size.
+// window inside the resized image, computing only the window: the
+// horizontal pass over the rows the window's vertical pass reads, then
+// the vertical pass. Both axes must change size.
 func (m *Image) resizeWindow(w, h, x0, y0, cw, ch int) *Image {
 	c := m.C
 	kh, bh, chh := coeffs(m.W, 0, float64(m.W), w)
 	kv, bv, cv := coeffs(m.H, 0, float64(m.H), h)
 	bh, chh = bh[2*x0:2*(x0+cw)], chh[x0*kh:(x0+cw)*kh]
-	bv, cv = append([]int(nil), bv[2*y0:2*(y0+ch)]...), cv[y0*kv:(y0+ch)*kv]
-	// only the rows the window's vertical pass reads
+	bv, cv = bv[2*y0:2*(y0+ch)], cv[y0*kv:(y0+ch)*kv]
 	first := bv[0]
 	last := bv[2*ch-2] + bv[2*ch-1]
 	tmp := &Image{W: cw, H: last - first, C: c, Pix: make([]uint8, cw*(last-first)*c)}
