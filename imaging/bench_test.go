@@ -59,3 +59,42 @@ func BenchmarkResizeThenCrop224(b *testing.B) {
 		im.ResizeShorter(256).CenterCrop(224, 224)
 	}
 }
+
+// BenchmarkDecodeEval224 compares the two exact ways to the model's
+// input: decoding the whole photo then EvalTransform(224), and decoding
+// only the rectangle the transform reads (what augur does).
+func BenchmarkDecodeEval224(b *testing.B) {
+	data := benchPhoto(b)
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			im, err := Decode(data)
+			if err != nil {
+				b.Fatal(err)
+			}
+			im.EvalTransform(224)
+		}
+	})
+	b.Run("part", func(b *testing.B) {
+		for b.Loop() {
+			p, err := DecodePart(data, func(w, h int) Rect { return EvalRegion(w, h, 224) })
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := p.EvalTransform(224); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDecodeEvalFused is DecodeEval(224): the part decode with the
+// horizontal pass done on each row as it is decoded (compare with
+// BenchmarkDecodeEval224/part).
+func BenchmarkDecodeEvalFused(b *testing.B) {
+	data := benchPhoto(b)
+	for b.Loop() {
+		if _, err := DecodeEval(data, 224); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

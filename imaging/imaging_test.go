@@ -101,6 +101,15 @@ func TestJPEGParityWithPIL(t *testing.T) {
 		compare(t, name+" eval 224", im.EvalTransform(224), w, h, px)
 		w, h, px = pilDump(t, path, "eval:97")
 		compare(t, name+" eval 97", im.EvalTransform(97), w, h, px)
+		// what classifiers with image_size run: part decode, rows resampled as decoded
+		for _, n := range []int{224, 97} {
+			got, err := DecodeEval(data, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, h, px = pilDump(t, path, fmt.Sprintf("eval:%d", n))
+			compare(t, fmt.Sprintf("%s DecodeEval(%d)", name, n), got, w, h, px)
+		}
 	}
 }
 

@@ -22,3 +22,13 @@ func decodeJPEG(data []byte) (*Image, error) {
 }
 
 func decodeJPEGScaled(data []byte, _ int) (*Image, error) { return decodeJPEG(data) }
+
+func decodeJPEGPart(data []byte, _ func(w, h int) Rect) (Part, error) {
+	im, err := decodeJPEG(data)
+	if err != nil {
+		return Part{}, err
+	}
+	return Whole(im), nil
+}
+
+func decodeJPEGEval([]byte, int) (*Image, bool, error) { return nil, false, nil }

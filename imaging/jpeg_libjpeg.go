@@ -79,9 +79,27 @@ static augur_jdec *augur_jpeg_open(const unsigned char *data, unsigned long size
 	return d;
 }
 
-// augur_jpeg_read decodes every scanline into out (stride w*comps) and
-// frees the decoder. Returns 0 on success.
-static int augur_jpeg_read(augur_jdec *d, unsigned char *out, char *errbuf) {
+// augur_jpeg_crop limits decoding to the columns [*x, *x + *w); libjpeg
+// moves *x left to an iMCU boundary and widens *w to match. Returns 0 on
+// success; on failure the decoder is freed.
+static int augur_jpeg_crop(augur_jdec *d, unsigned int *x, unsigned int *w, char *errbuf) {
+	if (setjmp(d->jerr.jb)) {
+		strncpy(errbuf, d->jerr.msg, JMSG_LENGTH_MAX - 1);
+		jpeg_destroy_decompress(&d->cinfo);
+		free(d);
+		return 1;
+	}
+	JDIMENSION xo = *x, wo = *w;
+	jpeg_crop_scanline(&d->cinfo, &xo, &wo);
+	*x = xo;
+	*w = wo;
+	return 0;
+}
+
+// augur_jpeg_read decodes the scanlines [y0, y1) into out (stride
+// output_width * comps), skipping those above y0 and never decoding those
+// below y1, and frees the decoder. Returns 0 on success.
+static int augur_jpeg_read(augur_jdec *d, unsigned char *out, unsigned int y0, unsigned int y1, char *errbuf) {
 	if (setjmp(d->jerr.jb)) {
 		strncpy(errbuf, d->jerr.msg, JMSG_LENGTH_MAX - 1);
 		jpeg_destroy_decompress(&d->cinfo);
@@ -89,13 +107,126 @@ static int augur_jpeg_read(augur_jdec *d, unsigned char *out, char *errbuf) {
 		return 1;
 	}
 	size_t stride = (size_t)d->cinfo.output_width * d->cinfo.output_components;
-	while (d->cinfo.output_scanline < d->cinfo.output_height) {
-		JSAMPROW row = out + stride * d->cinfo.output_scanline;
+	if (y0 > 0) jpeg_skip_scanlines(&d->cinfo, y0);
+	while (d->cinfo.output_scanline < y1) {
+		JSAMPROW row = out + stride * (d->cinfo.output_scanline - y0);
 		jpeg_read_scanlines(&d->cinfo, &row, 1);
 	}
-	jpeg_finish_decompress(&d->cinfo);
+	if (y1 == d->cinfo.output_height) {
+		jpeg_finish_decompress(&d->cinfo);
+	}
 	jpeg_destroy_decompress(&d->cinfo);
 	free(d);
+	return 0;
+}
+
+// augur_hpass_row is PIL's horizontal resampling pass
+// (ImagingResampleHorizontal_8bpc) over one RGB row: output column j is
+// the sum of taps[j] input pixels from xmin[j] weighted by k[j*ks ...],
+// in 22-bit fixed point, rounded and clipped. Integer sums do not depend
+// on their order, so every version gives the same bytes.
+#define AUGUR_PRECISION 22
+static inline unsigned char augur_clip8(int v) {
+	v >>= AUGUR_PRECISION;
+	return v < 0 ? 0 : v > 255 ? 255 : (unsigned char)v;
+}
+
+static void augur_hpass_row_scalar(const unsigned char *in, unsigned char *out, int ow,
+		const int *bounds, const int *kk, int ks) {
+	for (int j = 0; j < ow; j++) {
+		const unsigned char *px = in + 3 * bounds[2 * j];
+		const int *k = kk + j * ks;
+		int n = bounds[2 * j + 1];
+		int s0 = 1 << (AUGUR_PRECISION - 1), s1 = s0, s2 = s0;
+		for (int t = 0; t < n; t++) {
+			s0 += px[3 * t] * k[t];
+			s1 += px[3 * t + 1] * k[t];
+			s2 += px[3 * t + 2] * k[t];
+		}
+		out[3 * j] = augur_clip8(s0);
+		out[3 * j + 1] = augur_clip8(s1);
+		out[3 * j + 2] = augur_clip8(s2);
+	}
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+// One pixel's three channels in the lanes of a vector: a 4-byte load
+// (the row buffer has slack after its last pixel), widened to 32 bits,
+// times the tap's weight.
+__attribute__((target("sse4.1")))
+static void augur_hpass_row_sse41(const unsigned char *in, unsigned char *out, int ow,
+		const int *bounds, const int *kk, int ks) {
+	for (int j = 0; j < ow; j++) {
+		const unsigned char *px = in + 3 * bounds[2 * j];
+		const int *k = kk + j * ks;
+		int n = bounds[2 * j + 1];
+		__m128i a0 = _mm_set1_epi32(1 << (AUGUR_PRECISION - 1)), a1 = _mm_setzero_si128();
+		int t = 0;
+		for (; t + 1 < n; t += 2) {
+			int v0, v1;
+			memcpy(&v0, px + 3 * t, 4);
+			memcpy(&v1, px + 3 * t + 3, 4);
+			a0 = _mm_add_epi32(a0, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(v0)), _mm_set1_epi32(k[t])));
+			a1 = _mm_add_epi32(a1, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(v1)), _mm_set1_epi32(k[t + 1])));
+		}
+		if (t < n) {
+			int v0;
+			memcpy(&v0, px + 3 * t, 4);
+			a0 = _mm_add_epi32(a0, _mm_mullo_epi32(_mm_cvtepu8_epi32(_mm_cvtsi32_si128(v0)), _mm_set1_epi32(k[t])));
+		}
+		a0 = _mm_add_epi32(a0, a1);
+		int s[4];
+		_mm_storeu_si128((__m128i *)s, a0);
+		out[3 * j] = augur_clip8(s[0]);
+		out[3 * j + 1] = augur_clip8(s[1]);
+		out[3 * j + 2] = augur_clip8(s[2]);
+	}
+}
+
+static int augur_have_sse41(void) { return __builtin_cpu_supports("sse4.1"); }
+#else
+static void augur_hpass_row_sse41(const unsigned char *in, unsigned char *out, int ow,
+		const int *bounds, const int *kk, int ks) { augur_hpass_row_scalar(in, out, ow, bounds, kk, ks); }
+static int augur_have_sse41(void) { return 0; }
+#endif
+
+// augur_jpeg_read_hpass decodes the RGB scanlines [y0, y1), each into a
+// row buffer that stays in cache, and writes its horizontal pass (see
+// augur_hpass_row) to out, ow pixels per row; the decoded image itself
+// is never stored. Frees the decoder. Returns 0 on success.
+static int augur_jpeg_read_hpass(augur_jdec *d, unsigned char *out, unsigned int y0, unsigned int y1,
+		int ow, const int *bounds, const int *kk, int ks, int simd, char *errbuf) {
+	unsigned char *row = NULL;
+	if (setjmp(d->jerr.jb)) {
+		strncpy(errbuf, d->jerr.msg, JMSG_LENGTH_MAX - 1);
+		jpeg_destroy_decompress(&d->cinfo);
+		free(d);
+		free(row);
+		return 1;
+	}
+	row = (unsigned char *)malloc((size_t)d->cinfo.output_width * 3 + 16);
+	if (!row) {
+		strcpy(errbuf, "out of memory");
+		jpeg_destroy_decompress(&d->cinfo);
+		free(d);
+		return 1;
+	}
+	memset(row, 0, (size_t)d->cinfo.output_width * 3 + 16);
+	if (y0 > 0) jpeg_skip_scanlines(&d->cinfo, y0);
+	while (d->cinfo.output_scanline < y1) {
+		unsigned char *o = out + (size_t)ow * 3 * (d->cinfo.output_scanline - y0);
+		JSAMPROW r = row;
+		jpeg_read_scanlines(&d->cinfo, &r, 1);
+		if (simd) augur_hpass_row_sse41(row, o, ow, bounds, kk, ks);
+		else augur_hpass_row_scalar(row, o, ow, bounds, kk, ks);
+	}
+	if (y1 == d->cinfo.output_height) {
+		jpeg_finish_decompress(&d->cinfo);
+	}
+	jpeg_destroy_decompress(&d->cinfo);
+	free(d);
+	free(row);
 	return 0;
 }
 
@@ -118,6 +249,22 @@ func decodeJPEG(data []byte) (*Image, error) { return decodeJPEGScaled(data, 0) 
 
 // decodeJPEGScaled decodes with libjpeg's DCT scaling when minSide > 0.
 func decodeJPEGScaled(data []byte, minSide int) (*Image, error) {
+	p, err := decodeLibjpeg(data, minSide, nil)
+	return p.Image, err
+}
+
+func decodeJPEGPart(data []byte, need func(w, h int) Rect) (Part, error) {
+	return decodeLibjpeg(data, 0, need)
+}
+
+// partMargin widens the columns asked of libjpeg on each side: its fancy
+// upsampling treats a cropped row's ends as the image's edges, so the
+// pixels there may differ from a full decode's.
+const partMargin = 8
+
+// decodeLibjpeg decodes a JPEG, DCT-scaled when minSide > 0, and only the
+// rectangle need asks for when need is not nil.
+func decodeLibjpeg(data []byte, minSide int, need func(w, h int) Rect) (Part, error) {
 	var w, h, comps, inverted C.int
 	errbuf := (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1))
 	defer C.free(unsafe.Pointer(errbuf))
@@ -125,25 +272,37 @@ func decodeJPEGScaled(data []byte, minSide int) (*Image, error) {
 	defer C.free(src)
 	d := C.augur_jpeg_open((*C.uchar)(src), C.ulong(len(data)), C.int(minSide), &w, &h, &comps, &inverted, errbuf)
 	if d == nil {
-		return nil, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+		return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
 	}
 	if int64(w)*int64(h) > maxPixelsAll {
 		C.augur_jpeg_abort(d)
-		return nil, fmt.Errorf("decode JPEG: %dx%d pixels is more than the limit of %d", w, h, maxPixelsAll)
+		return Part{}, fmt.Errorf("decode JPEG: %dx%d pixels is more than the limit of %d", w, h, maxPixelsAll)
+	}
+	r := Rect{0, 0, int(w), int(h)}
+	if need != nil {
+		r = need(int(w), int(h)).widen(partMargin, 0).clip(int(w), int(h))
+	}
+	if r.X1 <= r.X0 || r.Y1 <= r.Y0 {
+		C.augur_jpeg_abort(d)
+		return Part{}, fmt.Errorf("decode JPEG: empty image")
+	}
+	if r.X0 > 0 || r.X1 < int(w) {
+		x, cw := C.uint(r.X0), C.uint(r.X1-r.X0)
+		if C.augur_jpeg_crop(d, &x, &cw, errbuf) != 0 {
+			return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+		}
+		r.X0, r.X1 = int(x), int(x+cw)
 	}
 	n := int(comps)
-	buf := make([]byte, int(w)*int(h)*n)
-	if len(buf) == 0 {
-		C.augur_jpeg_abort(d)
-		return nil, fmt.Errorf("decode JPEG: empty image")
+	pw, ph := r.X1-r.X0, r.Y1-r.Y0
+	buf := make([]byte, pw*ph*n)
+	if C.augur_jpeg_read(d, (*C.uchar)(unsafe.Pointer(&buf[0])), C.uint(r.Y0), C.uint(r.Y1), errbuf) != 0 {
+		return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
 	}
-	if C.augur_jpeg_read(d, (*C.uchar)(unsafe.Pointer(&buf[0])), errbuf) != 0 {
-		return nil, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
-	}
-	im := &Image{W: int(w), H: int(h), C: n, Pix: buf}
+	im := &Image{W: pw, H: ph, C: n, Pix: buf}
 	if n == 4 {
-		rgb := make([]byte, int(w)*int(h)*3)
-		for i := 0; i < int(w)*int(h); i++ {
+		rgb := make([]byte, pw*ph*3)
+		for i := 0; i < pw*ph; i++ {
 			c, m, y, k := buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3]
 			if inverted != 0 {
 				c, m, y, k = 255-c, 255-m, 255-y, 255-k
@@ -152,5 +311,57 @@ func decodeJPEGScaled(data []byte, minSide int) (*Image, error) {
 		}
 		im.C, im.Pix = 3, rgb
 	}
-	return im, nil
+	return Part{Image: im, X: r.X0, Y: r.Y0, FullW: int(w), FullH: int(h)}, nil
+}
+
+// haveSSE41 selects the vector version of the horizontal pass.
+var haveSSE41 = C.augur_have_sse41() != 0
+
+// decodeJPEGEval is decodeJPEGPart followed by EvalTransform(n) for RGB
+// JPEGs, with the horizontal pass done on each row as libjpeg decodes it.
+// It returns false (and nothing else) when the JPEG is not RGB or the
+// transform does not crop: the caller then takes the general path.
+func decodeJPEGEval(data []byte, n int) (*Image, bool, error) {
+	var w, h, comps, inverted C.int
+	errbuf := (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1))
+	defer C.free(unsafe.Pointer(errbuf))
+	src := C.CBytes(data)
+	defer C.free(src)
+	d := C.augur_jpeg_open((*C.uchar)(src), C.ulong(len(data)), 0, &w, &h, &comps, &inverted, errbuf)
+	if d == nil {
+		return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	}
+	ev, ok := evalWindow(int(w), int(h), n)
+	if comps != 3 || !ok || int64(w)*int64(h) > maxPixelsAll {
+		C.augur_jpeg_abort(d)
+		return nil, false, nil
+	}
+	need := ev.source()
+	r := need.widen(partMargin, 0).clip(int(w), int(h))
+	if r.X0 > 0 || r.X1 < int(w) {
+		x, cw := C.uint(r.X0), C.uint(r.X1-r.X0)
+		if C.augur_jpeg_crop(d, &x, &cw, errbuf) != 0 {
+			return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+		}
+		r.X0, r.X1 = int(x), int(x+cw)
+	}
+	bounds := make([]C.int, 2*ev.cw)
+	for i := 0; i < ev.cw; i++ {
+		bounds[2*i], bounds[2*i+1] = C.int(ev.bh[2*i]-r.X0), C.int(ev.bh[2*i+1])
+	}
+	kk := make([]C.int, len(ev.ch))
+	for i, k := range ev.ch {
+		kk[i] = C.int(k)
+	}
+	rows := need.Y1 - need.Y0
+	tmp := &Image{W: ev.cw, H: rows, C: 3, Pix: make([]uint8, ev.cw*rows*3)}
+	simd := C.int(0)
+	if haveSSE41 {
+		simd = 1
+	}
+	if C.augur_jpeg_read_hpass(d, (*C.uchar)(unsafe.Pointer(&tmp.Pix[0])), C.uint(need.Y0), C.uint(need.Y1),
+		C.int(ev.cw), &bounds[0], &kk[0], C.int(ev.kh), simd, errbuf) != 0 {
+		return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	}
+	return ev.vertical(tmp, need.Y0), true, nil
 }

@@ -114,8 +114,18 @@ func horizontal(src, dst *Image, first int, bounds []int, kk []int32, ksize int)
 			if c == 3 {
 				px := in[xmin*3 : (xmin+xmax)*3]
 				s0, s1, s2 := half, half, half
-				for x, kx := range k {
+				// two taps per step: half the loop overhead and bounds checks
+				x := 0
+				for ; x+1 < len(k) && 3*x+5 < len(px); x += 2 {
+					p := px[3*x : 3*x+6 : 3*x+6]
+					k0, k1 := k[x], k[x+1]
+					s0 += int32(p[0])*k0 + int32(p[3])*k1
+					s1 += int32(p[1])*k0 + int32(p[4])*k1
+					s2 += int32(p[2])*k0 + int32(p[5])*k1
+				}
+				if x < len(k) {
 					p := px[3*x : 3*x+3]
+					kx := k[x]
 					s0 += int32(p[0]) * kx
 					s1 += int32(p[1]) * kx
 					s2 += int32(p[2]) * kx
@@ -226,33 +236,85 @@ func centerOffsets(W, H, w, h int) (left, top int) {
 // on its own window of the source alone, so they are the same pixels);
 // on a 4:3 photo that is 57% of the resize's work.
 func (m *Image) EvalTransform(n int) *Image {
-	resize := int(math.RoundToEven(float64(n) * 256 / 224))
-	w, h := shorterTo(m.W, m.H, resize)
-	if w == m.W || h == m.H || n > w || n > h {
-		return m.ResizeShorter(resize).CenterCrop(n, n)
+	out, _ := Whole(m).EvalTransform(n) // a whole image cannot fail
+	return out
+}
+
+// EvalResize is the shorter side torchvision's evaluation transform for a
+// crop of n resizes to.
+func EvalResize(n int) int { return int(math.RoundToEven(float64(n) * 256 / 224)) }
+
+// window is Resize(w, h) of a fullW x fullH image followed by Crop(x0,
+// y0, cw, ch), a window inside the resized image, with the coefficients
+// of the window's columns and rows.
+type window struct {
+	kh, kv int     // taps per coefficient row
+	bh, bv []int   // (first source pixel, taps) per output column / row
+	ch, cv []int32 // fixed-point coefficients
+	cw, cr int     // window width and height
+}
+
+// evalWindow is EvalTransform(n)'s window, or false when the transform
+// does not shrink both axes into a crop (it then resizes whole).
+func evalWindow(fullW, fullH, n int) (window, bool) {
+	w, h := shorterTo(fullW, fullH, EvalResize(n))
+	if w == fullW || h == fullH || n > w || n > h {
+		return window{}, false
 	}
-	left, top := centerOffsets(w, h, n, n)
-	return m.resizeWindow(w, h, left, top, n, n)
+	x0, y0 := centerOffsets(w, h, n, n)
+	return newWindow(fullW, fullH, w, h, x0, y0, n, n), true
+}
+
+func newWindow(fullW, fullH, w, h, x0, y0, cw, ch int) window {
+	kh, bh, chh := coeffs(fullW, 0, float64(fullW), w)
+	kv, bv, cv := coeffs(fullH, 0, float64(fullH), h)
+	return window{
+		kh: kh, kv: kv,
+		bh: bh[2*x0 : 2*(x0+cw)], ch: chh[x0*kh : (x0+cw)*kh],
+		bv: bv[2*y0 : 2*(y0+ch)], cv: cv[y0*kv : (y0+ch)*kv],
+		cw: cw, cr: ch,
+	}
+}
+
+// source is the rectangle of the source image the window reads.
+func (wd window) source() Rect {
+	n, m := wd.cw, wd.cr
+	return Rect{
+		X0: wd.bh[0], X1: wd.bh[2*n-2] + wd.bh[2*n-1],
+		Y0: wd.bv[0], Y1: wd.bv[2*m-2] + wd.bv[2*m-1],
+	}
+}
+
+// apply computes the window from a part holding its source rectangle:
+// the horizontal pass over the rows the vertical pass reads, then the
+// vertical pass.
+func (wd window) apply(p Part) *Image {
+	src := wd.source()
+	bh := make([]int, len(wd.bh))
+	for i := 0; i < wd.cw; i++ {
+		bh[2*i], bh[2*i+1] = wd.bh[2*i]-p.X, wd.bh[2*i+1]
+	}
+	c := p.C
+	tmp := &Image{W: wd.cw, H: src.Y1 - src.Y0, C: c, Pix: make([]uint8, wd.cw*(src.Y1-src.Y0)*c)}
+	horizontal(p.Image, tmp, src.Y0-p.Y, bh, wd.ch, wd.kh)
+	return wd.vertical(tmp, src.Y0)
+}
+
+// vertical is the window's vertical pass over tmp, the horizontal pass of
+// the source rows from y0 on.
+func (wd window) vertical(tmp *Image, y0 int) *Image {
+	bv := make([]int, len(wd.bv))
+	for i := 0; i < wd.cr; i++ {
+		bv[2*i], bv[2*i+1] = wd.bv[2*i]-y0, wd.bv[2*i+1]
+	}
+	out := &Image{W: wd.cw, H: wd.cr, C: tmp.C, Pix: make([]uint8, wd.cw*wd.cr*tmp.C)}
+	vertical(tmp, out, bv, wd.cv, wd.kv)
+	return out
 }
 
 // resizeWindow is Resize(w, h) followed by Crop(x0, y0, cw, ch) for a
-// window inside the resized image, computing only the window: the
-// horizontal pass over the rows the window's vertical pass reads, then
-// the vertical pass. Both axes must change size.
+// window inside the resized image, computing only the window. Both axes
+// must change size.
 func (m *Image) resizeWindow(w, h, x0, y0, cw, ch int) *Image {
-	c := m.C
-	kh, bh, chh := coeffs(m.W, 0, float64(m.W), w)
-	kv, bv, cv := coeffs(m.H, 0, float64(m.H), h)
-	bh, chh = bh[2*x0:2*(x0+cw)], chh[x0*kh:(x0+cw)*kh]
-	bv, cv = bv[2*y0:2*(y0+ch)], cv[y0*kv:(y0+ch)*kv]
-	first := bv[0]
-	last := bv[2*ch-2] + bv[2*ch-1]
-	tmp := &Image{W: cw, H: last - first, C: c, Pix: make([]uint8, cw*(last-first)*c)}
-	horizontal(m, tmp, first, bh, chh, kh)
-	for i := 0; i < ch; i++ {
-		bv[2*i] -= first
-	}
-	out := &Image{W: cw, H: ch, C: c, Pix: make([]uint8, cw*ch*c)}
-	vertical(tmp, out, bv, cv, kv)
-	return out
+	return newWindow(m.W, m.H, w, h, x0, y0, cw, ch).apply(Whole(m))
 }

@@ -157,7 +157,7 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	const chunk = 4
 	for from := 0; from < len(vals); from += chunk {
 		to := min(from+chunk, len(vals))
-		ims, errs := loadImages(ctx, vals[from:to], 0, func(im *imaging.Image) (*imaging.Image, error) { return im.RGB(), nil })
+		ims, errs := loadImages(ctx, vals[from:to], decodeRGB)
 		for i, im := range ims {
 			if errs[i] != nil {
 				if err := d.l.rowError(errs[i]); err != nil {
@@ -294,4 +294,13 @@ func rleMask(m []float32, h, w int) map[string]any {
 	}
 	runs = append(runs, n)
 	return map[string]any{"type": int32(2), "height": int32(h), "width": int32(w), "polygon": nil, "rle": runs}
+}
+
+// decodeRGB decodes an image whole, as RGB.
+func decodeRGB(data []byte) (*imaging.Image, error) {
+	im, err := imaging.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return im.RGB(), nil
 }

@@ -17,15 +17,17 @@ func imageRows(b *model.Batch, kind string) ([]any, error) {
 	return b.Args[0], nil
 }
 
-// loadImages reads, decodes and prepares the images of rows [from, to)
-// on every core (draft: see loadImage). A row that fails has a nil image
-// and its error.
-func loadImages(ctx context.Context, vals []any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) ([]*imaging.Image, []error) {
-	return loadImagesOn(ctx, workers(len(vals)), vals, draft, prep)
+// decodeFunc decodes an image's encoded bytes into what a model takes.
+type decodeFunc func(data []byte) (*imaging.Image, error)
+
+// loadImages reads the images of vals and decodes them with decode on
+// every core. A row that fails has a nil image and its error.
+func loadImages(ctx context.Context, vals []any, decode decodeFunc) ([]*imaging.Image, []error) {
+	return loadImagesOn(ctx, workers(len(vals)), vals, decode)
 }
 
 // loadImagesOn is loadImages on n goroutines.
-func loadImagesOn(ctx context.Context, n int, vals []any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) ([]*imaging.Image, []error) {
+func loadImagesOn(ctx context.Context, n int, vals []any, decode decodeFunc) ([]*imaging.Image, []error) {
 	ims := make([]*imaging.Image, len(vals))
 	errs := make([]error, len(vals))
 	var wg sync.WaitGroup
@@ -35,7 +37,7 @@ func loadImagesOn(ctx context.Context, n int, vals []any, draft int, prep func(*
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				ims[i], errs[i] = loadImage(ctx, vals[i], draft, prep)
+				ims[i], errs[i] = loadImage(ctx, vals[i], decode)
 			}
 		}()
 	}
@@ -47,8 +49,8 @@ func loadImagesOn(ctx context.Context, n int, vals []any, draft int, prep func(*
 	return ims, errs
 }
 
-// draft > 0 decodes JPEGs with DCT scaling down to that shorter side.
-func loadImage(ctx context.Context, v any, draft int, prep func(*imaging.Image) (*imaging.Image, error)) (*imaging.Image, error) {
+// loadImage reads and decodes one image; errors name its uri.
+func loadImage(ctx context.Context, v any, decode decodeFunc) (*imaging.Image, error) {
 	data, name, err := imaging.Read(ctx, v)
 	where := func(err error) error {
 		if name != "" {
@@ -62,14 +64,9 @@ func loadImage(ctx context.Context, v any, draft int, prep func(*imaging.Image) 
 		}
 		return nil, where(err)
 	}
-	im, err := imaging.DecodeDraft(data, draft)
+	im, err := decode(data)
 	if err != nil {
 		return nil, where(err)
-	}
-	if prep != nil {
-		if im, err = prep(im); err != nil {
-			return nil, where(err)
-		}
 	}
 	return im, nil
 }
