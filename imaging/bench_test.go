@@ -98,3 +98,16 @@ func BenchmarkDecodeEvalFused(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecodeEighth decodes at libjpeg's smallest DCT scale (1/8):
+// every coefficient is still entropy-decoded, but only DC terms are
+// transformed. No decoder that reads the whole file can be much faster;
+// it is the floor under any JPEG pipeline, exact or not.
+func BenchmarkDecodeEighth(b *testing.B) {
+	data := benchPhoto(b)
+	for b.Loop() {
+		if _, err := DecodeDraft(data, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

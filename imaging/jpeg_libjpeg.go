@@ -197,12 +197,12 @@ static int augur_have_sse41(void) { return 0; }
 // is never stored. Frees the decoder. Returns 0 on success.
 static int augur_jpeg_read_hpass(augur_jdec *d, unsigned char *out, unsigned int y0, unsigned int y1,
 		int ow, const int *bounds, const int *kk, int ks, int simd, char *errbuf) {
-	unsigned char *row = NULL;
+	unsigned char *volatile row = NULL; // volatile: set after setjmp, read after longjmp
 	if (setjmp(d->jerr.jb)) {
 		strncpy(errbuf, d->jerr.msg, JMSG_LENGTH_MAX - 1);
 		jpeg_destroy_decompress(&d->cinfo);
 		free(d);
-		free(row);
+		free((void *)row);
 		return 1;
 	}
 	row = (unsigned char *)malloc((size_t)d->cinfo.output_width * 3 + 16);
@@ -212,21 +212,21 @@ static int augur_jpeg_read_hpass(augur_jdec *d, unsigned char *out, unsigned int
 		free(d);
 		return 1;
 	}
-	memset(row, 0, (size_t)d->cinfo.output_width * 3 + 16);
+	memset((void *)row, 0, (size_t)d->cinfo.output_width * 3 + 16);
 	if (y0 > 0) jpeg_skip_scanlines(&d->cinfo, y0);
 	while (d->cinfo.output_scanline < y1) {
 		unsigned char *o = out + (size_t)ow * 3 * (d->cinfo.output_scanline - y0);
-		JSAMPROW r = row;
+		JSAMPROW r = (JSAMPROW)row;
 		jpeg_read_scanlines(&d->cinfo, &r, 1);
-		if (simd) augur_hpass_row_sse41(row, o, ow, bounds, kk, ks);
-		else augur_hpass_row_scalar(row, o, ow, bounds, kk, ks);
+		if (simd) augur_hpass_row_sse41((const unsigned char *)row, o, ow, bounds, kk, ks);
+		else augur_hpass_row_scalar((const unsigned char *)row, o, ow, bounds, kk, ks);
 	}
 	if (y1 == d->cinfo.output_height) {
 		jpeg_finish_decompress(&d->cinfo);
 	}
 	jpeg_destroy_decompress(&d->cinfo);
 	free(d);
-	free(row);
+	free((void *)row);
 	return 0;
 }
 

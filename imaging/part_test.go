@@ -162,3 +162,36 @@ func TestPartRefusesMissingPixels(t *testing.T) {
 		t.Fatal("EvalTransform from the left quarter of an image did not fail")
 	}
 }
+
+// TestDecodePartBadJPEG: a broken JPEG fails the same way whole or in
+// part, and a truncated one (which libjpeg pads with grey, as PIL does
+// with LOAD_TRUNCATED_IMAGES) gives the same pixels either way.
+func TestDecodePartBadJPEG(t *testing.T) {
+	data := partFixtures(t)["go-420"]
+	for _, bad := range [][]byte{{0xFF, 0xD8, 0xFF, 0, 0, 0, 0}, data[:40]} {
+		if _, err := Decode(bad); err == nil {
+			t.Fatalf("Decode of %d broken bytes did not fail", len(bad))
+		}
+		if _, err := DecodeEval(bad, 64); err == nil {
+			t.Fatalf("DecodeEval of %d broken bytes did not fail", len(bad))
+		}
+		if _, err := DecodePart(bad, func(w, h int) Rect { return Rect{1, 1, 2, 2} }); err == nil {
+			t.Fatalf("DecodePart of %d broken bytes did not fail", len(bad))
+		}
+	}
+	half := data[:len(data)/2]
+	full, err := Decode(half)
+	if err != nil { // Go's image/jpeg (built without libjpeg) refuses truncated files
+		if _, err := DecodeEval(half, 64); err == nil {
+			t.Fatal("truncated JPEG: Decode fails, DecodeEval does not")
+		}
+		return
+	}
+	got, err := DecodeEval(half, 64)
+	if err != nil {
+		t.Fatalf("truncated JPEG: %v", err)
+	}
+	if want := full.EvalTransform(64); !bytes.Equal(got.Pix, want.Pix) {
+		t.Fatal("truncated JPEG: DecodeEval differs from Decode + EvalTransform")
+	}
+}
