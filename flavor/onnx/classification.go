@@ -128,6 +128,9 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 		c.fixed = int(d[0])
 	}
 	c.h, c.w = d[2], d[3]
+	if l.Options.FastDecode && l.Options.ImageSize == 0 {
+		return nil, fmt.Errorf("OPTIONS fast_decode = true needs image_size: it decodes JPEGs at the smallest scale image_size's resize allows")
+	}
 	if n := int64(l.Options.ImageSize); n > 0 && ((c.h > 0 && c.h != n) || (c.w > 0 && c.w != n)) {
 		return nil, fmt.Errorf("OPTIONS image_size = %d crops %dx%d images, but input %q takes %dx%d (%s); set image_size = %d", n, n, n, c.in.Name, c.w, c.h, shapeString(d), max(c.h, c.w))
 	}

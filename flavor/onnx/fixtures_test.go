@@ -145,6 +145,7 @@ func TestFixedBatch(t *testing.T) {
 	}
 	expectErr(t, db, "CREATE MODEL sized MODEL_TYPE image_classifier OPTIONS (image_size = 224) USING "+sqlStr(fixture("tinycls.onnx")), "image_size = 224 crops 224x224 images", "takes 4x4", "set image_size = 4")
 	exec1(t, db, "CREATE MODEL sized MODEL_TYPE image_classifier OPTIONS (image_size = 4) USING "+sqlStr(fixture("tinycls.onnx")))
+	expectErr(t, db, "CREATE MODEL fast MODEL_TYPE image_classifier OPTIONS (fast_decode = true) USING "+sqlStr(fixture("tinycls.onnx")), "fast_decode = true needs image_size")
 	rows := all(t, db, "SELECT ML_PREDICT(tinycls, file), ML_PREDICT(tinycls_b1, file), ML_PREDICT(tinycls_b4, file) FROM glob("+sqlStr(filepath.Join(dir, "*.png"))+") ORDER BY file")
 	if len(rows) != len(want) {
 		t.Fatalf("%d rows, want %d", len(rows), len(want))
