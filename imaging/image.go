@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/gif"
 	"image/png"
 
 	"golang.org/x/image/bmp"
@@ -60,11 +59,7 @@ func Decode(data []byte) (*Image, error) {
 		}
 		return fromGo(im), nil
 	case "gif":
-		im, err := gif.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("decode GIF: %w", err)
-		}
-		return fromGo(im), nil
+		return decodeGIF(data)
 	case "bmp":
 		im, err := bmp.Decode(bytes.NewReader(data))
 		if err != nil {
