@@ -164,12 +164,12 @@ func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	return c.query(ctx, last.sql, args)
 }
 
-func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (res driver.Result, err error) {
 	ex, ok := c.inner.(driver.ExecerContext)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	res, err := ex.ExecContext(ctx, q, args)
+	c.guard(q, func() { res, err = ex.ExecContext(ctx, q, args) })
 	return res, clean(err)
 }
 
@@ -178,11 +178,23 @@ func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (d
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	r, err := qu.QueryContext(ctx, q, args)
+	var r driver.Rows
+	var err error
+	c.guard(q, func() { r, err = qu.QueryContext(ctx, q, args) })
 	if err != nil {
 		return nil, clean(err)
 	}
 	return rows{r}, nil
+}
+
+// guard runs f, DuckDB executing q, on a client thread of the spin guard
+// when q calls ML_PREDICT (see spinGuard), and as it is otherwise.
+func (c *Conn) guard(q string, f func()) {
+	if strings.Contains(q, predictPrefix) {
+		c.e.spin.run(f)
+		return
+	}
+	f()
 }
 
 func (c *Conn) execModel(ctx context.Context, st parser.Statement) (driver.Result, error) {
@@ -248,10 +260,17 @@ func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 		}
 		q = p.sql
 	}
+	var st driver.Stmt
+	var err error
 	if pc, ok := c.inner.(driver.ConnPrepareContext); ok {
-		return pc.PrepareContext(ctx, q)
+		st, err = pc.PrepareContext(ctx, q)
+	} else {
+		st, err = c.inner.Prepare(q)
 	}
-	return c.inner.Prepare(q)
+	if err != nil || !strings.Contains(q, predictPrefix) {
+		return st, err
+	}
+	return &guardedStmt{Stmt: st, g: &c.e.spin}, nil
 }
 
 // Begin implements driver.Conn.

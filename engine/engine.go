@@ -33,6 +33,8 @@ type Engine struct {
 	handles  map[string]*handle // loaded (or loading) models by catalog key
 	predicts map[string]string  // result type SQL -> registered function name
 	refs     int
+
+	spin spinGuard // ML_PREDICT queries' client threads
 }
 
 // open engines by absolute path, so that every connection of a process

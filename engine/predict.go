@@ -35,7 +35,7 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 	}
 	h := fnv.New64a()
 	h.Write([]byte(sqlType))
-	name = "__augur_predict_" + strconv.FormatUint(h.Sum64(), 36)
+	name = predictPrefix + strconv.FormatUint(h.Sum64(), 36)
 	info, err := sqlext.TypeInfo(t)
 	if err != nil {
 		return "", fmt.Errorf("result type %s: %w", sqlType, err)
@@ -60,6 +60,10 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 	e.mu.Unlock()
 	return name, nil
 }
+
+// predictPrefix starts the name of every predict function, so SQL that
+// contains it calls ML_PREDICT.
+const predictPrefix = "__augur_predict_"
 
 type predictUDF struct {
 	e       *Engine
@@ -100,6 +104,7 @@ func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) err
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	f.e.spin.predicting()
 	h, err := f.e.acquire(ctx, name, f.sqlType)
 	if err != nil {
 		return err
