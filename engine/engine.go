@@ -110,6 +110,7 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 		db:        sql.OpenDB(connector),
 		handles:   map[string]*handle{},
 		predicts:  map[string]string{},
+		spin:      spinGuard{off: os.Getenv("AUGUR_SPIN_GUARD") == "off"},
 	}
 	if err := e.init(ctx); err != nil {
 		_ = e.db.Close()

@@ -24,7 +24,10 @@ import (
 // other thread wants. The client thread's own share of the work, if any,
 // still runs whenever a core is free. Only with exactly one such query in
 // flight is the client thread known to be ML_PREDICT's.
+//
+// AUGUR_SPIN_GUARD=off (read when a database is opened) turns it off.
 type spinGuard struct {
+	off     bool
 	mu      sync.Mutex
 	clients map[int]bool // client thread id -> priority lowered
 }
@@ -32,7 +35,7 @@ type spinGuard struct {
 // run runs f on a fresh OS thread registered as a client thread, and
 // returns when f has. A panic in f is raised again in the caller.
 func (g *spinGuard) run(f func()) {
-	if !threadPriorities {
+	if !threadPriorities || g.off {
 		f()
 		return
 	}
@@ -68,7 +71,7 @@ func (g *spinGuard) run(f func()) {
 // other than the only client thread, the client thread is waiting for
 // this one (it has no task of its own), so its priority is lowered.
 func (g *spinGuard) predicting() {
-	if !threadPriorities {
+	if !threadPriorities || g.off {
 		return
 	}
 	tid := threadID()

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -31,6 +32,7 @@ func main() {
 	batch := flag.Int("batch", 8, "images per Run for ONNX Runtime alone and augur's batch_size")
 	which := flag.String("only", "", "augur or ort: run one side only")
 	reps := flag.Int("reps", 3, "runs of each side; the median counts (the machines are noisy)")
+	spin := flag.Bool("spin", false, "compare augur with and without its spin guard (AUGUR_SPIN_GUARD), reps runs each, taking turns")
 	flag.Parse()
 	paths, _ := filepath.Glob(filepath.Join(*photos, "*.jpg"))
 	sort.Strings(paths)
@@ -39,6 +41,10 @@ func main() {
 		os.Exit(2)
 	}
 	res := map[string]any{"images": len(paths), "threads": *threads, "cpus": runtime.NumCPU(), "batch": *batch, "jpeg": imaging.JPEGDecoder}
+	if *spin {
+		spinCompare(res, paths, *modelPath, *threads, *batch, *reps)
+		return
+	}
 	// the sides take turns, so that a slow spell of the machine hits all
 	for r := 0; r < *reps; r++ {
 		if *which != "ort" {
@@ -181,4 +187,29 @@ func ortAlone(paths []string, modelPath string, threads, batch int) (float64, er
 		}
 	}
 	return time.Since(start).Seconds(), nil
+}
+
+// spinCompare runs augur's exact side with the spin guard on and off,
+// taking turns, and prints every run's images/s.
+func spinCompare(res map[string]any, paths []string, modelPath string, threads, batch, reps int) {
+	for r := 0; r < reps; r++ {
+		for _, mode := range []string{"on", "off"} {
+			check(os.Setenv("AUGUR_SPIN_GUARD", mode))
+			secs, err := augurRun(paths, modelPath, threads, batch, false)
+			check(err)
+			add(res, "spin_guard_"+mode, secs)
+		}
+	}
+	for _, mode := range []string{"on", "off"} {
+		all := res["spin_guard_"+mode+"_all_seconds"].([]float64)
+		ips := make([]float64, len(all))
+		for i, s := range all {
+			ips[i] = math.Round(float64(len(paths))/s*100) / 100
+		}
+		res["spin_guard_"+mode+"_runs_images_per_s"] = ips
+		res["spin_guard_"+mode+"_images_per_s"] = float64(len(paths)) / median(all)
+		delete(res, "spin_guard_"+mode+"_all_seconds")
+	}
+	out, _ := json.Marshal(res)
+	fmt.Println(string(out))
 }
