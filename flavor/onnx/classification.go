@@ -192,7 +192,7 @@ func metaFloats(md map[string]string, key string, n int) ([]float32, error) {
 // decode decodes an image into the model's input. With image_size, a
 // JPEG decodes only the rectangle the evaluation transform reads and
 // resamples each row as it is decoded (the same pixels as decoding whole,
-// then transforming, in 60% of the time on camera photos), or with
+// then transforming, in about two thirds of the time on camera photos), or with
 // fast_decode decodes at the smallest DCT scale the Resize allows.
 func (c *classifier) decode(data []byte) (*imaging.Image, error) {
 	n := c.l.Options.ImageSize
