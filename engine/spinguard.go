@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"runtime"
 	"sync"
 )
@@ -39,13 +40,26 @@ func (g *spinGuard) run(f func()) {
 		f()
 		return
 	}
-	var panicked any
+	if p := g.onNewThread(f); p != nil {
+		panic(p)
+	}
+}
+
+// onNewThread runs f as a client thread: on a goroutine locked to an OS
+// thread, not the process's main one, that ends with the goroutine, so
+// the lowered priority cannot outlive the query. It returns f's panic.
+func (g *spinGuard) onNewThread(f func()) (panicked any) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		// Never unlocked: the thread exits with this goroutine, so the
-		// lowered priority cannot outlive the query.
 		runtime.LockOSThread()
+		if threadID() == os.Getpid() {
+			// Go parks the main thread for good instead of ending it.
+			// While this goroutine holds it, the next one runs elsewhere.
+			panicked = g.onNewThread(f)
+			runtime.UnlockOSThread()
+			return
+		}
 		tid := threadID()
 		g.mu.Lock()
 		if g.clients == nil {
@@ -59,30 +73,33 @@ func (g *spinGuard) run(f func()) {
 			g.mu.Unlock()
 			panicked = recover()
 		}()
-		f()
+		f() // the thread is never unlocked: it exits with this goroutine
 	}()
 	<-done
-	if panicked != nil {
-		panic(panicked)
-	}
+	return panicked
 }
 
-// predicting is called when ML_PREDICT starts on a chunk. On a thread
-// other than the only client thread, the client thread is waiting for
-// this one (it has no task of its own), so its priority is lowered.
-func (g *spinGuard) predicting() {
+// predicting is called when ML_PREDICT starts on a chunk, and says
+// whether it runs on a client thread. On a thread other than the only
+// client thread, the client thread is waiting for this one (it has no
+// task of its own), so its priority is lowered.
+func (g *spinGuard) predicting() (onClient bool) {
 	if !threadPriorities || g.off {
-		return
+		return false
 	}
 	tid := threadID()
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if _, ok := g.clients[tid]; ok {
+		return true
+	}
 	if len(g.clients) != 1 {
-		return
+		return false
 	}
 	for client, lowered := range g.clients {
-		if client != tid && !lowered && lowestPriority(client) == nil {
+		if !lowered && lowestPriority(client) == nil {
 			g.clients[client] = true
 		}
 	}
+	return false
 }

@@ -42,14 +42,25 @@ func TestSpinGuard(t *testing.T) {
 	var client, onClient, whileWaiting int
 	g.run(func() {
 		client = threadID()
+		if client == os.Getpid() {
+			t.Error("the client thread is the process's main thread, which cannot end")
+		}
+
 		g.mu.Lock()
 		if lowered, ok := g.clients[client]; !ok || lowered || len(g.clients) != 1 {
 			t.Errorf("client threads %v, want only %d, not lowered", g.clients, client)
 		}
 		g.mu.Unlock()
-		g.predicting() // ML_PREDICT on the client thread: it is working, not waiting
+		// ML_PREDICT on the client thread: it is working, not waiting
+		if !g.predicting() {
+			t.Error("predicting on the client thread does not say so")
+		}
 		onClient = niceOf(t, client)
-		onOtherThread(g.predicting) // ML_PREDICT on a worker thread
+		onOtherThread(func() { // ML_PREDICT on a worker thread
+			if g.predicting() {
+				t.Error("predicting on a worker thread says it is on the client thread")
+			}
+		})
 		whileWaiting = niceOf(t, client)
 	})
 	if onClient != base {
@@ -94,7 +105,7 @@ func TestSpinGuardTwoQueries(t *testing.T) {
 	first := <-inFirst
 	base := niceOf(t, first)
 	g.run(func() {
-		onOtherThread(g.predicting)
+		onOtherThread(func() { g.predicting() })
 		if n := niceOf(t, threadID()); n != base {
 			t.Errorf("second client thread lowered to nice %d", n)
 		}
