@@ -82,14 +82,12 @@ func (f *predictUDF) Executor() duckdb.ScalarFuncExecutor {
 }
 
 // run predicts one DuckDB vector (up to 2048 rows). On a client thread
-// of the spin guard, whose priority may drop at any moment, models run on
-// another goroutine: neither inference that waits for every thread of a
-// parallel section (ONNX Runtime) nor loading (threads a runtime starts
-// inherit the priority) should run there. Loaded models that compute in
-// Go alone on the dense path are the exception, as a handoff per vector
-// would cost them up to a tenth of their speed.
+// of the spin guard whose priority has been lowered, the model runs on
+// another goroutine (see spinGuard.enter).
 func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) error {
-	if !f.e.spin.predicting() || f.pureGo(st) {
+	offload, exit := f.e.spin.enter()
+	defer exit()
+	if !offload {
 		return f.predictChunk(ctx, st)
 	}
 	var err error
@@ -100,29 +98,6 @@ func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) err
 	}()
 	<-done
 	return err
-}
-
-// pureGo says whether the chunk's model is loaded and takes the dense
-// path, which computes in Go alone.
-func (f *predictUDF) pureGo(st *duckdb.ChunkIteratorState) bool {
-	in := st.GetInputChunk()
-	if in.GetSize() == 0 || in.ColumnCount() < 2 {
-		return false
-	}
-	v, err := in.GetValue(0, 0)
-	name, ok := v.(string)
-	if err != nil || !ok {
-		return false
-	}
-	f.e.mu.Lock()
-	h := f.e.handles[catalog.Key(name)]
-	f.e.mu.Unlock()
-	if h == nil || !h.loadMu.TryLock() {
-		return false
-	}
-	defer h.loadMu.Unlock()
-	dm, ok := h.m.(model.DenseModel)
-	return ok && dm.Features() > 0
 }
 
 // predictChunk predicts one DuckDB vector, in batches of the model's

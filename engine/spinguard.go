@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"time"
 )
 
 // spinGuard keeps DuckDB's client thread from taking a core away from
@@ -15,23 +16,39 @@ import (
 // PendingQueryResult::ExecuteInternal: it sleeps only on BLOCKED, and
 // spins on NO_TASKS_AVAILABLE. An ML_PREDICT that uses every core for
 // decoding and inference then loses one to the spin; on 2 cores, one
-// run in three ran at half speed.
+// run in three to eight ran at half speed.
 //
 // So augur runs each query that calls ML_PREDICT on an OS thread of its
-// own (one that ends with the query, so nothing else ever runs at the
-// priority it may get), and when ML_PREDICT finds itself on another
-// thread while that query's client thread waits, it lowers the client
-// thread's priority to the lowest: the spin then only takes time no
-// other thread wants. The client thread's own share of the work, if any,
-// still runs whenever a core is free. Only with exactly one such query in
-// flight is the client thread known to be ML_PREDICT's.
+// own, one that ends with the query, so that nothing else ever runs at
+// the priority it may get. While the query runs, a watchdog looks for
+// the spin: ML_PREDICT running on a worker thread while the client
+// thread has not run it for a while (a client thread with tasks of its
+// own enters ML_PREDICT with every vector). It then lowers the client
+// thread's priority to the lowest, so the spin only takes time that no
+// other thread wants. Only with exactly one such query in flight is the
+// client thread known to be ML_PREDICT's.
 //
 // AUGUR_SPIN_GUARD=off (read when a database is opened) turns it off.
 type spinGuard struct {
-	off     bool
+	off   bool
+	after time.Duration // how long a client thread is idle before it counts as spinning; 0: spinAfter
+
 	mu      sync.Mutex
-	clients map[int]bool // client thread id -> priority lowered
+	clients map[int]*client // by thread id
+	workers int             // ML_PREDICT calls running on other threads
 }
+
+// client is a client thread of the spin guard.
+type client struct {
+	lowered bool
+	inUDF   int       // ML_PREDICT calls running on it
+	lastUDF time.Time // when it last left ML_PREDICT, or the query began
+}
+
+const (
+	spinAfter = 50 * time.Millisecond // idle this long while a worker predicts: spinning
+	spinCheck = 20 * time.Millisecond // how often the watchdog looks
+)
 
 // run runs f on a fresh OS thread registered as a client thread, and
 // returns when f has. A panic in f is raised again in the caller.
@@ -63,11 +80,14 @@ func (g *spinGuard) onNewThread(f func()) (panicked any) {
 		tid := threadID()
 		g.mu.Lock()
 		if g.clients == nil {
-			g.clients = map[int]bool{}
+			g.clients = map[int]*client{}
 		}
-		g.clients[tid] = false
+		g.clients[tid] = &client{lastUDF: time.Now()}
 		g.mu.Unlock()
+		stop := make(chan struct{})
+		go g.watch(stop)
 		defer func() {
+			close(stop)
 			g.mu.Lock()
 			delete(g.clients, tid)
 			g.mu.Unlock()
@@ -79,27 +99,65 @@ func (g *spinGuard) onNewThread(f func()) (panicked any) {
 	return panicked
 }
 
-// predicting is called when ML_PREDICT starts on a chunk, and says
-// whether it runs on a client thread. On a thread other than the only
-// client thread, the client thread is waiting for this one (it has no
-// task of its own), so its priority is lowered.
-func (g *spinGuard) predicting() (onClient bool) {
+// watch looks for a spinning client thread until stop is closed.
+func (g *spinGuard) watch(stop chan struct{}) {
+	t := time.NewTicker(spinCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			g.check(time.Now())
+		}
+	}
+}
+
+// check lowers the only client thread when it is spinning: ML_PREDICT
+// runs on a worker thread and has not run on the client thread for a
+// while.
+func (g *spinGuard) check(now time.Time) {
+	after := g.after
+	if after == 0 {
+		after = spinAfter
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.clients) != 1 || g.workers == 0 {
+		return
+	}
+	for tid, c := range g.clients {
+		if !c.lowered && c.inUDF == 0 && now.Sub(c.lastUDF) >= after && lowestPriority(tid) == nil {
+			c.lowered = true
+		}
+	}
+}
+
+// enter is called when ML_PREDICT starts on a vector, and exit when it
+// ends. enter says whether the model should run on another goroutine: it
+// does on a client thread whose priority has been lowered, where neither
+// inference (ONNX Runtime waits for every thread of a parallel section)
+// nor loading (threads a runtime starts inherit the priority) should run.
+func (g *spinGuard) enter() (offload bool, exit func()) {
 	if !threadPriorities || g.off {
-		return false
+		return false, func() {}
 	}
 	tid := threadID()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if _, ok := g.clients[tid]; ok {
-		return true
-	}
-	if len(g.clients) != 1 {
-		return false
-	}
-	for client, lowered := range g.clients {
-		if !lowered && lowestPriority(client) == nil {
-			g.clients[client] = true
+	if c, ok := g.clients[tid]; ok {
+		c.inUDF++
+		return c.lowered, func() {
+			g.mu.Lock()
+			c.inUDF--
+			c.lastUDF = time.Now()
+			g.mu.Unlock()
 		}
 	}
-	return false
+	g.workers++
+	return false, func() {
+		g.mu.Lock()
+		g.workers--
+		g.mu.Unlock()
+	}
 }

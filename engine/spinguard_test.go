@@ -31,72 +31,114 @@ func onOtherThread(f func()) {
 	<-done
 }
 
-func TestSpinGuard(t *testing.T) {
+// workerEnters starts ML_PREDICT on a thread that is not a client thread
+// and returns its exit.
+func workerEnters(t *testing.T, g *spinGuard) func() {
+	var exit func()
+	onOtherThread(func() {
+		var offload bool
+		if offload, exit = g.enter(); offload {
+			t.Error("enter on a worker thread asks to offload")
+		}
+	})
+	return exit
+}
+
+func requirePriorities(t *testing.T) {
 	if !threadPriorities {
 		t.Skip("thread priorities are set only on Linux")
 	}
+}
+
+// TestSpinGuard: the client thread is lowered only when ML_PREDICT runs on
+// a worker while the client has not run it for a while; a lowered client
+// runs models on another goroutine; the thread ends with the query.
+func TestSpinGuard(t *testing.T) {
+	requirePriorities(t)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	base := niceOf(t, threadID())
-	var g spinGuard
-	var client, onClient, whileWaiting int
+	g := spinGuard{after: time.Second}
+	var tid int
 	g.run(func() {
-		client = threadID()
-		if client == os.Getpid() {
+		tid = threadID()
+		if tid == os.Getpid() {
 			t.Error("the client thread is the process's main thread, which cannot end")
 		}
-
-		g.mu.Lock()
-		if lowered, ok := g.clients[client]; !ok || lowered || len(g.clients) != 1 {
-			t.Errorf("client threads %v, want only %d, not lowered", g.clients, client)
+		offload, exitClient := g.enter()
+		if offload {
+			t.Error("a client thread that was never lowered offloads")
 		}
-		g.mu.Unlock()
-		// ML_PREDICT on the client thread: it is working, not waiting
-		if !g.predicting() {
-			t.Error("predicting on the client thread does not say so")
+		exitWorker := workerEnters(t, &g)
+		g.check(time.Now().Add(time.Hour)) // working on its own vector: not spinning
+		if n := niceOf(t, tid); n != base {
+			t.Errorf("client thread inside ML_PREDICT lowered to nice %d", n)
 		}
-		onClient = niceOf(t, client)
-		onOtherThread(func() { // ML_PREDICT on a worker thread
-			if g.predicting() {
-				t.Error("predicting on a worker thread says it is on the client thread")
-			}
-		})
-		whileWaiting = niceOf(t, client)
+		exitClient()
+		g.check(time.Now()) // idle for less than g.after
+		if n := niceOf(t, tid); n != base {
+			t.Errorf("client thread lowered to nice %d after a moment's idleness", n)
+		}
+		g.check(time.Now().Add(2 * time.Second))
+		if n := niceOf(t, tid); n != 19 {
+			t.Errorf("idle client thread with a worker predicting is at nice %d, want 19", n)
+		}
+		if offload, exit := g.enter(); !offload {
+			t.Error("a lowered client thread does not offload")
+		} else {
+			exit()
+		}
+		exitWorker()
 	})
-	if onClient != base {
-		t.Errorf("ML_PREDICT on the client thread changed its nice value from %d to %d", base, onClient)
-	}
-	if whileWaiting != 19 {
-		t.Errorf("ML_PREDICT on another thread left the waiting client thread at nice %d, want 19", whileWaiting)
-	}
 	if n := niceOf(t, threadID()); n != base {
 		t.Errorf("the caller's thread went from nice %d to %d", base, n)
 	}
 	g.mu.Lock()
-	if len(g.clients) != 0 {
-		t.Errorf("client threads left registered: %v", g.clients)
+	if len(g.clients) != 0 || g.workers != 0 {
+		t.Errorf("left registered: clients %v, workers %d", g.clients, g.workers)
 	}
 	g.mu.Unlock()
-	// the lowered thread ends with the query
-	task := "/proc/self/task/" + strconv.Itoa(client)
+	task := "/proc/self/task/" + strconv.Itoa(tid)
 	for i := 0; ; i++ {
 		if _, err := os.Stat(task); os.IsNotExist(err) {
 			break
 		}
 		if i == 100 {
-			t.Fatalf("client thread %d still exists after its query", client)
+			t.Fatalf("client thread %d still exists after its query", tid)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
+// TestSpinGuardWatchdog: the watchdog lowers a client thread that spins
+// while a worker predicts, and only then.
+func TestSpinGuardWatchdog(t *testing.T) {
+	requirePriorities(t)
+	g := spinGuard{after: 10 * time.Millisecond}
+	g.run(func() {
+		tid := threadID()
+		base := niceOf(t, tid)
+		time.Sleep(5 * spinCheck) // idle, but no worker predicts
+		if n := niceOf(t, tid); n != base {
+			t.Errorf("client thread lowered to nice %d with no worker predicting", n)
+		}
+		exit := workerEnters(t, &g)
+		defer exit()
+		deadline := time.Now().Add(2 * time.Second)
+		for niceOf(t, tid) != 19 {
+			if time.Now().After(deadline) {
+				t.Fatal("the watchdog did not lower a client thread idle while a worker predicts")
+			}
+			time.Sleep(spinCheck)
+		}
+	})
+}
+
 // TestSpinGuardTwoQueries: with two queries in flight, ML_PREDICT cannot
 // know whose client thread waits for it, and lowers none.
 func TestSpinGuardTwoQueries(t *testing.T) {
-	if !threadPriorities {
-		t.Skip("thread priorities are set only on Linux")
-	}
-	var g spinGuard
+	requirePriorities(t)
+	g := spinGuard{after: time.Millisecond}
 	inFirst, release := make(chan int), make(chan struct{})
 	go g.run(func() {
 		inFirst <- threadID()
@@ -105,7 +147,9 @@ func TestSpinGuardTwoQueries(t *testing.T) {
 	first := <-inFirst
 	base := niceOf(t, first)
 	g.run(func() {
-		onOtherThread(func() { g.predicting() })
+		exit := workerEnters(t, &g)
+		g.check(time.Now().Add(time.Hour))
+		exit()
 		if n := niceOf(t, threadID()); n != base {
 			t.Errorf("second client thread lowered to nice %d", n)
 		}
