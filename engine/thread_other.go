@@ -9,3 +9,5 @@ const threadPriorities = false
 func threadID() int { return 0 }
 
 func lowestPriority(int) error { return nil }
+
+func schedPolicy(int) (int, error) { return 0, nil }
