@@ -262,56 +262,97 @@ func decodeJPEGPart(data []byte, need func(w, h int) Rect) (Part, error) {
 // pixels there may differ from a full decode's.
 const partMargin = 8
 
+// libjpeg is a JPEG whose header libjpeg has read; its decompression has
+// started with PIL's settings. read (or abort) frees the decoder, close
+// the rest.
+type libjpeg struct {
+	d        *C.augur_jdec
+	src      unsafe.Pointer // the encoded bytes, which libjpeg reads across calls
+	errbuf   *C.char
+	w, h     int
+	comps    int
+	inverted bool // Adobe CMYK, stored inverted
+}
+
+func openLibjpeg(data []byte, minSide int) (*libjpeg, error) {
+	j := &libjpeg{errbuf: (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1)), src: C.CBytes(data)}
+	var w, h, comps, inverted C.int
+	j.d = C.augur_jpeg_open((*C.uchar)(j.src), C.ulong(len(data)), C.int(minSide), &w, &h, &comps, &inverted, j.errbuf)
+	if j.d == nil {
+		err := j.err()
+		j.close()
+		return nil, err
+	}
+	j.w, j.h, j.comps, j.inverted = int(w), int(h), int(comps), inverted != 0
+	return j, nil
+}
+
+// err is libjpeg's last error message.
+func (j *libjpeg) err() error { return fmt.Errorf("decode JPEG: %s", C.GoString(j.errbuf)) }
+
+func (j *libjpeg) abort() { C.augur_jpeg_abort(j.d) }
+
+func (j *libjpeg) close() {
+	C.free(unsafe.Pointer(j.errbuf))
+	C.free(j.src)
+}
+
+// cropColumns limits decoding to the columns of r, widened to libjpeg's
+// iMCU boundaries, and returns r with them; a failure frees the decoder.
+func (j *libjpeg) cropColumns(r Rect) (Rect, error) {
+	if r.X0 == 0 && r.X1 == j.w {
+		return r, nil
+	}
+	x, cw := C.uint(r.X0), C.uint(r.X1-r.X0)
+	if C.augur_jpeg_crop(j.d, &x, &cw, j.errbuf) != 0 {
+		return r, j.err()
+	}
+	r.X0, r.X1 = int(x), int(x+cw)
+	return r, nil
+}
+
 // decodeLibjpeg decodes a JPEG, DCT-scaled when minSide > 0, and only the
 // rectangle need asks for when need is not nil.
 func decodeLibjpeg(data []byte, minSide int, need func(w, h int) Rect) (Part, error) {
-	var w, h, comps, inverted C.int
-	errbuf := (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1))
-	defer C.free(unsafe.Pointer(errbuf))
-	src := C.CBytes(data) // libjpeg keeps reading it across calls
-	defer C.free(src)
-	d := C.augur_jpeg_open((*C.uchar)(src), C.ulong(len(data)), C.int(minSide), &w, &h, &comps, &inverted, errbuf)
-	if d == nil {
-		return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	j, err := openLibjpeg(data, minSide)
+	if err != nil {
+		return Part{}, err
 	}
-	if int64(w)*int64(h) > maxPixelsAll {
-		C.augur_jpeg_abort(d)
-		return Part{}, fmt.Errorf("decode JPEG: %dx%d pixels is more than the limit of %d", w, h, maxPixelsAll)
+	defer j.close()
+	if int64(j.w)*int64(j.h) > maxPixelsAll {
+		j.abort()
+		return Part{}, fmt.Errorf("decode JPEG: %dx%d pixels is more than the limit of %d", j.w, j.h, maxPixelsAll)
 	}
-	r := Rect{0, 0, int(w), int(h)}
+	r := Rect{0, 0, j.w, j.h}
 	if need != nil {
-		r = need(int(w), int(h)).widen(partMargin, 0).clip(int(w), int(h))
+		r = need(j.w, j.h).widen(partMargin, 0).clip(j.w, j.h)
 	}
 	if r.X1 <= r.X0 || r.Y1 <= r.Y0 {
-		C.augur_jpeg_abort(d)
+		j.abort()
 		return Part{}, fmt.Errorf("decode JPEG: empty image")
 	}
-	if r.X0 > 0 || r.X1 < int(w) {
-		x, cw := C.uint(r.X0), C.uint(r.X1-r.X0)
-		if C.augur_jpeg_crop(d, &x, &cw, errbuf) != 0 {
-			return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
-		}
-		r.X0, r.X1 = int(x), int(x+cw)
+	if r, err = j.cropColumns(r); err != nil {
+		return Part{}, err
 	}
-	n := int(comps)
+	n := j.comps
 	pw, ph := r.X1-r.X0, r.Y1-r.Y0
 	buf := make([]byte, pw*ph*n)
-	if C.augur_jpeg_read(d, (*C.uchar)(unsafe.Pointer(&buf[0])), C.uint(r.Y0), C.uint(r.Y1), errbuf) != 0 {
-		return Part{}, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	if C.augur_jpeg_read(j.d, (*C.uchar)(unsafe.Pointer(&buf[0])), C.uint(r.Y0), C.uint(r.Y1), j.errbuf) != 0 {
+		return Part{}, j.err()
 	}
 	im := &Image{W: pw, H: ph, C: n, Pix: buf}
 	if n == 4 {
 		rgb := make([]byte, pw*ph*3)
 		for i := 0; i < pw*ph; i++ {
 			c, m, y, k := buf[4*i], buf[4*i+1], buf[4*i+2], buf[4*i+3]
-			if inverted != 0 {
+			if j.inverted {
 				c, m, y, k = 255-c, 255-m, 255-y, 255-k
 			}
 			rgb[3*i], rgb[3*i+1], rgb[3*i+2] = cmykToRGB(c, m, y, k)
 		}
 		im.C, im.Pix = 3, rgb
 	}
-	return Part{Image: im, X: r.X0, Y: r.Y0, FullW: int(w), FullH: int(h)}, nil
+	return Part{Image: im, X: r.X0, Y: r.Y0, FullW: j.w, FullH: j.h}, nil
 }
 
 // haveSSE41 selects the vector version of the horizontal pass.
@@ -322,28 +363,20 @@ var haveSSE41 = C.augur_have_sse41() != 0
 // It returns false (and nothing else) when the JPEG is not RGB or the
 // transform does not crop: the caller then takes the general path.
 func decodeJPEGEval(data []byte, n int) (*Image, bool, error) {
-	var w, h, comps, inverted C.int
-	errbuf := (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1))
-	defer C.free(unsafe.Pointer(errbuf))
-	src := C.CBytes(data)
-	defer C.free(src)
-	d := C.augur_jpeg_open((*C.uchar)(src), C.ulong(len(data)), 0, &w, &h, &comps, &inverted, errbuf)
-	if d == nil {
-		return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	j, err := openLibjpeg(data, 0)
+	if err != nil {
+		return nil, true, err
 	}
-	ev, ok := evalWindow(int(w), int(h), n)
-	if comps != 3 || !ok || int64(w)*int64(h) > maxPixelsAll {
-		C.augur_jpeg_abort(d)
+	defer j.close()
+	ev, ok := evalWindow(j.w, j.h, n)
+	if j.comps != 3 || !ok || int64(j.w)*int64(j.h) > maxPixelsAll {
+		j.abort()
 		return nil, false, nil
 	}
 	need := ev.source()
-	r := need.widen(partMargin, 0).clip(int(w), int(h))
-	if r.X0 > 0 || r.X1 < int(w) {
-		x, cw := C.uint(r.X0), C.uint(r.X1-r.X0)
-		if C.augur_jpeg_crop(d, &x, &cw, errbuf) != 0 {
-			return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
-		}
-		r.X0, r.X1 = int(x), int(x+cw)
+	r, err := j.cropColumns(need.widen(partMargin, 0).clip(j.w, j.h))
+	if err != nil {
+		return nil, true, err
 	}
 	bounds := make([]C.int, 2*ev.cw)
 	for i := 0; i < ev.cw; i++ {
@@ -359,9 +392,9 @@ func decodeJPEGEval(data []byte, n int) (*Image, bool, error) {
 	if haveSSE41 {
 		simd = 1
 	}
-	if C.augur_jpeg_read_hpass(d, (*C.uchar)(unsafe.Pointer(&tmp.Pix[0])), C.uint(need.Y0), C.uint(need.Y1),
-		C.int(ev.cw), &bounds[0], &kk[0], C.int(ev.kh), simd, errbuf) != 0 {
-		return nil, true, fmt.Errorf("decode JPEG: %s", C.GoString(errbuf))
+	if C.augur_jpeg_read_hpass(j.d, (*C.uchar)(unsafe.Pointer(&tmp.Pix[0])), C.uint(need.Y0), C.uint(need.Y1),
+		C.int(ev.cw), &bounds[0], &kk[0], C.int(ev.kh), simd, j.errbuf) != 0 {
+		return nil, true, j.err()
 	}
 	return ev.vertical(tmp, need.Y0), true, nil
 }
