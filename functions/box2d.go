@@ -119,7 +119,7 @@ func (b Box2d) IoU(o Box2d) float64 {
 func BoxOf(v any) (Box2d, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return Box2d{}, fmt.Errorf("expected a box2d, got %T", v)
+		return Box2d{}, fmt.Errorf("expected a box2d, got %s", types.DescribeValue(v))
 	}
 	var f [4]float64
 	for i, k := range []string{"xmin", "ymin", "xmax", "ymax"} {

@@ -11,6 +11,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/augurdb/augur/sqlext"
+	"github.com/augurdb/augur/types"
 )
 
 func init() { sqlext.Extensions.Register("size", registerSize) }
@@ -39,6 +40,6 @@ func (f sizeUDF) Executor() duckdb.ScalarFuncExecutor {
 		case map[string]any:
 			return nil, fmt.Errorf("size() takes a list or a map, got a struct")
 		}
-		return nil, fmt.Errorf("size() takes a list or a map, got %T", v[0])
+		return nil, fmt.Errorf("size() takes a list or a map, got %s", types.DescribeValue(v[0]))
 	}}
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/augurdb/augur/types"
 )
 
 // MaxEncodedBytes bounds what Read loads for one image.
@@ -38,7 +40,7 @@ func Read(ctx context.Context, v any) (data []byte, name string, err error) {
 		data, err := ReadURI(ctx, uri)
 		return data, uri, err
 	}
-	return nil, "", fmt.Errorf("expected an image, a BLOB of encoded image bytes or a path/URI, got %T", v)
+	return nil, "", fmt.Errorf("expected an image, a BLOB of encoded image bytes or a path/URI, got %s", types.DescribeValue(v))
 }
 
 // ReadURI reads a local path, a file:// URI or an http(s):// URL.

@@ -161,7 +161,7 @@ func AppendFloat64s(dst []float64, v any) ([]float64, bool, error) {
 		}
 		return dst, false, nil
 	}
-	return dst, false, fmt.Errorf("expected a list of numbers, got %s", describeValue(v))
+	return dst, false, fmt.Errorf("expected a list of numbers, got %s", types.DescribeValue(v))
 }
 
 // elem converts one list element; ok is false for NULL.
@@ -171,29 +171,7 @@ func elem(i int, e any) (float64, bool, error) {
 	}
 	f, ok := Float64Of(e)
 	if !ok {
-		return 0, false, fmt.Errorf("element %d is %s, not a number", i+1, describeValue(e))
+		return 0, false, fmt.Errorf("element %d is %s, not a number", i+1, types.DescribeValue(e))
 	}
 	return f, true, nil
 }
-
-// describeValue names a value's type for an error message.
-func describeValue(v any) string {
-	switch x := v.(type) {
-	case string:
-		if len(x) > 20 {
-			x = x[:20] + "..."
-		}
-		return fmt.Sprintf("a string (%q)", x)
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "a struct"
-	case []byte:
-		return "a blob"
-	}
-	return fmt.Sprintf("a %T", v)
-}
-
-// DescribeValue names a value's type for an error message ("a string
-// (\"abc\")", "a list", "a struct", ...).
-func DescribeValue(v any) string { return describeValue(v) }

@@ -176,3 +176,29 @@ func AsFloat64(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// DescribeValue names a Go value, as DuckDB hands it over, by its SQL kind
+// for an error message: "a string (\"abc\")", "a number (42)", "a list",
+// "a struct", "a blob". Users write SQL, so Go type names would mislead.
+func DescribeValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		if len(x) > 20 {
+			x = x[:20] + "..."
+		}
+		return fmt.Sprintf("a string (%q)", x)
+	case bool:
+		return fmt.Sprintf("a boolean (%t)", x)
+	case int8, int16, int32, int64, int, uint8, uint16, uint32, uint64, uint, float32, float64:
+		return fmt.Sprintf("a number (%v)", x)
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a struct"
+	case []byte:
+		return "a blob"
+	}
+	return fmt.Sprintf("a value of Go type %T", v)
+}

@@ -2,6 +2,7 @@ package types
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -54,6 +55,26 @@ func TestConvert(t *testing.T) {
 		got, err := Convert(c.in, c.from, c.to)
 		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("Convert(%v) to %v = %#v, %v; want %#v", c.in, c.to, got, err, c.want)
+		}
+	}
+}
+
+// TestDescribeValue: values are named by their SQL kind, never by Go type.
+func TestDescribeValue(t *testing.T) {
+	cases := map[string]any{
+		"NULL":                                 nil,
+		`a string ("abc")`:                     "abc",
+		`a string ("aaaaaaaaaaaaaaaaaaaa...")`: strings.Repeat("a", 30),
+		"a number (42)":                        int32(42),
+		"a number (1.5)":                       1.5,
+		"a boolean (true)":                     true,
+		"a list":                               []any{1},
+		"a struct":                             map[string]any{},
+		"a blob":                               []byte{1},
+	}
+	for want, v := range cases {
+		if got := DescribeValue(v); got != want {
+			t.Errorf("DescribeValue(%#v) = %q, want %q", v, got, want)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func newClassifier(l *Loaded, prep prepKind) (model.Model, error) {
 	c.typ = ClassType
 	o := l.Session.Outputs[c.out]
 	if d := o.Dimensions; len(d) != 2 || !isFloat(o.DataType) {
-		return nil, fmt.Errorf("a classifier's output must be [N, classes] float logits; %q is %s %s", o.Name, o.DataType, shapeString(d))
+		return nil, fmt.Errorf("a classifier's output must be [N, classes] float logits; %q is %s %s", o.Name, elemName(o.DataType), shapeString(d))
 	}
 	c.labels = l.Labels
 	if c.labels == nil && prep == torchvisionPrep {
@@ -100,7 +100,7 @@ func newFeatureExtractor(l *Loaded) (model.Model, error) {
 	c.typ = types.ListOf(types.Float32T)
 	o := l.Session.Outputs[c.out]
 	if len(o.Dimensions) < 2 || !isFloat(o.DataType) {
-		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %q is %s %s", o.Name, o.DataType, shapeString(o.Dimensions))
+		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %q is %s %s", o.Name, elemName(o.DataType), shapeString(o.Dimensions))
 	}
 	return c, nil
 }
@@ -121,7 +121,7 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 	c.in = s.Inputs[0]
 	d := []int64(c.in.Dimensions)
 	if len(d) != 4 || c.in.DataType != ort.TensorElementDataTypeFloat {
-		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %q is %s %s", c.in.Name, c.in.DataType, shapeString(d))
+		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %q is %s %s", c.in.Name, elemName(c.in.DataType), shapeString(d))
 	}
 	if d[0] > 0 {
 		// runs of exactly that many images, the last one padded

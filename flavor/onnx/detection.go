@@ -86,7 +86,7 @@ func newDetector(l *Loaded) (model.Model, error) {
 		return nil, fmt.Errorf("expected one image input [3,H,W] (torchvision's detection export); input %q is %s", d.in.Name, shapeString(dims))
 	}
 	if d.in.DataType != ort.TensorElementDataTypeFloat {
-		return nil, fmt.Errorf("input %q must be float, not %s", d.in.Name, d.in.DataType)
+		return nil, fmt.Errorf("input %q must be float, not %s", d.in.Name, elemName(d.in.DataType))
 	}
 	byName := map[string]int{}
 	for i, o := range s.Outputs {

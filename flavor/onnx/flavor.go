@@ -254,7 +254,7 @@ func (b *base) Describe() map[string]any {
 		for _, in := range infos {
 			e := map[string]any{"name": in.Name, "kind": strings.ToLower(strings.TrimPrefix(in.OrtValueType.String(), "ONNX_TYPE_"))}
 			if in.OrtValueType == ort.ONNXTypeTensor {
-				e["type"] = strings.ToLower(strings.TrimPrefix(in.DataType.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
+				e["type"] = elemName(in.DataType)
 				e["shape"] = shapeString(in.Dimensions)
 			}
 			out = append(out, e)

@@ -49,7 +49,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 			return nil, fmt.Errorf("input %q is a %s; only tensor inputs are supported", in.Name, in.OrtValueType)
 		}
 		if !inputElem(in.DataType) {
-			return nil, fmt.Errorf("input %q has element type %s, which augur cannot feed", in.Name, in.DataType)
+			return nil, fmt.Errorf("input %q has element type %s, which augur cannot feed", in.Name, elemName(in.DataType))
 		}
 		d := []int64(in.Dimensions)
 		switch {
@@ -72,7 +72,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 		}
 		et, ok := elemType(o.DataType)
 		if !ok {
-			return nil, fmt.Errorf("output %q has element type %s, which augur cannot return", o.Name, o.DataType)
+			return nil, fmt.Errorf("output %q has element type %s, which augur cannot return", o.Name, elemName(o.DataType))
 		}
 		d := []int64(o.Dimensions)
 		rest := d
@@ -130,7 +130,7 @@ func (g *generic) args(b *model.Batch) ([][]any, error) {
 			for r, v := range b.Args[0] {
 				m, ok := v.(map[string]any)
 				if !ok {
-					return nil, fmt.Errorf("expected a STRUCT of the inputs (%s), got %T", g.inputNames(), v)
+					return nil, fmt.Errorf("expected a STRUCT of the inputs (%s), got %s", g.inputNames(), types.DescribeValue(v))
 				}
 				if isImage(m) {
 					return nil, errImageNeedsType
@@ -206,7 +206,7 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 				return nil, fmt.Errorf("input %q takes strings, got numbers", in.info.Name)
 			}
 			if in.info.DataType != ort.TensorElementDataTypeString && len(f.strs) > 0 {
-				return nil, fmt.Errorf("input %q takes numbers (%s), got strings", in.info.Name, in.info.DataType)
+				return nil, fmt.Errorf("input %q takes numbers (%s), got strings", in.info.Name, elemName(in.info.DataType))
 			}
 			flats[i][r], shapes[i][r] = f, s
 			if r > 0 && !equalDims(s, shapes[i][0]) {

@@ -85,6 +85,11 @@ func TestGenericErrors(t *testing.T) {
 	expectErr(t, db, "SELECT ML_PREDICT(lin, image('x.jpg'))", "set MODEL_TYPE")
 	expectErr(t, db, "SELECT ML_PREDICT(lin, a) FROM (SELECT ['abc', 'd', 'e', 'f'] a)", "takes numbers")
 	expectErr(t, db, "SELECT ML_PREDICT(lin, a) FROM (SELECT [[1, 2], [3]] a)", "ragged")
+	// wrong SQL types are named as SQL sees them
+	exec1(t, db, "CREATE MODEL cls MODEL_TYPE image_classifier USING "+sqlStr(fixture("tinycls.onnx")))
+	expectErr(t, db, "SELECT ML_PREDICT(cls, 42)", "got a number (42)")
+	expectErr(t, db, "SELECT ML_PREDICT(cls, [1, 2])", "path/URI, got a list")
+	expectErr(t, db, "SELECT ML_PREDICT(lin, a) FROM (SELECT [{'a': 1}, {'a': 2}, {'a': 3}, {'a': 4}] a)", "got a STRUCT where numbers are expected")
 
 	dir := t.TempDir()
 	junk := filepath.Join(dir, "junk.onnx")
@@ -94,7 +99,7 @@ func TestGenericErrors(t *testing.T) {
 	os.WriteFile(pt, []byte("x"), 0o644)
 	expectErr(t, db, "CREATE MODEL p FLAVOR pytorch USING "+sqlStr(pt), "exported to ONNX", "torch.onnx.export")
 	expectErr(t, db, "CREATE MODEL p MODEL_TYPE nosuch USING "+sqlStr(fixture("linear.onnx")), `unknown ONNX model type "nosuch"`)
-	expectErr(t, db, "CREATE MODEL p MODEL_TYPE resnet50 USING "+sqlStr(fixture("linear.onnx")), "[N,C,H,W]")
+	expectErr(t, db, "CREATE MODEL p MODEL_TYPE resnet50 USING "+sqlStr(fixture("linear.onnx")), "[N,C,H,W]", `input "x" is float [?,4]`)
 	expectErr(t, db, "CREATE MODEL p MODEL_TYPE ssd USING "+sqlStr(fixture("linear.onnx")), "[3,H,W]")
 	expectErr(t, db, "CREATE MODEL p OPTIONS (threads = 'x') USING "+sqlStr(fixture("linear.onnx")), "threads must be a positive integer")
 	exec1(t, db, "CREATE MODEL two OPTIONS (threads = 1) USING "+sqlStr(fixture("linear.onnx")))

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 	ort "github.com/yalue/onnxruntime_go"
@@ -155,6 +156,9 @@ func rowShape(name string, want []int64, f *flat) ([]int64, error) {
 		s := append([]int64(nil), want...)
 		s[unknown] = n / known
 		return s, nil
+	}
+	if unknown == -2 && len(f.shape) == 1 {
+		return nil, fmt.Errorf("input %q takes rows of shape %s, got a flat list of %d values; with more than one free dimension the shape is ambiguous, so nest the list to the row's shape", name, shapeString(want), n)
 	}
 	return nil, fmt.Errorf("input %q takes rows of shape %s, got %s", name, shapeString(want), describeRow(f))
 }
@@ -334,7 +338,7 @@ func floats(v ort.Value) ([]float32, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("expected a float tensor, got %T", v)
+	return nil, fmt.Errorf("expected a float tensor, got %s", types.DescribeValue(v))
 }
 
 // ints reads an integer output as int64 values.
@@ -357,5 +361,11 @@ func ints(v ort.Value) ([]int64, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("expected an integer tensor, got %T", v)
+	return nil, fmt.Errorf("expected an integer tensor, got %s", types.DescribeValue(v))
+}
+
+// elemName is an ONNX element type as users read it ("float", "int64"),
+// without onnxruntime_go's enum prefix.
+func elemName(dt ort.TensorElementDataType) string {
+	return strings.ToLower(strings.TrimPrefix(dt.String(), "ONNX_TENSOR_ELEMENT_DATA_TYPE_"))
 }

@@ -25,10 +25,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/augurdb/augur/flavor/onnx"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/augurdb/augur/flavor/onnx"
 
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
@@ -375,7 +376,7 @@ func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
 						continue
 					}
 					if f, ok = model.Float64Of(v); !ok {
-						return fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, model.DescribeValue(v))
+						return fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, types.DescribeValue(v))
 					}
 				}
 				X[r*nf+i] = f
