@@ -60,8 +60,13 @@ func main() {
 			check(err)
 			add(res, "ort", secs)
 		}
+		if *which == "" {
+			secs, err := entropyFloor(paths)
+			check(err)
+			add(res, "entropy_floor", secs)
+		}
 	}
-	for _, side := range []string{"augur", "augur_fast_decode", "ort"} {
+	for _, side := range []string{"augur", "augur_fast_decode", "ort", "entropy_floor"} {
 		if all, ok := res[side+"_all_seconds"].([]float64); ok {
 			secs := median(all)
 			res[side+"_seconds"], res[side+"_images_per_s"] = secs, float64(len(paths))/secs
@@ -184,6 +189,26 @@ func ortAlone(paths []string, modelPath string, threads, batch int) (float64, er
 	for from := 0; from < len(paths); from += batch {
 		if err := run(from, min(from+batch, len(paths))); err != nil {
 			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+// entropyFloor times the least work any JPEG pipeline must do: reading
+// each photo and decoding it at libjpeg's smallest DCT scale (1/8), where
+// the inverse DCT keeps only the DC terms but every coefficient is still
+// Huffman-decoded. One goroutine, so the seconds are core-seconds.
+func entropyFloor(paths []string) (float64, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := time.Now()
+	for _, p := range paths {
+		enc, err := os.ReadFile(p)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := imaging.DecodeDraft(enc, 1); err != nil {
+			return 0, fmt.Errorf("%s: %w", p, err)
 		}
 	}
 	return time.Since(start).Seconds(), nil

@@ -36,6 +36,15 @@ r = {"photos": os.environ.get("SIZE", "camera"), "images": g["images"], "threads
 # every run's images/s (the figures above are the medians)
 for side in ("augur", "augur_fast_decode", "ort"):
     r[side + "_runs_images_per_s"] = [round(g["images"] / s, 2) for s in g[side + "_all_seconds"]]
+# The ceiling of any JPEG pipeline against ONNX Runtime alone: inference's
+# core-ms per image (threads / images per s, assuming perfect scaling, which
+# favours ONNX Runtime) against inference plus the entropy-decoding floor
+# (core-ms per photo at DCT scale 1/8, one thread), both from this run.
+ort_core_ms = 1000.0 * g["threads"] / g["ort_images_per_s"]
+floor_core_ms = 1000.0 * g["entropy_floor_seconds"] / g["images"]
+r["ort_core_ms_per_image"] = round(ort_core_ms, 1)
+r["entropy_floor_core_ms_per_photo"] = round(floor_core_ms, 1)
+r["jpeg_ceiling_vs_ort_alone"] = round(ort_core_ms / (ort_core_ms + floor_core_ms), 2)
 r["augur_vs_pytorch"] = round(r["augur_images_per_s"] / r["pytorch_eager_images_per_s"], 2)
 r["augur_vs_ort_alone"] = round(r["augur_images_per_s"] / r["ort_alone_images_per_s"], 2)
 r["augur_fast_decode_vs_pytorch"] = round(r["augur_fast_decode_images_per_s"] / r["pytorch_eager_images_per_s"], 2)
