@@ -9,6 +9,7 @@ require (
 	github.com/ulikunitz/xz v0.5.15
 	github.com/yalue/onnxruntime_go v1.27.0
 	golang.org/x/image v0.48.0
+	google.golang.org/protobuf v1.36.11
 	gopkg.in/yaml.v3 v3.0.1
 )
 

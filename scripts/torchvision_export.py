@@ -58,7 +58,7 @@ RESIZING_DETECTORS = {"fasterrcnn_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_
 NATIVE_SIZE = None
 # Bumped whenever the weights or the expected outputs change, so that
 # tests regenerate exports cached by an older version of this script.
-FORMAT = 2
+FORMAT = 3
 NORMALIZE = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
 
 
@@ -176,11 +176,14 @@ def export_classifier(name, out, images, features=False, out_name=None):
         torch.manual_seed(seed)
         model = getattr(torchvision.models, arch)(weights=None).eval()
         reinit(model, seed)
+        # the pooled embedding: the backbone and its average pool, before
+        # the classifier head (what MODEL_TYPE feature_extractor returns)
+        pooled = torch.nn.Sequential(model.features if hasattr(model, "features") else
+                                     torch.nn.Sequential(*list(model.children())[:-1]),
+                                     *( [model.avgpool] if hasattr(model, "features") else []),
+                                     torch.nn.Flatten(1)).eval()
         if features:
-            model = torch.nn.Sequential(model.features if hasattr(model, "features") else
-                                        torch.nn.Sequential(*list(model.children())[:-1]),
-                                        *( [model.avgpool] if hasattr(model, "features") else []),
-                                        torch.nn.Flatten(1)).eval()
+            model = pooled
         expected, ok = {}, True
         with torch.no_grad():
             for fname, im in images:
@@ -197,7 +200,8 @@ def export_classifier(name, out, images, features=False, out_name=None):
                     gap = float(y[top.indices[0]] - y[top.indices[1]])
                     if gap < 1e-3 or float(top.values[0]) > 0.999:
                         ok = False
-                    entry[mode] = {"label_id": int(top.indices[0]), "score": float(top.values[0]), "logit_gap": gap}
+                    entry[mode] = {"label_id": int(top.indices[0]), "score": float(top.values[0]), "logit_gap": gap,
+                                   "embedding": pooled(x)[0].tolist()}
                 expected[fname] = entry
         if ok:
             break

@@ -92,6 +92,9 @@ func newFeatureExtractor(l *Loaded) (model.Model, error) {
 			return nil, fmt.Errorf("OPTIONS model_type = %q must name a classification model type (resnet50, efficientnet_b0, convnext_base, image_classifier, ...)", bt)
 		}
 	}
+	if err := takeEmbedding(l, prep); err != nil {
+		return nil, err
+	}
 	c, err := newImageModel(l, prep)
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,45 @@ func TestFixedBatch(t *testing.T) {
 		if fmt.Sprint(r[3]) != fmt.Sprint(r[0]) {
 			t.Errorf("image %d: pipelined (threads = 1, batch_size = 3) %v, default %v", i, r[3], r[0])
 		}
+	}
+}
+
+// TestFeatureExtractorCut: given a classifier's export, feature_extractor
+// returns the global average pool's output, not the logits; the graph
+// rewrite shows in the model's outputs. tinycls pools each channel and
+// scales it per class, so the logits would differ from the means.
+func TestFeatureExtractorCut(t *testing.T) {
+	requireORT(t)
+	path := filepath.Join(t.TempDir(), "solid.png")
+	im := image.NewRGBA(image.Rect(0, 0, 6, 5))
+	for p := 0; p < len(im.Pix); p += 4 {
+		im.Pix[p], im.Pix[p+1], im.Pix[p+2], im.Pix[p+3] = 200, 10, 100, 255
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png.Encode(f, im)
+	f.Close()
+	db := openDB(t)
+	exec1(t, db, "CREATE MODEL fe MODEL_TYPE feature_extractor OPTIONS (model_type = 'image_classifier') USING "+sqlStr(fixture("tinycls.onnx")))
+	got := one(t, db, "SELECT ML_PREDICT(fe, "+sqlStr(path)+")").([]any)
+	want := []float64{200.0 / 255, 10.0 / 255, 100.0 / 255}
+	if len(got) != len(want) {
+		t.Fatalf("embedding %v, want %v", got, want)
+	}
+	for i := range want {
+		if math.Abs(num(got[i])-want[i]) > 1e-6 {
+			t.Fatalf("embedding %v, want the channel means %v", got, want)
+		}
+	}
+	outs := one(t, db, "SELECT outputs FROM augur_models() WHERE name = 'fe'").(string)
+	if !strings.Contains(outs, `"name":"avg"`) {
+		t.Errorf("outputs after the cut: %s", outs)
+	}
+	// the classifier itself still returns its logits
+	exec1(t, db, "CREATE MODEL cls MODEL_TYPE image_classifier USING "+sqlStr(fixture("tinycls.onnx")))
+	if got := one(t, db, "SELECT ML_PREDICT(cls, "+sqlStr(path)+").label"); got != "red" {
+		t.Errorf("classifier: %v", got)
 	}
 }

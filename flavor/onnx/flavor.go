@@ -96,7 +96,7 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", art.Location(), err)
 	}
-	l := &Loaded{Session: sess, Spec: spec, Options: opts, ModelType: mt, Location: art.Location()}
+	l := &Loaded{Session: sess, Spec: spec, Options: opts, ModelType: mt, Location: art.Location(), Bytes: data}
 	if l.Labels, err = labelsOf(spec, sess); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("%s: %w", art.Location(), err)
@@ -107,8 +107,9 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 	} else {
 		m, err = build(l)
 	}
+	l.Bytes = nil // a model type that needed the file has used it
 	if err != nil {
-		sess.Close()
+		l.Session.Close()
 		if mt != "" {
 			return nil, fmt.Errorf("%s as MODEL_TYPE %s: %w", art.Location(), mt, err)
 		}
@@ -125,6 +126,9 @@ type Loaded struct {
 	ModelType string
 	Location  string
 	Labels    []string // spec labels, else the model's "labels" metadata, else nil
+	// Bytes is the model file while the model type is built (a model type
+	// may load a rewritten graph instead, see takeEmbedding); nil after.
+	Bytes []byte
 }
 
 // Options are the OPTIONS the ONNX flavor reads.

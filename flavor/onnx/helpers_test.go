@@ -163,7 +163,7 @@ func exports(t testing.TB, names ...string) string {
 
 // exportFormat is the FORMAT of scripts/torchvision_export.py whose
 // exports the tests expect; older cached exports are regenerated.
-const exportFormat = 2
+const exportFormat = 3
 
 // exportCurrent says whether dir holds NAME.onnx and a NAME.json written
 // by the current version of the export script.
