@@ -22,9 +22,9 @@ const (
 	valueName = 1 // ValueInfoProto.name
 	valueType = 2 // ValueInfoProto.type
 
-	typeTensor       = 1 // TypeProto.tensor_type
-	tensorElemType   = 1 // TypeProto.Tensor.elem_type
-	elemFloat        = 1 // TensorProto.DataType FLOAT
+	typeTensor     = 1 // TypeProto.tensor_type
+	tensorElemType = 1 // TypeProto.Tensor.elem_type
+	elemFloat      = 1 // TensorProto.DataType FLOAT
 )
 
 // Node is one operator of a graph, as far as augur needs to know it.
