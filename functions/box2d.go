@@ -27,7 +27,10 @@ func init() {
 	sqlext.Extensions.Register("box2d", registerBox2d)
 }
 
-// box2d(xmin, ymin, xmax, ymax), area(box2d) and iou(box2d, box2d).
+// box2d(xmin, ymin, xmax, ymax), box2d_from_center(x, y, width, height),
+// box2d_from_top_left(x, y, width, height), area(box2d), iou(box2d,
+// box2d), and to_struct for box2d and image values (Rikai's types are
+// structs already here, so it returns its argument).
 func registerBox2d(_ context.Context, conn *sql.Conn) error {
 	dbl, _ := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
 	boxT, err := sqlext.TypeInfo(Box2dType)
@@ -47,6 +50,23 @@ func registerBox2d(_ context.Context, conn *sql.Conn) error {
 			}
 			return b.Value(), nil
 		}},
+		{"box2d_from_center", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, func(v []driver.Value) (any, error) {
+			x, y, w, h := v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)
+			b := Box2d{x - w/2, y - h/2, x + w/2, y + h/2}
+			if err := b.Check(); err != nil {
+				return nil, fmt.Errorf("box2d_from_center(%g, %g, %g, %g): %w", x, y, w, h, err)
+			}
+			return b.Value(), nil
+		}},
+		{"box2d_from_top_left", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, func(v []driver.Value) (any, error) {
+			x, y, w, h := v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)
+			b := Box2d{x, y, x + w, y + h}
+			if err := b.Check(); err != nil {
+				return nil, fmt.Errorf("box2d_from_top_left(%g, %g, %g, %g): %w", x, y, w, h, err)
+			}
+			return b.Value(), nil
+		}},
+		{"to_struct", []duckdb.TypeInfo{boxT}, boxT, func(v []driver.Value) (any, error) { return v[0], nil }},
 		{"area", []duckdb.TypeInfo{boxT}, dbl, func(v []driver.Value) (any, error) {
 			b, err := BoxOf(v[0])
 			if err != nil {
@@ -128,7 +148,7 @@ func BoxOf(v any) (Box2d, error) {
 			if m[k] == nil {
 				return Box2d{}, fmt.Errorf("box2d field %s is NULL", k)
 			}
-			return Box2d{}, fmt.Errorf("box2d field %s is %T, not a number", k, m[k])
+			return Box2d{}, fmt.Errorf("box2d field %s is %s, not a number", k, types.DescribeValue(m[k]))
 		}
 		f[i] = x
 	}

@@ -49,6 +49,7 @@ func registerImage(_ context.Context, conn *sql.Conn) error {
 		{"image", varchar, fromURI},
 		{"to_image", varchar, fromURI},
 		{"to_image", blob, fromBytes},
+		{"to_struct", imageT, func(v []driver.Value) (any, error) { return v[0], nil }},
 	} {
 		// Volatile keeps DuckDB from folding image('<constant>') into a
 		// constant STRUCT: duckdb-go cannot hand constant STRUCT arguments

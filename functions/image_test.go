@@ -74,6 +74,12 @@ func TestBox2dFunctions(t *testing.T) {
 		{"SELECT box2d(1, 2, 3, 5).xmax", "3"},
 		{"SELECT typeof(box2d(1, 2, 3, 5))", "STRUCT(xmin DOUBLE, ymin DOUBLE, xmax DOUBLE, ymax DOUBLE)"},
 		{"SELECT sum(area(box2d(0, 0, i, i)))::BIGINT FROM range(3000) r(i)", fmt.Sprint(int64(2999) * 3000 * 5999 / 6)},
+		// Rikai's box2d_from_center and box2d_from_top_left
+		{"SELECT box2d_from_center(10, 10, 4, 6)", "map[xmax:12 xmin:8 ymax:13 ymin:7]"},
+		{"SELECT box2d_from_top_left(1, 2, 3, 4)", "map[xmax:4 xmin:1 ymax:6 ymin:2]"},
+		// to_struct: Rikai's types are structs already
+		{"SELECT to_struct(box2d(1, 2, 3, 5)).xmax", "3"},
+		{"SELECT to_struct(image('a.png')).uri", "a.png"},
 	}
 	for _, c := range cases {
 		if got := fmt.Sprint(one(t, db, c.q)); got != c.want {
@@ -82,6 +88,8 @@ func TestBox2dFunctions(t *testing.T) {
 	}
 	wantErr(t, db, "SELECT box2d(3, 2, 1, 5)", "0 <= xmin <= xmax")
 	wantErr(t, db, "SELECT box2d(-1, 0, 1, 5)", "0 <= xmin <= xmax")
+	wantErr(t, db, "SELECT box2d_from_center(1, 1, 4, 4)", "box2d_from_center(1, 1, 4, 4): need 0 <= xmin")
+	wantErr(t, db, "SELECT box2d_from_top_left(1, 1, -4, 4)", "box2d_from_top_left(1, 1, -4, 4): need 0 <= xmin")
 	wantErr(t, db, "SELECT area(123)", "area")
 	wantErr(t, db, "SELECT area('s')", "")
 	if tt, ok := types.Lookup("box2d"); !ok || len(tt.Fields) != 4 {

@@ -1,0 +1,125 @@
+package functions
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/sqlext"
+	"github.com/augurdb/augur/types"
+)
+
+func init() {
+	sqlext.Extensions.Register("crop", registerCrop)
+}
+
+// maxCropPixels refuses crops larger than PIL's decompression-bomb limit
+// (2 x Image.MAX_IMAGE_PIXELS), so that a wild box cannot exhaust memory.
+const maxCropPixels = 2 * 89478485
+
+// crop(image, box2d) and crop(image, box2d[]), as Rikai's crop: the part
+// of the image inside the box, as a new image with embedded PNG bytes.
+// The box's coordinates are rounded as PIL's Image.crop rounds them
+// (half to even); pixels outside the image are black. With the boxes a
+// detector returns, this feeds each detection to a classifier:
+//
+//	SELECT ML_PREDICT(classifier, crop(image, d.box))
+//	FROM (SELECT image, unnest(ML_PREDICT(detector, image)) AS d FROM photos)
+func registerCrop(_ context.Context, conn *sql.Conn) error {
+	imageT, err := sqlext.TypeInfo(ImageType)
+	if err != nil {
+		return err
+	}
+	boxT, err := sqlext.TypeInfo(Box2dType)
+	if err != nil {
+		return err
+	}
+	boxesT, err := sqlext.TypeInfo(types.ListOf(Box2dType))
+	if err != nil {
+		return err
+	}
+	imagesT, err := sqlext.TypeInfo(types.ListOf(ImageType))
+	if err != nil {
+		return err
+	}
+	one := func(v []driver.Value) (any, error) {
+		im, err := cropSource(v[0])
+		if err != nil {
+			return nil, err
+		}
+		return cropOne(im, v[1])
+	}
+	many := func(v []driver.Value) (any, error) {
+		boxes, _ := v[1].([]any)
+		im, err := cropSource(v[0])
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(boxes))
+		for i, b := range boxes {
+			if b == nil {
+				continue
+			}
+			if out[i], err = cropOne(im, b); err != nil {
+				return nil, fmt.Errorf("box %d: %w", i+1, err)
+			}
+		}
+		return out, nil
+	}
+	for _, f := range []struct {
+		box, out duckdb.TypeInfo
+		exec     func([]driver.Value) (any, error)
+	}{{boxT, imageT, one}, {boxesT, imagesT, many}} {
+		udf := rowUDF{cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{imageT, f.box}, ResultTypeInfo: f.out, Volatile: true}, exec: f.exec}
+		if err := duckdb.RegisterScalarUDF(conn, "crop", udf); err != nil {
+			return fmt.Errorf("register crop: %w", err)
+		}
+	}
+	return nil
+}
+
+// cropSource reads and decodes the image to crop.
+func cropSource(v any) (*imaging.Image, error) {
+	data, name, err := imaging.Read(context.Background(), v)
+	if err != nil {
+		if name != "" {
+			return nil, fmt.Errorf("crop: image %q: %w", name, err)
+		}
+		return nil, fmt.Errorf("crop: %w", err)
+	}
+	im, err := imaging.Decode(data)
+	if err != nil {
+		if name != "" {
+			return nil, fmt.Errorf("crop: image %q: %w", name, err)
+		}
+		return nil, fmt.Errorf("crop: embedded image (%d bytes): %w", len(data), err)
+	}
+	return im, nil
+}
+
+// cropOne cuts one box out of im and returns it as an image value.
+func cropOne(im *imaging.Image, v any) (any, error) {
+	b, err := BoxOf(v)
+	if err != nil {
+		return nil, fmt.Errorf("crop: %w", err)
+	}
+	x0, y0 := int(math.RoundToEven(b.Xmin)), int(math.RoundToEven(b.Ymin))
+	x1, y1 := int(math.RoundToEven(b.Xmax)), int(math.RoundToEven(b.Ymax))
+	w, h := x1-x0, y1-y0
+	if w <= 0 || h <= 0 {
+		return nil, fmt.Errorf("crop: the box (%g, %g, %g, %g) is empty once rounded to whole pixels (PIL rounds half to even); leave out boxes less than a pixel wide or high", b.Xmin, b.Ymin, b.Xmax, b.Ymax)
+	}
+	if float64(w)*float64(h) > maxCropPixels {
+		return nil, fmt.Errorf("crop: the box (%g, %g, %g, %g) is %dx%d pixels, more than the %d allowed", b.Xmin, b.Ymin, b.Xmax, b.Ymax, w, h, maxCropPixels)
+	}
+	data, err := im.Crop(x0, y0, w, h).EncodePNG()
+	if err != nil {
+		return nil, fmt.Errorf("crop: %w", err)
+	}
+	return map[string]any{"data": data, "uri": nil}, nil
+}
