@@ -58,3 +58,10 @@ SELECT typeof(ML_PREDICT(detector, image('examples/images/digit_0007_7.png'))) A
 SELECT d.label, round(d.score, 2) AS score, d.box, round(area(d.box)) AS area
 FROM (SELECT unnest(ML_PREDICT(detector, image('examples/images/digit_0007_7.png'))) AS d)
 ORDER BY score DESC;
+
+-- crop() cuts each detection out of its image, so a classifier can look at
+-- what the detector found: detector and classifier chained in one query.
+SELECT d.label AS detected, d.box, ML_PREDICT(digits, crop(image, d.box)).label AS classified
+FROM (SELECT image, unnest(ML_PREDICT(detector, image)) AS d
+      FROM (SELECT image('examples/images/digit_0007_7.png') AS image))
+ORDER BY d.score DESC;
