@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/augurdb/augur/flavor/onnx"
@@ -203,5 +204,49 @@ func TestFeatureExtractorCut(t *testing.T) {
 	exec1(t, db, "CREATE MODEL cls MODEL_TYPE image_classifier USING "+sqlStr(fixture("tinycls.onnx")))
 	if got := one(t, db, "SELECT ML_PREDICT(cls, "+sqlStr(path)+").label"); got != "red" {
 		t.Errorf("classifier: %v", got)
+	}
+}
+
+// TestConcurrentQueries: one session serves queries on several
+// connections at once (image classifier and generic model), each with the
+// results a lone query gets.
+func TestConcurrentQueries(t *testing.T) {
+	requireORT(t)
+	db := openDB(t)
+	db.SetMaxOpenConns(8)
+	exec1(t, db, "CREATE MODEL cls MODEL_TYPE image_classifier USING "+sqlStr(fixture("tinycls.onnx")))
+	exec1(t, db, "CREATE MODEL lin USING "+sqlStr(fixture("linear.onnx")))
+	imgs := "SELECT file FROM glob(" + sqlStr(filepath.Join(repoRoot(), "testdata", "onnx", "digits", "*.png")) + ")"
+	qs := []string{
+		"SELECT string_agg(ML_PREDICT(cls, file).label, ',' ORDER BY file) FROM (" + imgs + ")",
+		"SELECT sum(ML_PREDICT(lin, [i, 1, 0, 0]))::BIGINT FROM range(30000) r(i)",
+	}
+	want := make([]any, len(qs))
+	for i, q := range qs {
+		want[i] = one(t, db, q)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range 3 {
+				q := qs[(g+r)%len(qs)]
+				var got any
+				if err := db.QueryRow(q).Scan(&got); err != nil {
+					errs <- fmt.Errorf("%s: %v", q, err)
+					return
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want[(g+r)%len(qs)]) {
+					errs <- fmt.Errorf("%s = %v concurrently, %v alone", q, got, want[(g+r)%len(qs)])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
