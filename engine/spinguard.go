@@ -25,8 +25,16 @@ import (
 // thread has not run it for a while (a client thread with tasks of its
 // own enters ML_PREDICT with every vector). It then lowers the client
 // thread's priority to the lowest, so the spin only takes time that no
-// other thread wants. Only with exactly one such query in flight is the
-// client thread known to be ML_PREDICT's.
+// other thread wants.
+//
+// With several such queries in flight, a worker's ML_PREDICT call cannot
+// tell whose query it serves, so every client thread that has been out
+// of ML_PREDICT for a while is lowered while any worker predicts. Most
+// such threads are spinning (two concurrent queries over camera photos
+// lost up to a quarter of their throughput to the spins on 2 cores); one
+// that runs other work of its query meanwhile (a sort, say) yields to the
+// models until its query ends, which only reorders the work between
+// queries.
 //
 // AUGUR_SPIN_GUARD=off (read when a database is opened) turns it off.
 type spinGuard struct {
@@ -113,9 +121,8 @@ func (g *spinGuard) watch(stop chan struct{}) {
 	}
 }
 
-// check lowers the only client thread when it is spinning: ML_PREDICT
-// runs on a worker thread and has not run on the client thread for a
-// while.
+// check lowers the client threads that are spinning: ML_PREDICT runs on
+// a worker thread and has not run on the client thread for a while.
 func (g *spinGuard) check(now time.Time) {
 	after := g.after
 	if after == 0 {
@@ -123,7 +130,7 @@ func (g *spinGuard) check(now time.Time) {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if len(g.clients) != 1 || g.workers == 0 {
+	if g.workers == 0 {
 		return
 	}
 	for tid, c := range g.clients {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -33,6 +34,7 @@ func main() {
 	which := flag.String("only", "", "augur or ort: run one side only")
 	reps := flag.Int("reps", 3, "runs of each side; the median counts (the machines are noisy)")
 	spin := flag.Bool("spin", false, "compare augur with and without its spin guard (AUGUR_SPIN_GUARD), reps runs each, taking turns")
+	parts := flag.Int("parts", 1, "with -spin: split the photos between this many concurrent queries")
 	flag.Parse()
 	paths, _ := filepath.Glob(filepath.Join(*photos, "*.jpg"))
 	sort.Strings(paths)
@@ -42,16 +44,17 @@ func main() {
 	}
 	res := map[string]any{"images": len(paths), "threads": *threads, "cpus": runtime.NumCPU(), "batch": *batch, "jpeg": imaging.JPEGDecoder}
 	if *spin {
-		spinCompare(res, paths, *modelPath, *threads, *batch, *reps)
+		res["parts"] = *parts
+		spinCompare(res, paths, *modelPath, *threads, *batch, *reps, *parts)
 		return
 	}
 	// the sides take turns, so that a slow spell of the machine hits all
 	for r := 0; r < *reps; r++ {
 		if *which != "ort" {
-			secs, err := augurRun(paths, *modelPath, *threads, *batch, false)
+			secs, err := augurRun(paths, *modelPath, *threads, *batch, false, 1)
 			check(err)
 			add(res, "augur", secs)
-			secs, err = augurRun(paths, *modelPath, *threads, *batch, true)
+			secs, err = augurRun(paths, *modelPath, *threads, *batch, true, 1)
 			check(err)
 			add(res, "augur_fast_decode", secs)
 		}
@@ -98,12 +101,15 @@ func check(err error) {
 	}
 }
 
-func augurRun(paths []string, modelPath string, threads, batch int, fast bool) (float64, error) {
+// augurRun times SELECT ML_PREDICT(r, image) over the photos, as one
+// query or split between parts concurrent queries.
+func augurRun(paths []string, modelPath string, threads, batch int, fast bool, parts int) (float64, error) {
 	db, err := augur.Open("")
 	if err != nil {
 		return 0, err
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(parts + 1)
 	if _, err := db.Exec(fmt.Sprintf("CREATE MODEL r MODEL_TYPE resnet50 OPTIONS (image_size = 224, threads = %d, batch_size = %d, fast_decode = %v) USING '%s'", threads, batch, fast, modelPath)); err != nil {
 		return 0, err
 	}
@@ -112,11 +118,11 @@ func augurRun(paths []string, modelPath string, threads, batch int, fast bool) (
 			return 0, err
 		}
 	}
-	if _, err := db.Exec("CREATE TABLE photos (image STRUCT(data BLOB, uri VARCHAR))"); err != nil {
+	if _, err := db.Exec("CREATE TABLE photos (id INTEGER, image STRUCT(data BLOB, uri VARCHAR))"); err != nil {
 		return 0, err
 	}
-	for _, p := range paths {
-		if _, err := db.Exec("INSERT INTO photos SELECT image(?)", p); err != nil {
+	for i, p := range paths {
+		if _, err := db.Exec("INSERT INTO photos SELECT ?, image(?)", i, p); err != nil {
 			return 0, err
 		}
 	}
@@ -124,21 +130,46 @@ func augurRun(paths []string, modelPath string, threads, batch int, fast bool) (
 	if _, err := db.Exec("SELECT ML_PREDICT(r, image) FROM photos LIMIT 1"); err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	rows, err := db.Query("SELECT ML_PREDICT(r, image) FROM photos")
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for rows.Next() {
-		var v any
-		if err := rows.Scan(&v); err != nil {
+	count := func(q string) (int, error) {
+		rows, err := db.Query(q)
+		if err != nil {
 			return 0, err
 		}
-		n++
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var v any
+			if err := rows.Scan(&v); err != nil {
+				return 0, err
+			}
+			n++
+		}
+		return n, rows.Err()
 	}
-	if err := rows.Err(); err != nil {
-		return 0, err
+	start := time.Now()
+	n := 0
+	if parts == 1 {
+		if n, err = count("SELECT ML_PREDICT(r, image) FROM photos"); err != nil {
+			return 0, err
+		}
+	} else {
+		// the photos split between concurrent queries
+		var wg sync.WaitGroup
+		ns, errs := make([]int, parts), make([]error, parts)
+		for k := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ns[k], errs[k] = count(fmt.Sprintf("SELECT ML_PREDICT(r, image) FROM photos WHERE id %% %d = %d", parts, k))
+			}()
+		}
+		wg.Wait()
+		for k := range parts {
+			if errs[k] != nil {
+				return 0, errs[k]
+			}
+			n += ns[k]
+		}
 	}
 	secs := time.Since(start).Seconds()
 	if n != len(paths) {
@@ -216,11 +247,11 @@ func entropyFloor(paths []string) (float64, error) {
 
 // spinCompare runs augur's exact side with the spin guard on and off,
 // taking turns, and prints every run's images/s.
-func spinCompare(res map[string]any, paths []string, modelPath string, threads, batch, reps int) {
+func spinCompare(res map[string]any, paths []string, modelPath string, threads, batch, reps, parts int) {
 	for r := 0; r < reps; r++ {
 		for _, mode := range []string{"on", "off"} {
 			check(os.Setenv("AUGUR_SPIN_GUARD", mode))
-			secs, err := augurRun(paths, modelPath, threads, batch, false)
+			secs, err := augurRun(paths, modelPath, threads, batch, false, parts)
 			check(err)
 			add(res, "spin_guard_"+mode, secs)
 		}
