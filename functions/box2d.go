@@ -50,22 +50,12 @@ func registerBox2d(_ context.Context, conn *sql.Conn) error {
 			}
 			return b.Value(), nil
 		}},
-		{"box2d_from_center", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, func(v []driver.Value) (any, error) {
-			x, y, w, h := v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)
-			b := Box2d{x - w/2, y - h/2, x + w/2, y + h/2}
-			if err := b.Check(); err != nil {
-				return nil, fmt.Errorf("box2d_from_center(%g, %g, %g, %g): %w", x, y, w, h, err)
-			}
-			return b.Value(), nil
-		}},
-		{"box2d_from_top_left", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, func(v []driver.Value) (any, error) {
-			x, y, w, h := v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)
-			b := Box2d{x, y, x + w, y + h}
-			if err := b.Check(); err != nil {
-				return nil, fmt.Errorf("box2d_from_top_left(%g, %g, %g, %g): %w", x, y, w, h, err)
-			}
-			return b.Value(), nil
-		}},
+		{"box2d_from_center", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_center", func(x, y, w, h float64) Box2d {
+			return Box2d{x - w/2, y - h/2, x + w/2, y + h/2}
+		})},
+		{"box2d_from_top_left", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_top_left", func(x, y, w, h float64) Box2d {
+			return Box2d{x, y, x + w, y + h}
+		})},
 		{"to_struct", []duckdb.TypeInfo{boxT}, boxT, func(v []driver.Value) (any, error) { return v[0], nil }},
 		{"area", []duckdb.TypeInfo{boxT}, dbl, func(v []driver.Value) (any, error) {
 			b, err := BoxOf(v[0])
@@ -93,6 +83,19 @@ func registerBox2d(_ context.Context, conn *sql.Conn) error {
 		}
 	}
 	return nil
+}
+
+// boxFrom is the executor of a function that builds a box from a point
+// and a size, checked as box2d checks its corners.
+func boxFrom(name string, corners func(x, y, w, h float64) Box2d) func([]driver.Value) (any, error) {
+	return func(v []driver.Value) (any, error) {
+		x, y, w, h := v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)
+		b := corners(x, y, w, h)
+		if err := b.Check(); err != nil {
+			return nil, fmt.Errorf("%s(%g, %g, %g, %g): %w", name, x, y, w, h, err)
+		}
+		return b.Value(), nil
+	}
 }
 
 // Box2d is a box2d value.

@@ -85,19 +85,9 @@ func registerCrop(_ context.Context, conn *sql.Conn) error {
 
 // cropSource reads and decodes the image to crop.
 func cropSource(v any) (*imaging.Image, error) {
-	data, name, err := imaging.Read(context.Background(), v)
+	im, err := imaging.Load(context.Background(), v, imaging.Decode)
 	if err != nil {
-		if name != "" {
-			return nil, fmt.Errorf("crop: image %q: %w", name, err)
-		}
 		return nil, fmt.Errorf("crop: %w", err)
-	}
-	im, err := imaging.Decode(data)
-	if err != nil {
-		if name != "" {
-			return nil, fmt.Errorf("crop: image %q: %w", name, err)
-		}
-		return nil, fmt.Errorf("crop: embedded image (%d bytes): %w", len(data), err)
 	}
 	return im, nil
 }

@@ -43,6 +43,30 @@ func Read(ctx context.Context, v any) (data []byte, name string, err error) {
 	return nil, "", fmt.Errorf("expected an image, a BLOB of encoded image bytes or a path/URI, got %s", types.DescribeValue(v))
 }
 
+// Load reads an image argument (see Read) and decodes it with decode.
+// Errors name the image by its uri, or as embedded bytes, so that a query
+// over many images says which one failed.
+func Load(ctx context.Context, v any, decode func([]byte) (*Image, error)) (*Image, error) {
+	data, name, err := Read(ctx, v)
+	where := func(err error) error {
+		if name != "" {
+			return fmt.Errorf("image %q: %w", name, err)
+		}
+		return fmt.Errorf("embedded image (%d bytes): %w", len(data), err)
+	}
+	if err != nil {
+		if name == "" {
+			return nil, err
+		}
+		return nil, where(err)
+	}
+	im, err := decode(data)
+	if err != nil {
+		return nil, where(err)
+	}
+	return im, nil
+}
+
 // ReadURI reads a local path, a file:// URI or an http(s):// URL.
 func ReadURI(ctx context.Context, uri string) ([]byte, error) {
 	lower := strings.ToLower(uri)

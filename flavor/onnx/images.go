@@ -37,7 +37,7 @@ func loadImagesOn(ctx context.Context, n int, vals []any, decode decodeFunc) ([]
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				ims[i], errs[i] = loadImage(ctx, vals[i], decode)
+				ims[i], errs[i] = imaging.Load(ctx, vals[i], decode)
 			}
 		}()
 	}
@@ -47,28 +47,6 @@ func loadImagesOn(ctx context.Context, n int, vals []any, decode decodeFunc) ([]
 	close(next)
 	wg.Wait()
 	return ims, errs
-}
-
-// loadImage reads and decodes one image; errors name its uri.
-func loadImage(ctx context.Context, v any, decode decodeFunc) (*imaging.Image, error) {
-	data, name, err := imaging.Read(ctx, v)
-	where := func(err error) error {
-		if name != "" {
-			return fmt.Errorf("image %q: %v", name, err)
-		}
-		return fmt.Errorf("embedded image (%d bytes): %v", len(data), err)
-	}
-	if err != nil {
-		if name == "" {
-			return nil, err
-		}
-		return nil, where(err)
-	}
-	im, err := decode(data)
-	if err != nil {
-		return nil, where(err)
-	}
-	return im, nil
 }
 
 // rowError applies on_error to a row that failed: an error that fails

@@ -48,8 +48,13 @@ func ReadGraph(data []byte) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
+	return readGraph(gb)
+}
+
+// readGraph reads an encoded GraphProto.
+func readGraph(gb []byte) (*Graph, error) {
 	g := &Graph{}
-	err = eachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := eachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch {
 		case num == graphNode && typ == protowire.BytesType:
 			n, err := readNode(b)
@@ -122,7 +127,7 @@ func CutAt(data []byte, tensor string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := ReadGraph(data)
+	g, err := readGraph(gb)
 	if err != nil {
 		return nil, err
 	}
