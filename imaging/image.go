@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/png"
 
 	"golang.org/x/image/bmp"
 )
@@ -53,23 +52,32 @@ func Decode(data []byte) (*Image, error) {
 	case "jpeg":
 		return decodeJPEG(data)
 	case "png":
-		im, err := png.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("decode PNG: %w", err)
-		}
-		return fromGo(im), nil
+		return decodePNG(data)
 	case "gif":
 		return decodeGIF(data)
 	case "bmp":
-		im, err := bmp.Decode(bytes.NewReader(data))
-		if err != nil {
-			return nil, fmt.Errorf("decode BMP: %w", err)
-		}
-		return fromGo(im), nil
+		return decodeBMP(data)
 	case "webp":
 		return decodeWebP(data)
 	}
 	return nil, ErrUnknownFormat
+}
+
+// decodeBMP checks the size the header claims before the decoder
+// allocates the pixels for it.
+func decodeBMP(data []byte) (*Image, error) {
+	cfg, err := bmp.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode BMP: %w", truncated(err))
+	}
+	if err := checkPixels(cfg.Width, cfg.Height); err != nil {
+		return nil, fmt.Errorf("decode BMP: %w", err)
+	}
+	im, err := bmp.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode BMP: %w", truncated(err))
+	}
+	return fromGo(im), nil
 }
 
 // DecodeDraft is Decode for images that will be shrunk anyway: a JPEG is
@@ -202,10 +210,6 @@ func cmykToRGB(c, m, y, k uint8) (uint8, uint8, uint8) {
 	}
 	return f(c), f(m), f(y)
 }
-
-// maxPixelsAll bounds the size of an image augur decodes (PIL's own
-// decompression-bomb error starts at 2 x 89,478,485 pixels).
-const maxPixelsAll = 178956970
 
 // copyRGB copies the R, G and B channels of interleaved pixels of size
 // bytes (4: 8-bit RGBA; 8: 16-bit big-endian RGBA, whose high bytes are

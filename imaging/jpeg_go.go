@@ -13,10 +13,22 @@ import (
 // with cgo and libjpeg for exact parity.
 const JPEGDecoder = "image/jpeg"
 
+// decodeJPEG refuses a truncated file and one over limits.ImagePixels
+// before decoding, as the libjpeg build does.
 func decodeJPEG(data []byte) (*Image, error) {
+	if !jpegComplete(data) {
+		return nil, fmt.Errorf("decode JPEG: %w (no end of image marker)", ErrTruncated)
+	}
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("decode JPEG: %w", truncated(err))
+	}
+	if err := checkPixels(cfg.Width, cfg.Height); err != nil {
+		return nil, fmt.Errorf("decode JPEG: %w", err)
+	}
 	im, err := jpeg.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("decode JPEG: %w", err)
+		return nil, fmt.Errorf("decode JPEG: %w", truncated(err))
 	}
 	return fromGo(im), nil
 }

@@ -9,6 +9,7 @@ package imaging
 #include <string.h>
 #include <setjmp.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 typedef struct {
 	struct jpeg_error_mgr pub;
@@ -24,6 +25,20 @@ static void augur_error_exit(j_common_ptr cinfo) {
 
 static void augur_output_message(j_common_ptr cinfo) { (void)cinfo; }
 
+// augur_emit_message makes libjpeg's warning that the data ended early
+// (it then pads the image with grey) an error, as PIL refuses truncated
+// files; other warnings (extraneous bytes, for one) stay warnings, as in
+// PIL.
+static void augur_emit_message(j_common_ptr cinfo, int msg_level) {
+	if (msg_level >= 0) return;
+	cinfo->err->num_warnings++;
+	if (cinfo->err->msg_code == JWRN_JPEG_EOF) {
+		augur_jerr *e = (augur_jerr *)cinfo->err;
+		strcpy(e->msg, "image file is truncated (libjpeg: premature end of data)");
+		longjmp(e->jb, 1);
+	}
+}
+
 typedef struct {
 	struct jpeg_decompress_struct cinfo;
 	augur_jerr jerr;
@@ -34,14 +49,18 @@ typedef struct {
 // settings (libjpeg's defaults: ISLOW DCT, fancy upsampling). comps is 1
 // (grayscale), 3 (RGB) or 4 (CMYK; *inverted set for Adobe files).
 // min_side > 0 asks for DCT scaling (1/2, 1/4 or 1/8) as long as the
-// shorter side stays at least min_side, as PIL's draft() does.
+// shorter side stays at least min_side, as PIL's draft() does. An image
+// of more than max_pixels is refused after its header, before libjpeg
+// allocates anything for its pixels: NULL with *too_big set and *w, *h
+// the size the header claims.
 static augur_jdec *augur_jpeg_open(const unsigned char *data, unsigned long size,
-		int min_side, int *w, int *h, int *comps, int *inverted, char *errbuf) {
+		int min_side, unsigned long long max_pixels, int *w, int *h, int *comps, int *inverted, int *too_big, char *errbuf) {
 	augur_jdec *d = (augur_jdec *)calloc(1, sizeof(augur_jdec));
 	if (!d) { strcpy(errbuf, "out of memory"); return NULL; }
 	d->cinfo.err = jpeg_std_error(&d->jerr.pub);
 	d->jerr.pub.error_exit = augur_error_exit;
 	d->jerr.pub.output_message = augur_output_message;
+	d->jerr.pub.emit_message = augur_emit_message;
 	if (setjmp(d->jerr.jb)) {
 		strncpy(errbuf, d->jerr.msg, JMSG_LENGTH_MAX - 1);
 		jpeg_destroy_decompress(&d->cinfo);
@@ -51,6 +70,15 @@ static augur_jdec *augur_jpeg_open(const unsigned char *data, unsigned long size
 	jpeg_create_decompress(&d->cinfo);
 	jpeg_mem_src(&d->cinfo, data, size);
 	jpeg_read_header(&d->cinfo, TRUE);
+	*too_big = 0;
+	if ((unsigned long long)d->cinfo.image_width * d->cinfo.image_height > max_pixels) {
+		*too_big = 1;
+		*w = d->cinfo.image_width;
+		*h = d->cinfo.image_height;
+		jpeg_destroy_decompress(&d->cinfo);
+		free(d);
+		return NULL;
+	}
 	*inverted = 0;
 	switch (d->cinfo.jpeg_color_space) {
 	case JCS_GRAYSCALE:
@@ -239,7 +267,11 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
+
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 )
 
 // JPEGDecoder names the JPEG decoder in use.
@@ -274,12 +306,23 @@ type libjpeg struct {
 	inverted bool // Adobe CMYK, stored inverted
 }
 
+// openLibjpeg reads a JPEG's header. A file that ends before its EOI
+// marker is refused first, as PIL refuses it: libjpeg would only notice
+// once it reads that far, which a part decode never does. So is an image
+// over limits.ImagePixels, before libjpeg allocates its buffers.
 func openLibjpeg(data []byte, minSide int) (*libjpeg, error) {
+	if !jpegComplete(data) {
+		return nil, fmt.Errorf("decode JPEG: %w (no end of image marker)", ErrTruncated)
+	}
 	j := &libjpeg{errbuf: (*C.char)(C.calloc(C.JMSG_LENGTH_MAX, 1)), src: C.CBytes(data)}
-	var w, h, comps, inverted C.int
-	j.d = C.augur_jpeg_open((*C.uchar)(j.src), C.ulong(len(data)), C.int(minSide), &w, &h, &comps, &inverted, j.errbuf)
+	var w, h, comps, inverted, tooBig C.int
+	j.d = C.augur_jpeg_open((*C.uchar)(j.src), C.ulong(len(data)), C.int(minSide), C.ulonglong(limits.ImagePixels.Get()),
+		&w, &h, &comps, &inverted, &tooBig, j.errbuf)
 	if j.d == nil {
 		err := j.err()
+		if tooBig != 0 {
+			err = fmt.Errorf("decode JPEG: %w", checkPixels(int(w), int(h)))
+		}
 		j.close()
 		return nil, err
 	}
@@ -287,8 +330,15 @@ func openLibjpeg(data []byte, minSide int) (*libjpeg, error) {
 	return j, nil
 }
 
-// err is libjpeg's last error message.
-func (j *libjpeg) err() error { return fmt.Errorf("decode JPEG: %s", C.GoString(j.errbuf)) }
+// err is libjpeg's last error message; the early end of the data is
+// ErrTruncated.
+func (j *libjpeg) err() error {
+	msg := untrusted.Clean(C.GoString(j.errbuf))
+	if rest, ok := strings.CutPrefix(msg, ErrTruncated.Error()); ok {
+		return fmt.Errorf("decode JPEG: %w%s", ErrTruncated, rest)
+	}
+	return fmt.Errorf("decode JPEG: %s", msg)
+}
 
 func (j *libjpeg) abort() { C.augur_jpeg_abort(j.d) }
 
@@ -319,10 +369,6 @@ func decodeLibjpeg(data []byte, minSide int, need func(w, h int) Rect) (Part, er
 		return Part{}, err
 	}
 	defer j.close()
-	if int64(j.w)*int64(j.h) > maxPixelsAll {
-		j.abort()
-		return Part{}, fmt.Errorf("decode JPEG: %dx%d pixels is more than the limit of %d", j.w, j.h, maxPixelsAll)
-	}
 	r := Rect{0, 0, j.w, j.h}
 	if need != nil {
 		r = need(j.w, j.h).widen(partMargin, 0).clip(j.w, j.h)
@@ -369,7 +415,7 @@ func decodeJPEGEval(data []byte, n int) (*Image, bool, error) {
 	}
 	defer j.close()
 	ev, ok := evalWindow(j.w, j.h, n)
-	if j.comps != 3 || !ok || int64(j.w)*int64(j.h) > maxPixelsAll {
+	if j.comps != 3 || !ok {
 		j.abort()
 		return nil, false, nil
 	}

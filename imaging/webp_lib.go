@@ -39,32 +39,24 @@ static int augur_webp_rgb(const uint8_t *data, size_t size, uint8_t *out, int w,
 import "C"
 
 import (
-	"bytes"
 	"fmt"
 	"sync"
 	"unsafe"
-
-	"golang.org/x/image/webp"
 )
 
 var webpLib = sync.OnceValue(func() bool { return C.augur_webp_load() != 0 })
 
-func decodeWebPLib(data []byte) (*Image, bool, error) {
+// decodeWebPLib decodes a w x h WebP (its size checked by the caller)
+// with libwebp; false when libwebp is not there.
+func decodeWebPLib(data []byte, w, h int) (*Image, bool, error) {
 	if !webpLib() {
 		return nil, false, nil
 	}
-	cfg, err := webp.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, true, fmt.Errorf("decode WebP: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixelsAll {
-		return nil, true, fmt.Errorf("decode WebP: bad size %dx%d", cfg.Width, cfg.Height)
-	}
-	out := make([]byte, cfg.Width*cfg.Height*3)
+	out := make([]byte, w*h*3)
 	rc := C.augur_webp_rgb((*C.uint8_t)(unsafe.Pointer(&data[0])), C.size_t(len(data)),
-		(*C.uint8_t)(unsafe.Pointer(&out[0])), C.int(cfg.Width), C.int(cfg.Height))
+		(*C.uint8_t)(unsafe.Pointer(&out[0])), C.int(w), C.int(h))
 	if rc != 0 {
 		return nil, true, fmt.Errorf("decode WebP: libwebp could not decode the image")
 	}
-	return &Image{W: cfg.Width, H: cfg.Height, C: 3, Pix: out}, true, nil
+	return &Image{W: w, H: h, C: 3, Pix: out}, true, nil
 }

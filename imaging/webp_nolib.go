@@ -2,4 +2,4 @@
 
 package imaging
 
-func decodeWebPLib([]byte) (*Image, bool, error) { return nil, false, nil }
+func decodeWebPLib([]byte, int, int) (*Image, bool, error) { return nil, false, nil }
