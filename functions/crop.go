@@ -10,6 +10,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/sqlext"
 	"github.com/augurdb/augur/types"
 )
@@ -17,10 +18,6 @@ import (
 func init() {
 	sqlext.Extensions.Register("crop", registerCrop)
 }
-
-// maxCropPixels refuses crops larger than PIL's decompression-bomb limit
-// (2 x Image.MAX_IMAGE_PIXELS), so that a wild box cannot exhaust memory.
-const maxCropPixels = 2 * 89478485
 
 // crop(image, box2d) and crop(image, box2d[]), as Rikai's crop: the part
 // of the image inside the box, as a new image with embedded PNG bytes.
@@ -104,8 +101,11 @@ func cropOne(im *imaging.Image, v any) (any, error) {
 	if w <= 0 || h <= 0 {
 		return nil, fmt.Errorf("crop: the box (%g, %g, %g, %g) is empty once rounded to whole pixels (PIL rounds half to even); leave out boxes less than a pixel wide or high", b.Xmin, b.Ymin, b.Xmax, b.Ymax)
 	}
-	if float64(w)*float64(h) > maxCropPixels {
-		return nil, fmt.Errorf("crop: the box (%g, %g, %g, %g) is %dx%d pixels, more than the %d allowed", b.Xmin, b.Ymin, b.Xmax, b.Ymax, w, h, maxCropPixels)
+	// A box may reach past the image (PIL pads it black), so its size is
+	// bounded as a decoded image's is, lest a wild box exhaust memory.
+	// The product is taken in floating point: huge boxes overflow int64.
+	if n := float64(w) * float64(h); n > float64(limits.ImagePixels.Get()) {
+		return nil, limits.ImagePixels.Exceeded(fmt.Sprintf("crop: the box (%g, %g, %g, %g) of %dx%d", b.Xmin, b.Ymin, b.Xmax, b.Ymax, w, h), int64(min(n, 1<<62)))
 	}
 	data, err := im.Crop(x0, y0, w, h).EncodePNG()
 	if err != nil {

@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/types"
 )
-
-// MaxEncodedBytes bounds what Read loads for one image.
-const MaxEncodedBytes = 256 << 20
 
 // Read returns the encoded bytes of an image argument as duckdb-go passes
 // it: an image value (map with "data" and "uri"), a BLOB of encoded bytes,
@@ -50,7 +48,7 @@ func Load(ctx context.Context, v any, decode func([]byte) (*Image, error)) (*Ima
 	data, name, err := Read(ctx, v)
 	where := func(err error) error {
 		if name != "" {
-			return fmt.Errorf("image %q: %w", name, err)
+			return fmt.Errorf("image %s: %w", DisplayURI(name), err)
 		}
 		return fmt.Errorf("embedded image (%d bytes): %w", len(data), err)
 	}
@@ -67,58 +65,100 @@ func Load(ctx context.Context, v any, decode func([]byte) (*Image, error)) (*Ima
 	return im, nil
 }
 
+// DisplayURI is an image's path or URI as errors show it: quoted, with
+// control characters escaped, and a URL's password replaced by "xxxxx".
+func DisplayURI(uri string) string {
+	return untrusted.Quote(redact(uri))
+}
+
+// redact hides the password of a URL's user info; anything else is
+// returned as is.
+func redact(uri string) string {
+	if !strings.Contains(uri, "@") || !strings.Contains(uri, "://") {
+		return uri
+	}
+	u, err := url.Parse(uri)
+	if err != nil || u.User == nil {
+		return uri
+	}
+	return u.Redacted()
+}
+
 // ReadURI reads a local path, a file:// URI or an http(s):// URL.
 func ReadURI(ctx context.Context, uri string) ([]byte, error) {
 	lower := strings.ToLower(uri)
 	switch {
 	case strings.HasPrefix(lower, "http://"), strings.HasPrefix(lower, "https://"):
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("GET %s: %s", uri, resp.Status)
-		}
-		return readLimited(resp.Body)
+		return readHTTP(ctx, uri)
 	case strings.HasPrefix(lower, "file:"):
 		u, err := url.Parse(uri)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("parse file URI: %w", err)
 		}
 		if u.Host != "" && u.Host != "localhost" {
-			return nil, fmt.Errorf("file URIs name local files; host %q is not supported", u.Host)
+			return nil, fmt.Errorf("file URIs name local files; host %s is not supported", untrusted.Quote(u.Host))
 		}
 		p := u.Path
 		if p == "" {
 			p = u.Opaque
 		}
-		uri = p
+		return readFile(p)
 	case strings.Contains(uri, "://"):
-		return nil, fmt.Errorf("unsupported URI scheme in %q (local paths, file://, http:// and https:// are read)", uri)
+		return nil, fmt.Errorf("unsupported URI scheme in %s (local paths, file://, http:// and https:// are read)", DisplayURI(uri))
 	}
-	f, err := os.Open(uri)
+	return readFile(uri)
+}
+
+// readFile reads a regular file. It opens without blocking and checks
+// the open file (not the path, which could change in between): a FIFO
+// would otherwise wait forever for a writer, and a device or a directory
+// is no image. Model paths are refused the same way.
+func readFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
 	if err != nil {
 		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("no such file")
 		}
-		return nil, err
+		return nil, fmt.Errorf("open: %w", err)
 	}
 	defer f.Close()
-	return readLimited(f)
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s, not a regular file", describeMode(st.Mode()))
+	}
+	if err := limits.ImageBytes.Check("image file", st.Size()); err != nil {
+		return nil, err
+	}
+	return readLimited(f, "image file")
 }
 
-func readLimited(r io.Reader) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxEncodedBytes+1))
+// describeMode names a file type that is not a regular file.
+func describeMode(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
+
+// readLimited reads r up to limits.ImageBytes; more is an error.
+func readLimited(r io.Reader, what string) ([]byte, error) {
+	max := limits.ImageBytes.Get()
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxEncodedBytes {
-		return nil, fmt.Errorf("larger than %d MiB", MaxEncodedBytes>>20)
+	if int64(len(data)) > max {
+		return nil, limits.ImageBytes.Exceeded(what, -1)
 	}
 	return data, nil
 }
