@@ -41,6 +41,8 @@ Flags:
                     hold several statements separated by ';'
   -f FILE           run the script FILE and exit; repeatable ("-" is stdin)
   --format FORMAT   output format: table (default), csv, json, jsonl, markdown
+  -readonly         open DATABASE read-only: any number of augur processes
+                    may then read it at once (DuckDB lets one process write)
   -h, --help        show this help and exit
   --version         show the versions of augur and DuckDB and exit
 
@@ -63,6 +65,7 @@ type Options struct {
 	Database string
 	Inputs   []Input // -c and -f in command-line order
 	Format   Format
+	ReadOnly bool // -readonly: open the database with access_mode=READ_ONLY
 	Help     bool
 	Version  bool
 }
@@ -112,6 +115,8 @@ func ParseArgs(args []string) (Options, error) {
 			if v, err = needValue(); err == nil {
 				opts.Format, err = ParseFormat(v)
 			}
+		case "readonly", "read-only":
+			opts.ReadOnly = true
 		case "h", "help":
 			opts.Help = true
 		case "version":
@@ -122,7 +127,7 @@ func ParseArgs(args []string) (Options, error) {
 		if err != nil {
 			return opts, err
 		}
-		if hasValue && (name == "h" || name == "help" || name == "version") {
+		if hasValue && (name == "h" || name == "help" || name == "version" || name == "readonly" || name == "read-only") {
 			return opts, fmt.Errorf("flag %s takes no value", name)
 		}
 	}
@@ -172,6 +177,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	dsn := opts.Database
 	if opts.Version {
 		dsn = ""
+	} else if opts.ReadOnly {
+		if dsn == "" || dsn == ":memory:" {
+			fmt.Fprintf(stderr, "Error: -readonly needs a database file (an in-memory database is always writable)\nTry 'augur --help'.\n")
+			return 2
+		}
+		dsn = readOnlyDSN(dsn)
 	}
 	db, err := OpenDB(dsn)
 	if err != nil {
@@ -199,6 +210,17 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = 1
 	}
 	return status
+}
+
+// readOnlyDSN adds DuckDB's access_mode=READ_ONLY to a database DSN.
+func readOnlyDSN(dsn string) string {
+	if strings.Contains(strings.ToLower(dsn), "access_mode=") {
+		return dsn
+	}
+	if strings.Contains(dsn, "?") {
+		return dsn + "&access_mode=READ_ONLY"
+	}
+	return dsn + "?access_mode=READ_ONLY"
 }
 
 // session runs the inputs, piped input or the shell.

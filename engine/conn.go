@@ -170,7 +170,7 @@ func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (re
 		return nil, driver.ErrSkip
 	}
 	c.guard(q, func() { res, err = ex.ExecContext(ctx, q, args) })
-	return res, clean(err)
+	return res, clean(err, q)
 }
 
 func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
@@ -182,9 +182,9 @@ func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (d
 	var err error
 	c.guard(q, func() { r, err = qu.QueryContext(ctx, q, args) })
 	if err != nil {
-		return nil, clean(err)
+		return nil, clean(err, q)
 	}
-	return rows{r}, nil
+	return rows{r, q}, nil
 }
 
 // guard runs f, DuckDB executing q, on a client thread of the spin guard
@@ -267,10 +267,13 @@ func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 	} else {
 		st, err = c.inner.Prepare(q)
 	}
-	if err != nil || !strings.Contains(q, predictPrefix) {
-		return st, err
+	if err != nil {
+		return nil, clean(err, q)
 	}
-	return &guardedStmt{Stmt: st, g: &c.e.spin}, nil
+	if !strings.Contains(q, predictPrefix) {
+		return st, nil
+	}
+	return &guardedStmt{Stmt: st, g: &c.e.spin, q: q}, nil
 }
 
 // Begin implements driver.Conn.

@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/sqlext"
 )
 
@@ -102,7 +104,7 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 		if where == "" {
 			where = "in-memory database"
 		}
-		return nil, fmt.Errorf("open %s: %w", where, err)
+		return nil, openError(where, query, err)
 	}
 	e := &Engine{
 		key:       key,
@@ -118,6 +120,26 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// lockHolder finds the process DuckDB names in its lock error.
+var lockHolder = regexp.MustCompile(`Conflicting lock is held in (.*) \(PID (\d+)\)`)
+
+// openError explains DuckDB's error for a database file that another
+// process holds: which process, and how several processes can share the
+// file (DuckDB lets one process write it, or many read it).
+func openError(where, query string, err error) error {
+	m := lockHolder.FindStringSubmatch(err.Error())
+	if m == nil {
+		return fmt.Errorf("open %s: %w", where, err)
+	}
+	holder := fmt.Sprintf("process %s (%s)", m[2], untrusted.Clean(m[1]))
+	if strings.Contains(strings.ToLower(query), "access_mode=read_only") {
+		return fmt.Errorf("open %s: the database is locked for writing by %s; a read-only open succeeds only while no process has it open for writing; wait for that process to finish (DuckDB lets one process write a database file, or many read it)", where, holder)
+	}
+	return fmt.Errorf("open %s: the database is in use by %s, and DuckDB lets only one process write a database file; "+
+		"to share it, open it read-only in every process (augur -readonly DB, or DB?access_mode=READ_ONLY in the Go library), "+
+		"or let one process own it and serve the others (augur serve)", where, holder)
 }
 
 func (e *Engine) init(ctx context.Context) error {

@@ -10,19 +10,20 @@ import (
 type guardedStmt struct {
 	driver.Stmt
 	g *spinGuard
+	q string // the SQL, for clean
 }
 
 func (s *guardedStmt) Exec(args []driver.Value) (res driver.Result, err error) {
 	s.g.run(func() { res, err = s.Stmt.Exec(args) }) //nolint:staticcheck // driver.Stmt's own method
-	return res, clean(err)
+	return res, clean(err, s.q)
 }
 
 func (s *guardedStmt) Query(args []driver.Value) (r driver.Rows, err error) {
 	s.g.run(func() { r, err = s.Stmt.Query(args) }) //nolint:staticcheck // driver.Stmt's own method
 	if err != nil {
-		return nil, clean(err)
+		return nil, clean(err, s.q)
 	}
-	return rows{r}, nil
+	return rows{r, s.q}, nil
 }
 
 func (s *guardedStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (res driver.Result, err error) {
@@ -31,7 +32,7 @@ func (s *guardedStmt) ExecContext(ctx context.Context, args []driver.NamedValue)
 		return nil, driver.ErrSkip
 	}
 	s.g.run(func() { res, err = ec.ExecContext(ctx, args) })
-	return res, clean(err)
+	return res, clean(err, s.q)
 }
 
 func (s *guardedStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (r driver.Rows, err error) {
@@ -41,9 +42,9 @@ func (s *guardedStmt) QueryContext(ctx context.Context, args []driver.NamedValue
 	}
 	s.g.run(func() { r, err = qc.QueryContext(ctx, args) })
 	if err != nil {
-		return nil, clean(err)
+		return nil, clean(err, s.q)
 	}
-	return rows{r}, nil
+	return rows{r, s.q}, nil
 }
 
 // CheckNamedValue lets the inner statement convert arguments as it did

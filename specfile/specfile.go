@@ -17,6 +17,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // File is a parsed spec.
@@ -46,7 +48,7 @@ func IsSpec(uri string) bool {
 func Parse(data []byte, where string) (*File, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("model spec %s is not valid YAML: %v", where, err)
+		return nil, fmt.Errorf("model spec %s is not valid YAML: %s", where, untrusted.Clean(err.Error()))
 	}
 	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("model spec %s must be a YAML mapping with version and model", where)
@@ -58,9 +60,9 @@ func Parse(data []byte, where string) (*File, error) {
 	case ver == nil:
 		return nil, fmt.Errorf(`model spec %s has no version; add version: "1.0"`, where)
 	case ver.Kind != yaml.ScalarNode || ver.Tag != "!!str":
-		return nil, fmt.Errorf(`model spec %s: version must be the string "1.0" (quote it: version: "1.0"), got %s`, where, ver.Value)
+		return nil, fmt.Errorf(`model spec %s: version must be the string "1.0" (quote it: version: "1.0"), got %s`, where, untrusted.Quote(ver.Value))
 	case ver.Value != "1.0":
-		return nil, fmt.Errorf(`model spec %s: only spec version "1.0" is supported, got %q`, where, ver.Value)
+		return nil, fmt.Errorf(`model spec %s: only spec version "1.0" is supported, got %s`, where, untrusted.Quote(ver.Value))
 	}
 	f.Version = ver.Value
 	var err error
@@ -109,7 +111,7 @@ func (f *File) readOptions(o *yaml.Node, where string) error {
 	for i := 0; i+1 < len(o.Content); i += 2 {
 		k, v := o.Content[i], o.Content[i+1]
 		if v.Kind != yaml.ScalarNode {
-			return fmt.Errorf("model spec %s: option %s must be a plain value", where, k.Value)
+			return fmt.Errorf("model spec %s: option %s must be a plain value", where, untrusted.Name(k.Value))
 		}
 		val := v.Value
 		if v.Tag == "!!bool" {

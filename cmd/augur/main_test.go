@@ -449,3 +449,34 @@ func TestModelsPersist(t *testing.T) {
 		t.Errorf("second DROP: exit %d, %q", code, errOut)
 	}
 }
+
+// TestReadOnly: -readonly opens a database that a writer may not change,
+// and several such processes read one file at once.
+func TestReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	ok(t, dir, "", "shared.db", "-c", "CREATE TABLE p AS SELECT 7 AS v")
+	if got := ok(t, dir, "", "-readonly", "shared.db", "--format", "csv", "-c", "SELECT v FROM p"); got != "v\n7\n" {
+		t.Errorf("-readonly read: %q", got)
+	}
+	if _, errOut, code := augur(t, dir, "", "shared.db", "--readonly", "-c", "INSERT INTO p VALUES (8)"); code != 1 || !strings.Contains(errOut, "read-only") {
+		t.Errorf("write under --readonly: exit %d, %q", code, errOut)
+	}
+	// Two read-only processes at once, each holding the file for a while.
+	cmds := make([]*exec.Cmd, 2)
+	outs := make([]bytes.Buffer, 2)
+	for i := range cmds {
+		cmds[i] = exec.Command(binary, "-readonly", "shared.db", "--format", "csv", "-c", "SELECT v, sleep_ms(300) IS NULL AS slept FROM p")
+		cmds[i].Dir, cmds[i].Stdout, cmds[i].Stderr = dir, &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil || outs[i].String() != "v,slept\n7,true\n" {
+			t.Errorf("read-only process %d: %v %q", i, err, outs[i].String())
+		}
+	}
+	if _, errOut, code := augur(t, dir, "", "-readonly", "-c", "SELECT 1"); code != 2 || !strings.Contains(errOut, "needs a database file") {
+		t.Errorf("-readonly without a database: exit %d, %q", code, errOut)
+	}
+}
