@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // builtinGlobals are the globals every pickle may reference: data
@@ -96,6 +98,13 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 	case "builtins.dict":
 		d := &Dict{depth: 1}
 		if len(args) > 0 {
+			// A copy: counted, since one memoized dict may be copied
+			// many times by a few bytes each.
+			if n, err := lenOf(args[0]); err != nil {
+				return nil, err
+			} else if err := m.charge(n); err != nil {
+				return nil, err
+			}
 			switch x := args[0].(type) {
 			case *Dict:
 				for i := range x.Keys {
@@ -123,6 +132,9 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 			if items, err = iterItems(args[0]); err != nil {
 				return nil, err
 			}
+			if err := m.charge(len(items)); err != nil {
+				return nil, err
+			}
 			items = append([]any(nil), items...)
 		}
 		switch g.Key {
@@ -139,8 +151,13 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 				return []byte{}, nil
 			}
 		case []byte:
-			return append([]byte{}, x...), nil
+			// Nothing mutates bytes values: share them, as Python's
+			// bytes(b) does.
+			return x, nil
 		case string:
+			if err := m.chargeBytes(len(x)); err != nil {
+				return nil, err
+			}
 			enc, _ := arg(1).(string)
 			return encodeString(x, enc)
 		}
@@ -244,25 +261,41 @@ func (f *frame) build(obj, state any, sd int32) (any, error) {
 			}
 		}
 		if d, ok := state.(*Dict); ok {
-			mergeInto(o, d)
+			if err := f.mergeInto(o, d); err != nil {
+				return nil, err
+			}
 		} else if state != nil {
 			o.State = state
 		}
 		if d, ok := slots.(*Dict); ok {
-			mergeInto(o, d)
+			if err := f.mergeInto(o, d); err != nil {
+				return nil, err
+			}
 		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("BUILD on a %s", typeName(obj))
 }
 
-func mergeInto(o *Object, d *Dict) {
+// mergeInto copies a BUILD state into an object's attributes; the copy
+// is counted, since one memoized state may be applied many times.
+func (f *frame) mergeInto(o *Object, d *Dict) error {
+	if err := f.m.charge(d.Len()); err != nil {
+		return err
+	}
 	if o.Dict == nil {
 		o.Dict = &Dict{depth: 1}
 	}
 	for i := range d.Keys {
 		o.Dict.Set(d.Keys[i], d.Values[i])
 	}
+	return nil
+}
+
+// lenOf is the number of items iterating v gives.
+func lenOf(v any) (int, error) {
+	items, err := iterItems(v)
+	return len(items), err
 }
 
 func iterItems(v any) ([]any, error) {
@@ -294,5 +327,5 @@ func encodeString(s, enc string) ([]byte, error) {
 	case "utf-8", "utf8", "ascii", "":
 		return []byte(s), nil
 	}
-	return nil, fmt.Errorf("encoding %q is not supported", enc)
+	return nil, fmt.Errorf("encoding %s is not supported", untrusted.Quote(enc))
 }

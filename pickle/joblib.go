@@ -9,39 +9,98 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"runtime"
 
 	"github.com/pierrec/lz4/v4"
 	"github.com/ulikunitz/xz"
 	"github.com/ulikunitz/xz/lzma"
+
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 )
 
 // Load reads a pickle or a joblib file (plain, or compressed with zlib,
 // gzip, bz2, xz, lzma or lz4, told apart by their magic bytes) and returns
-// its value.
+// its value. The file may hold at most limits.ModelBytes bytes, and its
+// pickle at most limits.DecompressedBytes once decompressed.
 func Load(r io.Reader, opts *Options) (any, error) {
-	o := opts.withDefaults()
-	data, err := readAll(r, o.MaxBytes)
+	data, err := readInput(r)
 	if err != nil {
 		return nil, err
 	}
-	data, _, err = Decompress(data, o.MaxBytes)
+	data, _, err = Decompress(data, limits.DecompressedBytes.Get())
 	if err != nil {
 		return nil, err
 	}
 	return Unpickle(data, opts)
 }
 
-// readAll reads r whole, refusing more than limit bytes.
-func readAll(r io.Reader, limit int64) ([]byte, error) {
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+// readInput reads a model file whole, refusing more than
+// limits.ModelBytes. A file's size is known before reading, so it is read
+// into one buffer of that size rather than a growing one (which would
+// hold two copies while it grows).
+func readInput(r io.Reader) ([]byte, error) {
+	limit := limits.ModelBytes.Get()
+	hint := int64(-1)
+	if st, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+			if err := limits.ModelBytes.Check("pickle: the model file", fi.Size()); err != nil {
+				return nil, err
+			}
+			hint = fi.Size()
+		}
+	}
+	buf, more, err := readHinted(r, hint)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pickle: reading the model file: %w", err)
 	}
-	if n > limit {
-		return nil, fmt.Errorf("pickle: data larger than the limit of %d bytes", limit)
+	if more { // no size, or the file grew while being read
+		rest, err := io.ReadAll(io.LimitReader(r, limit+1-int64(len(buf))))
+		if err != nil {
+			return nil, fmt.Errorf("pickle: reading the model file: %w", err)
+		}
+		buf = append(buf, rest...)
 	}
-	return buf.Bytes(), nil
+	if int64(len(buf)) > limit {
+		return nil, limits.ModelBytes.Exceeded("pickle: the model file", -1)
+	}
+	return buf, nil
+}
+
+// readHinted reads r into a buffer of hint bytes (none when hint < 0).
+// more reports that r holds more than that; the byte read to find out is
+// then the buffer's last.
+func readHinted(r io.Reader, hint int64) (buf []byte, more bool, err error) {
+	if hint > 0 {
+		buf = make([]byte, hint, hint+1)
+		n, err := io.ReadFull(r, buf)
+		buf = buf[:n]
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	var one [1]byte
+	n, err := io.ReadFull(r, one[:])
+	if n == 0 {
+		if err == io.EOF {
+			err = nil
+		}
+		return buf, false, err
+	}
+	return append(buf, one[0]), true, nil
+}
+
+// NotPickleError is returned for data that is neither a pickle nor a
+// compressed joblib file. Kind describes it (untrusted.Describe) without
+// echoing its bytes.
+type NotPickleError struct{ Kind string }
+
+func (e *NotPickleError) Error() string {
+	return fmt.Sprintf("pickle: the data is %s, not a pickle or joblib file", e.Kind)
 }
 
 // Magic bytes of joblib's compressors.
@@ -81,18 +140,106 @@ func Format(data []byte) string {
 }
 
 // Decompress undoes joblib's compression (if any) and returns the
-// pickle stream and the format found.
+// pickle stream and the format found. It stops at limit bytes of output,
+// and holds no more than the output's final size besides data and the
+// decompressor's own state (at most a 64 MiB dictionary): the output is
+// allocated once, at the size the header claims when that is within the
+// limit, else at the size a first, discarding pass counted.
 func Decompress(data []byte, limit int64) ([]byte, string, error) {
 	f := Format(data)
-	var r io.Reader
-	var err error
-	src := bytes.NewReader(data)
 	switch f {
 	case "":
-		n := min(len(data), 8)
-		return nil, "", fmt.Errorf("pickle: not a pickle or joblib file (starts with % x)", data[:n])
+		return nil, "", &NotPickleError{Kind: untrusted.Describe(data)}
 	case "pickle":
 		return data, f, nil
+	}
+	if f == "xz" {
+		// The decoder allocates the dictionary a block header claims
+		// (up to 4 GiB): check it first.
+		if err := checkXZ(data, dictLimit(limit)); err != nil {
+			return nil, f, fmt.Errorf("pickle: bad xz data: %v", err)
+		}
+	}
+	out, err := inflate(f, data, limit)
+	if err != nil {
+		return nil, f, err
+	}
+	if Format(out) != "pickle" {
+		return nil, f, fmt.Errorf("pickle: %s data does not hold a pickle", f)
+	}
+	return out, f, nil
+}
+
+// inflate decompresses data of format f into one buffer of its exact
+// size. When the header's size claim is within the limit the buffer is
+// allocated at that size; a claim found false, or none, costs a first
+// pass that only counts (in constant memory) and stops at the limit.
+func inflate(f string, data []byte, limit int64) ([]byte, error) {
+	if hint := sizeHint(f, data); hint >= 0 && hint <= limit && hint <= maxRatio(f)*int64(len(data)) {
+		r, err := decoder(f, data, limit)
+		if err != nil {
+			return nil, err
+		}
+		out, more, err := readHinted(r, hint)
+		if err != nil {
+			return nil, decodeError(f, err)
+		}
+		if !more {
+			return out, nil
+		}
+		// The claim was false: let the buffer go before the exact one
+		// is allocated, so that the two are never held together.
+		out = nil
+		runtime.GC()
+	}
+	r, err := decoder(f, data, limit)
+	if err != nil {
+		return nil, err
+	}
+	n, err := io.Copy(io.Discard, io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, decodeError(f, err)
+	}
+	if n > limit {
+		return nil, limits.DecompressedBytes.Exceeded(fmt.Sprintf("pickle: the %s data", f), -1)
+	}
+	if r, err = decoder(f, data, limit); err != nil {
+		return nil, err
+	}
+	out := make([]byte, n)
+	if _, err := io.ReadFull(r, out); err != nil {
+		return nil, decodeError(f, err)
+	}
+	return out, nil
+}
+
+// maxRatio bounds how much larger than its compressed data a format's
+// output can be: a size claim beyond it is false, and not worth
+// allocating for. Deflate's limit is 1032:1, LZ4's 255:1; LZMA on runs
+// of zeros reaches 7000:1 at 1 GiB (bzip2 has no size claim).
+func maxRatio(f string) int64 {
+	switch f {
+	case "gzip", "zlib":
+		return 1040
+	case "lz4":
+		return 260
+	}
+	return 1 << 14
+}
+
+func decodeError(f string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("pickle: truncated %s data", f)
+	}
+	return fmt.Errorf("pickle: bad %s data: %s", f, untrusted.Clean(err.Error()))
+}
+
+// decoder returns a reader of data's decompressed bytes.
+func decoder(f string, data []byte, limit int64) (io.Reader, error) {
+	src := bytes.NewReader(data)
+	var r io.Reader
+	var err error
+	switch f {
 	case "gzip":
 		r, err = gzip.NewReader(src)
 	case "zlib":
@@ -100,31 +247,53 @@ func Decompress(data []byte, limit int64) ([]byte, string, error) {
 	case "bz2":
 		r = bzip2.NewReader(src)
 	case "xz":
-		// The decoder allocates the dictionary a block header claims
-		// (up to 4 GiB): check it first.
-		if err = checkXZ(data, dictLimit(limit)); err == nil {
-			r, err = xz.ReaderConfig{SingleStream: true}.NewReader(src)
-		}
+		r, err = xz.ReaderConfig{SingleStream: true}.NewReader(src)
 	case "lzma":
 		// DictCap refuses headers claiming a larger dictionary.
 		r, err = lzma.ReaderConfig{DictCap: int(dictLimit(limit))}.NewReader(src)
 	case "lz4":
 		r = lz4.NewReader(src)
+	default:
+		err = fmt.Errorf("unknown format %q", f)
 	}
 	if err != nil {
-		return nil, f, fmt.Errorf("pickle: bad %s data: %v", f, err)
+		return nil, decodeError(f, err)
 	}
-	out, err := readAll(r, limit)
-	if err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, f, fmt.Errorf("pickle: truncated %s data", f)
+	return r, nil
+}
+
+// sizeHint is the decompressed size data's header or trailer claims, or
+// -1 when the format has none. It is a claim only: inflate checks it.
+func sizeHint(f string, data []byte) int64 {
+	switch f {
+	case "gzip":
+		// ISIZE: the size modulo 2^32 of the last member (joblib
+		// writes one).
+		if len(data) >= 18 {
+			return int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 		}
-		return nil, f, fmt.Errorf("pickle: bad %s data: %v", f, err)
+	case "xz":
+		if n, ok := xzSize(data); ok {
+			return n
+		}
+	case "lzma":
+		// The .lzma header: properties, dictionary size, then the
+		// size (all ones when unknown).
+		if len(data) >= 13 {
+			if n := binary.LittleEndian.Uint64(data[5:13]); n < 1<<62 {
+				return int64(n)
+			}
+		}
+	case "lz4":
+		// Frame descriptor: FLG bit 3 announces an 8-byte content size
+		// after FLG and BD.
+		if len(data) >= 14 && data[4]&0x08 != 0 {
+			if n := binary.LittleEndian.Uint64(data[6:14]); n < 1<<62 {
+				return int64(n)
+			}
+		}
 	}
-	if Format(out) != "pickle" {
-		return nil, f, fmt.Errorf("pickle: %s data does not hold a pickle", f)
-	}
-	return out, f, nil
+	return -1
 }
 
 // maxDict is the largest LZMA dictionary accepted: 64 MiB, what xz and
@@ -139,16 +308,9 @@ func dictLimit(limit int64) int64 {
 // one stream of one block whose LZMA2 dictionary is at most limit (what
 // Python's lzma module writes).
 func checkXZ(data []byte, limit int64) error {
-	n := len(data)
-	if n < 32 || string(data[n-2:]) != "YZ" {
-		return errors.New("not a complete xz stream")
-	}
-	idxSize := (int64(binary.LittleEndian.Uint32(data[n-8:n-4])) + 1) * 4
-	idx := int64(n-12) - idxSize
-	if idx < 12 || data[idx] != 0 {
-		return errors.New("bad xz index")
-	}
-	if recs, k := binary.Uvarint(data[idx+1:]); k <= 0 || recs != 1 {
+	if _, recs, err := xzIndex(data); err != nil {
+		return err
+	} else if recs != 1 {
 		return errors.New("xz files of several blocks are not supported")
 	}
 	hdr := data[12:]
@@ -193,6 +355,43 @@ func checkXZ(data []byte, limit int64) error {
 		p += int(psize)
 	}
 	return nil
+}
+
+// xzIndex returns the records of an xz file's index: the varints after
+// the record count (unpadded size, uncompressed size, ...), and the count.
+func xzIndex(data []byte) (recs []byte, count uint64, err error) {
+	n := len(data)
+	if n < 32 || string(data[n-2:]) != "YZ" {
+		return nil, 0, errors.New("not a complete xz stream")
+	}
+	idxSize := (int64(binary.LittleEndian.Uint32(data[n-8:n-4])) + 1) * 4
+	idx := int64(n-12) - idxSize
+	if idx < 12 || data[idx] != 0 {
+		return nil, 0, errors.New("bad xz index")
+	}
+	count, k := binary.Uvarint(data[idx+1 : n-12])
+	if k <= 0 {
+		return nil, 0, errors.New("bad xz index")
+	}
+	return data[idx+1+int64(k) : n-12], count, nil
+}
+
+// xzSize is the uncompressed size an xz file's index claims for its one
+// block.
+func xzSize(data []byte) (int64, bool) {
+	recs, count, err := xzIndex(data)
+	if err != nil || count != 1 {
+		return 0, false
+	}
+	_, k := binary.Uvarint(recs)
+	if k <= 0 {
+		return 0, false
+	}
+	size, k2 := binary.Uvarint(recs[k:])
+	if k2 <= 0 || size >= 1<<62 {
+		return 0, false
+	}
+	return int64(size), true
 }
 
 // readJoblibArray implements joblib's NumpyArrayWrapper.read: the array's

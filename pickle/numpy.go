@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // Dtype is a numpy dtype: a scalar kind or a structured (record) type.
@@ -51,14 +53,14 @@ func (d *Dtype) HasField(name string) bool {
 // numpy's own dtype.__reduce__ writes ("f8", "V56", "U10", "O8", ...).
 func newDtype(s string) (*Dtype, error) {
 	if len(s) < 1 || len(s) > 24 {
-		return nil, fmt.Errorf("unsupported numpy dtype %.30q", s)
+		return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 	}
 	kind := s[0]
 	size := 0
 	if len(s) > 1 {
 		n, err := strconv.Atoi(s[1:])
 		if err != nil || n < 0 || n > math.MaxInt32/4 {
-			return nil, fmt.Errorf("unsupported numpy dtype %.30q", s)
+			return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 		}
 		size = n
 	}
@@ -66,22 +68,22 @@ func newDtype(s string) (*Dtype, error) {
 	switch kind {
 	case 'b':
 		if size != 1 && size != 0 {
-			return nil, fmt.Errorf("unsupported numpy dtype %q", s)
+			return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 		}
 		d.ItemSize, d.ByteOrder = 1, '|'
 	case 'i', 'u':
 		if size != 1 && size != 2 && size != 4 && size != 8 {
-			return nil, fmt.Errorf("unsupported numpy dtype %q", s)
+			return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 		}
 		d.ItemSize = size
 	case 'f':
 		if size != 2 && size != 4 && size != 8 {
-			return nil, fmt.Errorf("unsupported numpy dtype %q", s)
+			return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 		}
 		d.ItemSize = size
 	case 'c':
 		if size != 8 && size != 16 {
-			return nil, fmt.Errorf("unsupported numpy dtype %q", s)
+			return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 		}
 		d.ItemSize = size
 	case 'O':
@@ -91,7 +93,7 @@ func newDtype(s string) (*Dtype, error) {
 	case 'S', 'V':
 		d.ItemSize, d.ByteOrder = size, '|'
 	default:
-		return nil, fmt.Errorf("unsupported numpy dtype %q", s)
+		return nil, fmt.Errorf("unsupported numpy dtype %s", untrusted.Quote(s))
 	}
 	if d.ItemSize == 1 {
 		d.ByteOrder = '|'
@@ -112,7 +114,7 @@ func (d *Dtype) setState(state any) error {
 	}
 	d.built = true
 	if v, _ := t[0].(int64); v != 3 && v != 4 {
-		return fmt.Errorf("unsupported numpy dtype state version %v", t[0])
+		return fmt.Errorf("unsupported numpy dtype state version %s", shapeText(Tuple{t[0]}))
 	}
 	bo, _ := t[1].(string)
 	switch bo {
@@ -121,7 +123,7 @@ func (d *Dtype) setState(state any) error {
 	case "=":
 		d.ByteOrder = '<'
 	default:
-		return fmt.Errorf("bad numpy byte order %q", bo)
+		return fmt.Errorf("bad numpy byte order %s", untrusted.Quote(bo))
 	}
 	if d.ItemSize <= 1 && d.Kind != 'V' && d.Kind != 'S' && d.Kind != 'U' {
 		d.ByteOrder = '|'
@@ -152,15 +154,15 @@ func (d *Dtype) setState(state any) error {
 		fv, _ := fields.Get(name)
 		ft, ok := fv.(Tuple)
 		if !ok || len(ft) < 2 {
-			return fmt.Errorf("structured dtype field %q has no (dtype, offset)", name)
+			return fmt.Errorf("structured dtype field %s has no (dtype, offset)", untrusted.Quote(name))
 		}
 		fd, ok := ft[0].(*Dtype)
 		off, ok2 := ft[1].(int64)
 		if !ok || !ok2 || fd.Kind == 'O' || off < 0 || off+int64(fd.ItemSize) > int64(d.ItemSize) {
-			return fmt.Errorf("structured dtype field %q is out of bounds", name)
+			return fmt.Errorf("structured dtype field %s is out of bounds", untrusted.Quote(name))
 		}
 		if _, dup := d.Fields[name]; dup {
-			return fmt.Errorf("structured dtype field %q repeated", name)
+			return fmt.Errorf("structured dtype field %s repeated", untrusted.Quote(name))
 		}
 		d.Names = append(d.Names, name)
 		d.Fields[name] = Field{Dtype: fd, Offset: int(off)}
@@ -315,18 +317,36 @@ func count(shape Tuple, limit int64) ([]int, int64, error) {
 	for i, v := range shape {
 		s, ok := v.(int64)
 		if !ok || s < 0 {
-			return nil, 0, fmt.Errorf("bad numpy shape element %v", v)
+			return nil, 0, fmt.Errorf("bad numpy shape %s", shapeText(shape))
 		}
 		if s > 0 && n > limit/s {
-			return nil, 0, fmt.Errorf("numpy shape %v is larger than the input", shape)
+			return nil, 0, fmt.Errorf("numpy shape %s is larger than the input", shapeText(shape))
 		}
 		n *= s
 		dims[i] = int(s)
 	}
 	if n > limit {
-		return nil, 0, fmt.Errorf("numpy shape %v is larger than the input", shape)
+		return nil, 0, fmt.Errorf("numpy shape %s is larger than the input", shapeText(shape))
 	}
 	return dims, n, nil
+}
+
+// shapeText writes a shape taken from a file: its integers, and the
+// type of anything else (never the file's text).
+func shapeText(shape Tuple) string {
+	parts := make([]string, 0, min(len(shape), 33))
+	for i, v := range shape {
+		if i == 32 {
+			parts = append(parts, "...")
+			break
+		}
+		if n, ok := v.(int64); ok {
+			parts = append(parts, strconv.FormatInt(n, 10))
+		} else {
+			parts = append(parts, typeName(v))
+		}
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 // setState implements ndarray.__setstate__:
@@ -362,7 +382,7 @@ func (a *Array) setState(state any) error {
 			return err
 		}
 		if n != int64(len(l.Items)) {
-			return fmt.Errorf("numpy object array of shape %v has %d objects", shape, len(l.Items))
+			return fmt.Errorf("numpy object array of shape %s has %d objects", shapeText(shape), len(l.Items))
 		}
 		*a = Array{Dtype: dt, Shape: dims, Fortran: fortran, Objects: l.Items}
 		return nil
@@ -396,8 +416,8 @@ func (a *Array) setData(shape Tuple, data []byte) error {
 		return err
 	}
 	if n*int64(a.Dtype.ItemSize) != int64(len(data)) {
-		return fmt.Errorf("numpy array of shape %v and dtype %s needs %d bytes, has %d",
-			shape, a.Dtype, n*int64(a.Dtype.ItemSize), len(data))
+		return fmt.Errorf("numpy array of shape %s and dtype %s needs %d bytes, has %d",
+			shapeText(shape), a.Dtype, n*int64(a.Dtype.ItemSize), len(data))
 	}
 	a.Shape, a.Data = dims, data
 	return nil
@@ -571,11 +591,11 @@ func (a *Array) Field(name string) (*Array, error) {
 	}
 	f, ok := a.Dtype.Fields[name]
 	if !ok {
-		return nil, fmt.Errorf("numpy structured array has no field %q", name)
+		return nil, fmt.Errorf("numpy structured array has no field %s", untrusted.Quote(name))
 	}
 	n, sz, fs := a.Len(), a.Dtype.ItemSize, f.Dtype.ItemSize
 	if f.Offset+fs > sz || f.Dtype.Kind == 'O' {
-		return nil, fmt.Errorf("numpy structured array field %q is out of bounds", name)
+		return nil, fmt.Errorf("numpy structured array field %s is out of bounds", untrusted.Quote(name))
 	}
 	data := make([]byte, 0, n*fs)
 	for i := 0; i < n; i++ {

@@ -15,9 +15,12 @@
 //
 // Limits: every length a file claims is checked against the input that
 // remains before anything is allocated; nesting (marks, containers,
-// embedded pickles) is limited by Options.MaxDepth and the number of
-// values by Options.MaxObjects. Truncated or corrupt input is an error,
-// never a panic.
+// embedded pickles) is limited by Options.MaxDepth, the values created
+// (and the items copied into new containers) by limits.PickleObjects and
+// the memo by limits.PickleMemo, so that memory stays proportional to
+// those limits whatever the file. Truncated or corrupt input is an
+// error, never a panic. Names and strings from the file that appear in
+// errors are escaped (package untrusted).
 //
 // Values: None is nil; bool, int64 (or *big.Int when it does not fit),
 // float64, string, []byte (bytes and bytearray), Tuple, *List, *Dict, *Set
@@ -29,6 +32,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // Tuple is a Python tuple.
@@ -157,7 +162,9 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("pickle references %s.%s, which augur does not load", e.Module, e.Name)
+	// The names are the file's: escaped, so that a name holding terminal
+	// escape sequences prints as text.
+	return fmt.Sprintf("pickle references %s, which augur does not load", untrusted.Name(e.Module+"."+e.Name))
 }
 
 // Options bound what a file may make the reader do. The zero value
@@ -168,19 +175,12 @@ type Options struct {
 	// values.
 	Classes []string
 	// MaxDepth bounds nesting: marks, containers, embedded pickles.
-	// Default 1000.
+	// Default 1000. The sizes a file may reach are limits of package
+	// limits: PickleObjects, PickleMemo, DecompressedBytes, ModelBytes.
 	MaxDepth int
-	// MaxObjects bounds the number of values pushed. Default 1<<24.
-	MaxObjects int
-	// MaxBytes bounds the input after decompression. Default 4 GiB.
-	MaxBytes int64
 }
 
-const (
-	defaultMaxDepth   = 1000
-	defaultMaxObjects = 1 << 24
-	defaultMaxBytes   = 4 << 30
-)
+const defaultMaxDepth = 1000
 
 func (o *Options) withDefaults() Options {
 	var r Options
@@ -189,12 +189,6 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MaxDepth <= 0 {
 		r.MaxDepth = defaultMaxDepth
-	}
-	if r.MaxObjects <= 0 {
-		r.MaxObjects = defaultMaxObjects
-	}
-	if r.MaxBytes <= 0 {
-		r.MaxBytes = defaultMaxBytes
 	}
 	return r
 }

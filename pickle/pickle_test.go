@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/augurdb/augur/limits"
 )
 
 const fixtures = "../testdata/sklearn"
@@ -223,17 +225,19 @@ func TestDeepNesting(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	// Too many values.
+	defer limits.PickleObjects.Set(1000)()
 	b := append(append([]byte{0x80, 4}, bytes.Repeat([]byte("N"), 2000)...), '.')
-	if _, err := loadBytes(b, &Options{MaxObjects: 1000}); err == nil || !strings.Contains(err.Error(), "more than 1000 values") {
+	if _, err := loadBytes(b, nil); err == nil || !strings.Contains(err.Error(), "more than 1000 objects") {
 		t.Errorf("objects: %v", err)
 	}
 	// A decompression bomb.
+	defer limits.DecompressedBytes.Set(1 << 20)()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	zw.Write([]byte{0x80, 4})
 	zw.Write(make([]byte, 10<<20))
 	zw.Close()
-	if _, err := loadBytes(buf.Bytes(), &Options{MaxBytes: 1 << 20}); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := loadBytes(buf.Bytes(), nil); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("bomb: %v", err)
 	}
 }
@@ -274,7 +278,8 @@ func FuzzUnpickle(f *testing.F) {
 		}
 	}
 	f.Add([]byte("\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R."))
-	opts := &Options{Classes: sklearnClasses, MaxBytes: 8 << 20}
+	defer limits.DecompressedBytes.Set(8 << 20)()
+	opts := &Options{Classes: sklearnClasses}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// An input that takes seconds is a failure too: report where.
 		timer := time.AfterFunc(10*time.Second, func() {

@@ -9,16 +9,20 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 )
 
 // Unpickle reads one pickle from data (a plain pickle, or the
 // uncompressed stream of a joblib file) and returns its value.
 func Unpickle(data []byte, opts *Options) (v any, err error) {
 	o := opts.withDefaults()
-	if int64(len(data)) > o.MaxBytes {
-		return nil, fmt.Errorf("pickle: input of %d bytes exceeds the limit of %d", len(data), o.MaxBytes)
+	if err := limits.DecompressedBytes.Check("pickle: the pickle", int64(len(data))); err != nil {
+		return nil, err
 	}
-	m := &machine{data: data, opts: o, classes: map[string]bool{}}
+	m := &machine{data: data, opts: o, classes: map[string]bool{},
+		maxObjects: limits.PickleObjects.Int(), maxMemo: limits.PickleMemo.Int()}
 	for _, c := range o.Classes {
 		m.classes[c] = true
 	}
@@ -39,8 +43,28 @@ type machine struct {
 	pos     int
 	opts    Options
 	classes map[string]bool
-	objects int
+	// objects counts the values created and the items copied into new
+	// containers; memos counts memo entries of every frame. Each is
+	// bounded (maxObjects, maxMemo, read once from package limits) so
+	// that a file cannot make memory grow faster than these counts.
+	objects, maxObjects int
+	memos, maxMemo      int
 }
+
+// charge counts n more values (or items copied), failing past the limit.
+func (m *machine) charge(n int) error {
+	m.objects += n
+	if m.objects > m.maxObjects {
+		return fmt.Errorf("pickle: more than %d objects at offset %d: %w",
+			m.maxObjects, m.pos, limits.PickleObjects.Exceeded("the pickle", -1))
+	}
+	return nil
+}
+
+// chargeBytes counts a copy of n bytes as one value per 16 bytes (what a
+// value slot costs), so that copying one large string again and again
+// is bounded too.
+func (m *machine) chargeBytes(n int) error { return m.charge(1 + n/16) }
 
 // frame is one pickle's stack, marks and memo.
 type frame struct {
@@ -159,9 +183,8 @@ func (m *machine) line() (string, error) {
 }
 
 func (f *frame) push(v any, depth int32) error {
-	f.m.objects++
-	if f.m.objects > f.m.opts.MaxObjects {
-		return fmt.Errorf("more than %d values", f.m.opts.MaxObjects)
+	if err := f.m.charge(1); err != nil {
+		return err
 	}
 	if int(depth) > f.m.opts.MaxDepth {
 		return fmt.Errorf("nesting deeper than %d", f.m.opts.MaxDepth)
@@ -269,21 +292,33 @@ func maxDepth(vals []any, depths []int32) int32 {
 
 func (f *frame) memoPut(idx uint32, v any, depth int32) error {
 	e := memoEntry{v: v, depth: depth, set: true}
-	switch {
-	case int64(idx) < int64(len(f.memo)):
+	if int64(idx) < int64(len(f.memo)) {
 		f.memo[idx] = e
-	case int64(idx) == int64(len(f.memo)):
-		f.memo = append(f.memo, e)
-	default:
-		if f.sparse == nil {
-			f.sparse = map[uint32]memoEntry{}
-		}
+		return nil
+	}
+	if _, ok := f.sparse[idx]; ok {
 		f.sparse[idx] = e
+		return nil
 	}
-	f.m.objects++
-	if f.m.objects > f.m.opts.MaxObjects {
-		return fmt.Errorf("more than %d values", f.m.opts.MaxObjects)
+	// A new entry: bounded by the memo limit, and counted as a value
+	// (a sparse entry costs more than a pushed value).
+	m := f.m
+	m.memos++
+	if m.memos > m.maxMemo {
+		return fmt.Errorf("pickle: more than %d memo entries at offset %d: %w",
+			m.maxMemo, m.pos, limits.PickleMemo.Exceeded("the pickle", -1))
 	}
+	if err := m.charge(1); err != nil {
+		return err
+	}
+	if int64(idx) == int64(len(f.memo)) {
+		f.memo = append(f.memo, e)
+		return nil
+	}
+	if f.sparse == nil {
+		f.sparse = map[uint32]memoEntry{}
+	}
+	f.sparse[idx] = e
 	return nil
 }
 
@@ -316,7 +351,8 @@ func (m *machine) run(level int) (any, error) {
 		done, err := f.step(op)
 		if err != nil {
 			var re *RefusedError
-			if errors.As(err, &re) {
+			var le *limits.ExceededError
+			if errors.As(err, &re) || errors.As(err, &le) {
 				return nil, err
 			}
 			if errors.Is(err, errTruncated) {
@@ -452,7 +488,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 		if err != nil {
-			return false, fmt.Errorf("bad float %q", s)
+			return false, fmt.Errorf("bad float %s", untrusted.Quote(s))
 		}
 		return false, f.push(x, 0)
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
@@ -494,7 +530,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		u, err := strconv.Unquote(pyQuoteToGo(s))
 		if err != nil {
-			return false, fmt.Errorf("bad string literal %.40q", s)
+			return false, fmt.Errorf("bad string literal %s", untrusted.Quote(s))
 		}
 		return false, f.push(u, 0)
 	case 'B', 'C', 0x8e: // BINBYTES, SHORT_BINBYTES, BINBYTES8
@@ -614,7 +650,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		n, err := strconv.ParseUint(s, 10, 32)
 		if err != nil {
-			return false, fmt.Errorf("bad memo key %q", s)
+			return false, fmt.Errorf("bad memo key %s", untrusted.Quote(s))
 		}
 		return false, f.memoGet(uint32(n))
 	case 'h': // BINGET
@@ -639,7 +675,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 			}
 			n, err := strconv.ParseUint(s, 10, 32)
 			if err != nil {
-				return false, fmt.Errorf("bad memo key %q", s)
+				return false, fmt.Errorf("bad memo key %s", untrusted.Quote(s))
 			}
 			idx = uint32(n)
 		case 'q':
@@ -821,7 +857,7 @@ func (f *frame) pushIntText(s string) error {
 	}
 	b, ok := new(big.Int).SetString(s, 10)
 	if !ok {
-		return fmt.Errorf("bad integer %.40q", s)
+		return fmt.Errorf("bad integer %s", untrusted.Quote(s))
 	}
 	return f.push(b, 0)
 }
