@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/augurdb/augur/parser"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // Runner runs statements on one connection and prints their results.
@@ -465,5 +467,8 @@ func oneLine(s string) string {
 			keep = append(keep, l)
 		}
 	}
-	return strings.Join(keep, " ")
+	// An error may quote text from a model file, an image or a URI:
+	// escape control characters so none reaches the terminal raw,
+	// whatever produced the message.
+	return untrusted.Clean(strings.Join(keep, " "))
 }

@@ -480,3 +480,12 @@ func TestReadOnly(t *testing.T) {
 		t.Errorf("-readonly without a database: exit %d, %q", code, errOut)
 	}
 }
+
+// TestErrorsEscaped: an error message never carries raw control
+// characters to the terminal, whatever text it quotes.
+func TestErrorsEscaped(t *testing.T) {
+	_, errOut, code := augur(t, t.TempDir(), "", "-c", `SELECT error('bad ' || chr(27) || ']0;title' || chr(7) || chr(27) || '[2J')`)
+	if code != 1 || strings.ContainsAny(errOut, "\x1b\x07") || !strings.Contains(errOut, `bad \x1b]0;title\a\x1b[2J`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
