@@ -127,18 +127,17 @@ func vectorType(vec mapping.Vector) (typ, child mapping.Type, size int) {
 }
 
 // denseFeatures fills x (n rows of nf features) from the input chunk's
-// argument columns. skip marks rows with a NULL argument; nullElem marks
-// rows whose list holds a NULL (their result is NULL, which DuckDB's own
-// NULL handling does not do). ok is false when the arguments are not a
-// shape the dense path reads (the ordinary path then handles them, and
-// reports any error).
-func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip, nullElem []bool) bool {
+// argument columns. skip marks rows with a NULL argument or a list
+// holding a NULL: their result is NULL (writeNumbers). ok is false when
+// the arguments are not a shape the dense path reads (the ordinary path
+// then handles them, and reports any error).
+func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip []bool) bool {
 	if cols == 2 {
 		vec := mapping.DataChunkGetVector(chunk, 1)
 		typ, child, size := vectorType(vec)
 		switch typ {
 		case mapping.TypeList, mapping.TypeArray:
-			return denseList(vec, typ, child, size, n, nf, x, skip, nullElem)
+			return denseList(vec, typ, child, size, n, nf, x, skip)
 		}
 	}
 	if cols-1 != nf {
@@ -169,7 +168,7 @@ func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip, 
 	return true
 }
 
-func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip, nullElem []bool) bool {
+func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip []bool) bool {
 	var child mapping.Vector
 	if typ == mapping.TypeList {
 		child = mapping.ListVectorGetChild(vec)
@@ -204,7 +203,7 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 		}
 		for i := range nf {
 			if !num.valid(offset + i) {
-				skip[r], nullElem[r] = true, true
+				skip[r] = true
 				break
 			}
 			x[r*nf+i] = num.at(offset + i)
@@ -213,15 +212,21 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 	return true
 }
 
-// writeNumbers stores results into the result vector, as its type.
-func writeNumbers(out mapping.Vector, t types.Type, vals []float64, skip, nullElem []bool) bool {
+// writeNumbers stores results into the result vector, as its type, and
+// NULL for every skipped row: rows with a NULL argument (which DuckDB's
+// NULL handling makes NULL anyway), rows whose list holds a NULL (which
+// it does not), and rows the model gave no result (a scikit-learn model
+// with OPTIONS (on_error = 'null') given NaN).
+func writeNumbers(out mapping.Vector, t types.Type, vals []float64, skip []bool) bool {
 	data := mapping.VectorGetData(out)
+	var validity unsafe.Pointer
 	for r, v := range vals {
 		if skip[r] {
-			if nullElem[r] {
+			if validity == nil {
 				mapping.VectorEnsureValidityWritable(out)
-				mapping.ValiditySetRowInvalid(mapping.VectorGetValidity(out), mapping.IdxT(r))
+				validity = mapping.VectorGetValidity(out)
 			}
+			setRowInvalid(validity, r)
 			continue
 		}
 		switch t.Kind {
@@ -242,6 +247,13 @@ func writeNumbers(out mapping.Vector, t types.Type, vals []float64, skip, nullEl
 		}
 	}
 	return true
+}
+
+// setRowInvalid clears a row's bit in a writable validity mask (see
+// rowValid), without a cgo call per row.
+func setRowInvalid(mask unsafe.Pointer, i int) {
+	word := (*uint64)(unsafe.Add(mask, 8*(i>>6)))
+	*word &^= 1 << (uint(i) & 63)
 }
 
 func denseResult(t types.Type) bool {
@@ -267,10 +279,12 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	n, cols := in.GetSize(), in.ColumnCount()
 	buf := getDenseBuf(n, nf)
 	defer denseBufs.Put(buf)
-	x, skip, nullElem, vals := buf.x, buf.skip, buf.nullElem, buf.vals
-	if !denseFeatures(rawChunk(in), cols, n, nf, x, skip, nullElem) {
+	x, skip, vals := buf.x, buf.skip, buf.vals
+	if !denseFeatures(rawChunk(in), cols, n, nf, x, skip) {
 		return false, nil
 	}
+	// The model may set skip for rows it gives no result: they become
+	// NULL too.
 	err = h.batches(n, func(start, end int) error {
 		if err := dm.PredictDense(ctx, x[start*nf:end*nf], skip[start:end], vals[start:end]); err != nil {
 			return fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
@@ -280,7 +294,7 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	if err != nil {
 		return true, err
 	}
-	if !writeNumbers(out, h.entry.Returns, vals, skip, nullElem) {
+	if !writeNumbers(out, h.entry.Returns, vals, skip) {
 		return false, nil
 	}
 	return true, nil
@@ -289,8 +303,8 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 // denseBuf holds one chunk's matrices; chunks come up to 2048 rows at a
 // time on every DuckDB thread, so they are pooled rather than allocated.
 type denseBuf struct {
-	x, vals        []float64
-	skip, nullElem []bool
+	x, vals []float64
+	skip    []bool
 }
 
 var denseBufs sync.Pool
@@ -304,11 +318,9 @@ func getDenseBuf(n, nf int) *denseBuf {
 		b.x = make([]float64, n*nf)
 	}
 	if cap(b.vals) < n {
-		b.vals, b.skip, b.nullElem = make([]float64, n), make([]bool, n), make([]bool, n)
+		b.vals, b.skip = make([]float64, n), make([]bool, n)
 	}
-	b.x, b.vals = b.x[:n*nf], b.vals[:n]
-	b.skip, b.nullElem = b.skip[:n], b.nullElem[:n]
+	b.x, b.vals, b.skip = b.x[:n*nf], b.vals[:n], b.skip[:n]
 	clear(b.skip)
-	clear(b.nullElem)
 	return b
 }

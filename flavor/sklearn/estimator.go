@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
@@ -257,9 +258,9 @@ func pyFloat(f float64) string {
 func describeLabel(v any) string {
 	switch x := v.(type) {
 	case string:
-		return fmt.Sprintf("strings such as %q", x)
+		return "strings such as " + untrusted.Quote(x)
 	case []byte:
-		return fmt.Sprintf("bytes such as %q", x)
+		return "bytes such as " + untrusted.Quote(string(x))
 	case float64:
 		return fmt.Sprintf("fractions such as %s", pyFloat(x))
 	}

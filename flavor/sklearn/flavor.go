@@ -19,18 +19,25 @@
 // values; RETURNS string on integer classes returns them as text.
 // RETURNS double on a regression (double[] on pca) returns float64
 // values instead of float32.
+//
+// NaN and infinite features fail the query as scikit-learn's predict
+// refuses them (and, for the trees, which read features as float32,
+// values beyond float32's range); OPTIONS (on_error = 'null') makes
+// such rows NULL instead.
 package sklearn
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/augurdb/augur/flavor/onnx"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/registry"
@@ -98,6 +105,10 @@ func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 		}
 		return onnx.LoadFile(ctx, &s, art)
 	}
+	opts, err := parseOptions(spec)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
+	}
 	rc, err := art.Open(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
@@ -105,9 +116,43 @@ func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 	defer rc.Close()
 	v, err := pickle.Load(rc, unpickleOptions())
 	if err != nil {
+		var np *pickle.NotPickleError
+		if errors.As(err, &np) {
+			// Said, not shown: the file's bytes may be anything.
+			return nil, fmt.Errorf("model %q: %s is %s, not a scikit-learn pickle or joblib file", spec.Name, art.Location(), np.Kind)
+		}
 		return nil, fmt.Errorf("model %q: reading %s: %w", spec.Name, art.Location(), err)
 	}
-	return build(spec, v)
+	m, err := build(spec, v)
+	if err != nil {
+		return nil, err
+	}
+	m.onErrorNull = opts.onErrorNull
+	return m, nil
+}
+
+// options are the OPTIONS the sklearn flavor reads.
+type options struct {
+	onErrorNull bool // on_error = 'null': rows scikit-learn refuses give NULL
+}
+
+// parseOptions reads on_error as the ONNX flavor does: 'null' or 'fail'
+// (the default).
+func parseOptions(spec *model.Spec) (options, error) {
+	var o options
+	for key, v := range spec.Options {
+		if !strings.EqualFold(key, "on_error") {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "null":
+			o.onErrorNull = true
+		case "fail", "error", "raise":
+		default:
+			return o, fmt.Errorf("OPTIONS on_error must be 'null' or 'fail', got %q", v)
+		}
+	}
+	return o, nil
 }
 
 // build turns an unpickled value into a model.
@@ -146,12 +191,15 @@ func build(spec *model.Spec, v any) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	f, trees := p.(*forest)
 	return &Model{
-		name:      spec.Name,
-		modelType: strings.ToLower(mtName),
-		est:       e,
-		pred:      p,
-		typ:       p.resultType(),
+		acceptsNaN: trees && f.acceptsNaN,
+		name:       spec.Name,
+		modelType:  strings.ToLower(mtName),
+		est:        e,
+		pred:       p,
+		typ:        p.resultType(),
+		float32:    trees,
 	}, nil
 }
 
@@ -222,6 +270,11 @@ type Model struct {
 	est       *estimator
 	pred      predictor
 	typ       types.Type
+	// float32: the estimator reads features as float32 (trees), so
+	// scikit-learn also refuses finite values beyond float32's range.
+	float32     bool
+	acceptsNaN  bool // scikit-learn's predict takes NaN (recent trees)
+	onErrorNull bool // OPTIONS (on_error = 'null')
 }
 
 // Type is the result type.
@@ -246,13 +299,19 @@ func (m *Model) Describe() map[string]any {
 		"n_features_in_": m.est.nFeatures,
 		"result_type":    m.typ.String(),
 	}
+	// The version and feature names are the file's text: control
+	// characters are escaped before they reach a terminal.
 	if m.est.version != "" {
-		d["sklearn_version"] = m.est.version
+		d["sklearn_version"] = untrusted.Clean(m.est.version)
 	}
 	in := map[string]any{"name": "X", "type": "double", "shape": fmt.Sprintf("[%d]", m.est.nFeatures)}
 	if len(m.est.featureNames) > 0 {
-		d["feature_names_in_"] = m.est.featureNames
-		in["features"] = m.est.featureNames
+		names := make([]string, len(m.est.featureNames))
+		for i, n := range m.est.featureNames {
+			names[i] = untrusted.Clean(n)
+		}
+		d["feature_names_in_"] = names
+		in["features"] = names
 	}
 	d["inputs"] = []any{in}
 	d["outputs"] = []any{map[string]any{"name": "prediction", "type": m.typ.SQL()}}
@@ -275,6 +334,9 @@ func (m *Model) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	if err := m.features(b, X, null); err != nil {
 		return nil, err
 	}
+	if err := m.checkFinite(X, null); err != nil {
+		return nil, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -292,9 +354,14 @@ func (m *Model) Features() int {
 	return 0
 }
 
-// PredictDense predicts rows of features read straight from DuckDB.
+// PredictDense predicts rows of features read straight from DuckDB. A
+// row that scikit-learn would refuse is an error, or, under on_error =
+// 'null', is marked in skip: the engine then makes its result NULL.
 func (m *Model) PredictDense(ctx context.Context, x []float64, skip []bool, out []float64) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := m.checkFinite(x, skip); err != nil {
 		return err
 	}
 	bp, _ := boxPool.Get().(*[]any)
@@ -441,4 +508,53 @@ func isList(col []any) bool {
 		return false
 	}
 	return false
+}
+
+// checkFinite applies scikit-learn's check of predict's input (check_array
+// with force_all_finite): a row holding NaN or an infinity (or, for
+// estimators that read float32, a value beyond its range) fails the
+// batch, naming the row (counted from 1 among the rows handed over) and
+// the feature, or is marked in skip under on_error = 'null'. Rows
+// already in skip are not looked at.
+func (m *Model) checkFinite(X []float64, skip []bool) error {
+	nf := m.est.nFeatures
+	bound := math.MaxFloat64
+	if m.float32 {
+		bound = math.MaxFloat32
+	}
+	for r := range skip {
+		if skip[r] {
+			continue
+		}
+		for j, v := range X[r*nf : (r+1)*nf] {
+			// One comparison in the common case; false for NaN too.
+			if math.Abs(v) <= bound || m.acceptsNaN && v != v {
+				continue
+			}
+			if m.onErrorNull {
+				skip[r] = true
+				break
+			}
+			return m.refused(r, j, v)
+		}
+	}
+	return nil
+}
+
+// refused says why scikit-learn refuses feature j of row r, in its words.
+func (m *Model) refused(r, j int, v float64) error {
+	what, sk := "NaN", "Input X contains NaN."
+	switch {
+	case math.IsInf(v, 0):
+		what = "infinity"
+		sk = "Input X contains infinity or a value too large for dtype('float64')."
+		if m.float32 {
+			sk = "Input X contains infinity or a value too large for dtype('float32')."
+		}
+	case !math.IsNaN(v):
+		what = fmt.Sprintf("%g, beyond float32's range, which %s reads its features as", v, m.est.class)
+		sk = "Input X contains infinity or a value too large for dtype('float32')."
+	}
+	return fmt.Errorf("model %q: input contains %s (row %d, feature %d); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
+		m.name, what, r+1, j+1, sk)
 }

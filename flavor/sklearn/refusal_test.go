@@ -119,7 +119,7 @@ func TestRefusedFiles(t *testing.T) {
 		"pipeline":         {[]byte("\x80\x04\x8c\x10sklearn.pipeline\x8c\x08Pipeline\x93)\x81}b."), []string{"pickle references sklearn.pipeline.Pipeline, which augur does not load"}},
 		"not an estimator": {[]byte("\x80\x04K\x01."), []string{"not a fitted scikit-learn estimator"}},
 		"unfitted":         {[]byte("\x80\x04\x8c\x1asklearn.linear_model._base\x8c\x10LinearRegression\x93)\x81}b."), []string{"fitted"}},
-		"wrong magic":      {[]byte("PK\x03\x04"), []string{"not a pickle or joblib file"}},
+		"wrong magic":      {[]byte("PK\x03\x04"), []string{"x.pkl is a zip archive, not a scikit-learn pickle or joblib file"}},
 	}
 	for name, c := range cases {
 		_, err := Flavor{}.Load(context.Background(), spec(""), fileArt{path: "x.pkl", data: c.data})

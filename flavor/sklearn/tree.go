@@ -1,6 +1,7 @@
 package sklearn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/augurdb/augur/pickle"
@@ -98,8 +99,8 @@ func readTree(e *estimator, dt *pickle.Object, nf int) (*rawTree, error) {
 	}
 	r := &rawTree{nodeCount: nodes.Shape[0]}
 	if nc, ok := t.Attr("node_count"); ok {
-		if n, _ := nc.(int64); int(n) != r.nodeCount {
-			return nil, e.errorf("a tree's node_count %v does not match its %d nodes", nc, r.nodeCount)
+		if n, ok := nc.(int64); !ok || int(n) != r.nodeCount {
+			return nil, e.errorf("a tree's node_count (%s) does not match its %d nodes", describePickled(nc), r.nodeCount)
 		}
 	}
 	if r.nodeCount == 0 {
@@ -284,6 +285,36 @@ type forest struct {
 	classes *classes  // nil for regression
 	typ     types.Type
 	kind    string
+	// acceptsNaN: scikit-learn's predict takes NaN for this estimator
+	// (its trees route missing values; see nanAccepted).
+	acceptsNaN bool
+}
+
+// nanAccepted reports whether scikit-learn's predict, at the version that
+// wrote the file, takes NaN for this estimator rather than refusing it:
+// decision trees with splitter "best" from 1.3, random forests from 1.4,
+// extra trees from 1.6 (their trees then carry missing_go_to_left,
+// which buildForest also requires).
+func nanAccepted(e *estimator) bool {
+	var since [2]int
+	switch e.class {
+	case "DecisionTreeClassifier", "DecisionTreeRegressor":
+		if s, _ := e.obj.Attr("splitter"); s != "best" {
+			return false
+		}
+		since = [2]int{1, 3}
+	case "RandomForestClassifier", "RandomForestRegressor":
+		since = [2]int{1, 4}
+	case "ExtraTreesClassifier", "ExtraTreesRegressor", "ExtraTreeClassifier", "ExtraTreeRegressor":
+		since = [2]int{1, 6}
+	default:
+		return false
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(e.version, "%d.%d", &major, &minor); err != nil {
+		return false
+	}
+	return major > since[0] || major == since[0] && minor >= since[1]
 }
 
 // estimatorsOf returns the decision trees of a forest, or the estimator
@@ -328,12 +359,21 @@ func buildForest(e *estimator, cls *classes, normalise bool) (*forest, error) {
 	if err := e.setFeatures(nf); err != nil {
 		return nil, err
 	}
-	f := &forest{nf: nf}
+	f := &forest{nf: nf, acceptsNaN: true}
+	// A file may list one tree many times (a memo reference costs a few
+	// bytes): each is read and compiled once, so that work and memory
+	// follow the file's distinct data, not the references to it.
+	seen := map[*pickle.Object]*ctree{}
 	for i, dt := range ests {
+		if t, ok := seen[dt]; ok {
+			f.trees = append(f.trees, t)
+			continue
+		}
 		r, err := readTree(e, dt, nf)
 		if err != nil {
 			return nil, err
 		}
+		f.acceptsNaN = f.acceptsNaN && r.nanLeft != nil
 		if i == 0 {
 			f.width = r.width
 			if cls == nil && r.width != 1 {
@@ -366,8 +406,11 @@ func buildForest(e *estimator, cls *classes, normalise bool) (*forest, error) {
 			}
 		}
 		f.vals = append(f.vals, vals...)
-		f.trees = append(f.trees, r.compile(int32(base)))
+		t := r.compile(int32(base))
+		seen[dt] = t
+		f.trees = append(f.trees, t)
 	}
+	f.acceptsNaN = f.acceptsNaN && nanAccepted(e)
 	f.classes = cls
 	if cls != nil {
 		f.typ = cls.typ
