@@ -267,6 +267,10 @@ func TestTruncatedAndCorrupt(t *testing.T) {
 	}
 }
 
+// FuzzUnpickle feeds the VM pickles: every fixture (the compressed ones
+// as Load sees them), and small hostile ones (code, bombs, escapes). The
+// limits are lowered so that one input cannot take more than about
+// 100 MB.
 func FuzzUnpickle(f *testing.F) {
 	for _, p := range fixtureFiles(f) {
 		b, err := os.ReadFile(p)
@@ -278,7 +282,14 @@ func FuzzUnpickle(f *testing.F) {
 		}
 	}
 	f.Add([]byte("\x80\x02cos\nsystem\nX\x02\x00\x00\x00ls\x85R."))
+	f.Add([]byte("\x80\x02c\x1b[2J\nsystem\n."))
+	for _, b := range objectBombs(64) {
+		f.Add(b)
+	}
 	defer limits.DecompressedBytes.Set(8 << 20)()
+	defer limits.ModelBytes.Set(8 << 20)()
+	defer limits.PickleObjects.Set(1 << 18)()
+	defer limits.PickleMemo.Set(1 << 16)()
 	opts := &Options{Classes: sklearnClasses}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// An input that takes seconds is a failure too: report where.
@@ -295,6 +306,45 @@ func FuzzUnpickle(f *testing.F) {
 		}
 		if err != nil && strings.Contains(err.Error(), "internal error") {
 			t.Fatalf("recovered panic: %v", err)
+		}
+		if err != nil && strings.ContainsAny(err.Error(), "\x1b\x07") {
+			t.Fatalf("raw control characters in %q", err)
+		}
+	})
+}
+
+// FuzzDecompress feeds joblib's decompressors (gzip, zlib, bz2, xz, lzma,
+// lz4), seeded with every compressed fixture and small bombs: the output
+// never exceeds the limit, and what decompresses is a pickle.
+func FuzzDecompress(f *testing.F) {
+	for _, p := range fixtureFiles(f) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if fm := Format(b); fm != "pickle" && fm != "" {
+			f.Add(b)
+		}
+	}
+	for _, mk := range compressors {
+		f.Add(compressZeros(f, 1<<20, mk))
+	}
+	const limit = 4 << 20
+	f.Fuzz(func(t *testing.T, b []byte) {
+		timer := time.AfterFunc(10*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic("slow input:\n" + string(buf[:runtime.Stack(buf, true)]))
+		})
+		defer timer.Stop()
+		out, format, err := Decompress(b, limit)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\x1b\x07") {
+				t.Fatalf("raw control characters in %q", err)
+			}
+			return
+		}
+		if len(out) > limit || Format(out) != "pickle" || format == "" {
+			t.Fatalf("%s: %d bytes of %s", format, len(out), Format(out))
 		}
 	})
 }

@@ -105,6 +105,11 @@ func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 		}
 		return onnx.LoadFile(ctx, &s, art)
 	}
+	return loadPickle(ctx, spec, art)
+}
+
+// loadPickle reads an estimator from a pickle or joblib file.
+func loadPickle(ctx context.Context, spec *model.Spec, art model.Artifact) (*Model, error) {
 	opts, err := parseOptions(spec)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
