@@ -11,6 +11,8 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	rt "github.com/augurdb/augur/runtime/onnx"
 	"github.com/augurdb/augur/types"
@@ -71,7 +73,7 @@ func newClassifier(l *Loaded, prep prepKind) (model.Model, error) {
 	c.typ = ClassType
 	o := l.Session.Outputs[c.out]
 	if d := o.Dimensions; len(d) != 2 || !isFloat(o.DataType) {
-		return nil, fmt.Errorf("a classifier's output must be [N, classes] float logits; %q is %s %s", o.Name, elemName(o.DataType), shapeString(d))
+		return nil, fmt.Errorf("a classifier's output must be [N, classes] float logits; %s is %s %s", untrusted.Quote(o.Name), elemName(o.DataType), shapeString(d))
 	}
 	c.labels = l.Labels
 	if c.labels == nil && prep == torchvisionPrep {
@@ -103,7 +105,7 @@ func newFeatureExtractor(l *Loaded) (model.Model, error) {
 	c.typ = types.ListOf(types.Float32T)
 	o := l.Session.Outputs[c.out]
 	if len(o.Dimensions) < 2 || !isFloat(o.DataType) {
-		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %q is %s %s", o.Name, elemName(o.DataType), shapeString(o.Dimensions))
+		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %s is %s %s", untrusted.Quote(o.Name), elemName(o.DataType), shapeString(o.Dimensions))
 	}
 	return c, nil
 }
@@ -124,7 +126,7 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 	c.in = s.Inputs[0]
 	d := []int64(c.in.Dimensions)
 	if len(d) != 4 || c.in.DataType != ort.TensorElementDataTypeFloat {
-		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %q is %s %s", c.in.Name, elemName(c.in.DataType), shapeString(d))
+		return nil, fmt.Errorf("expected one float input [N,C,H,W]; input %s is %s %s", untrusted.Quote(c.in.Name), elemName(c.in.DataType), shapeString(d))
 	}
 	if d[0] > 0 {
 		// runs of exactly that many images, the last one padded
@@ -135,12 +137,12 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 		return nil, fmt.Errorf("OPTIONS fast_decode = true needs image_size: it decodes JPEGs at the smallest scale image_size's resize allows")
 	}
 	if n := int64(l.Options.ImageSize); n > 0 && ((c.h > 0 && c.h != n) || (c.w > 0 && c.w != n)) {
-		return nil, fmt.Errorf("OPTIONS image_size = %d crops %dx%d images, but input %q takes %dx%d (%s); set image_size = %d", n, n, n, c.in.Name, c.w, c.h, shapeString(d), max(c.h, c.w))
+		return nil, fmt.Errorf("OPTIONS image_size = %d crops %dx%d images, but input %s takes %dx%d (%s); set image_size = %d", n, n, n, untrusted.Quote(c.in.Name), c.w, c.h, shapeString(d), max(c.h, c.w))
 	}
 	switch prep {
 	case torchvisionPrep:
 		if d[1] != 3 && d[1] >= 0 {
-			return nil, fmt.Errorf("torchvision classifiers take 3-channel images; input %q is %s (use MODEL_TYPE image_classifier)", c.in.Name, shapeString(d))
+			return nil, fmt.Errorf("torchvision classifiers take 3-channel images; input %s is %s (use MODEL_TYPE image_classifier)", untrusted.Quote(c.in.Name), shapeString(d))
 		}
 		c.channels = 3
 		c.mean, c.std = imaging.ImageNetMean[:], imaging.ImageNetStd[:]
@@ -149,7 +151,7 @@ func newImageModel(l *Loaded, prep prepKind) (*classifier, error) {
 		case 1, 3:
 			c.channels = int(d[1])
 		default:
-			return nil, fmt.Errorf("image_classifier takes 1 or 3 channels; input %q is %s", c.in.Name, shapeString(d))
+			return nil, fmt.Errorf("image_classifier takes 1 or 3 channels; input %s is %s", untrusted.Quote(c.in.Name), shapeString(d))
 		}
 		c.resize = c.h > 0 && c.w > 0
 		var err error
@@ -182,7 +184,7 @@ func metaFloats(md map[string]string, key string, n int) ([]float32, error) {
 	if err := json.Unmarshal([]byte(raw), &xs); err != nil {
 		var x float32
 		if err2 := json.Unmarshal([]byte(raw), &x); err2 != nil {
-			return nil, fmt.Errorf("metadata %q must be a JSON list of numbers: %v", key, err)
+			return nil, fmt.Errorf("metadata %q must be a JSON list of numbers: %s", key, untrusted.Clean(err.Error()))
 		}
 		xs = []float32{x}
 	}
@@ -308,11 +310,15 @@ func (c *classifier) pipelined(ctx context.Context, vals []any, spare int, out [
 }
 
 // runChunk predicts decoded images into out (one per image), one Run per
-// image size; rows that failed to load follow on_error.
+// image size; rows that failed to load follow on_error, and so do images
+// too large for one tensor (limits.TensorElements).
 func (c *classifier) runChunk(ims []*imaging.Image, errs []error, out []any) error {
 	groups := map[[2]int][]int{}
 	var order [][2]int
 	for i, im := range ims {
+		if errs[i] == nil {
+			errs[i] = c.checkImage(im)
+		}
 		if errs[i] != nil {
 			if err := c.l.rowError(errs[i]); err != nil {
 				return err
@@ -338,25 +344,47 @@ func (c *classifier) runChunk(ims []*imaging.Image, errs []error, out []any) err
 	return nil
 }
 
+// checkImage refuses an image whose run (one image, or the model's fixed
+// batch of them) would exceed limits.TensorElements.
+func (c *classifier) checkImage(im *imaging.Image) error {
+	n := int64(max(1, c.fixed))
+	return checkElements(fmt.Sprintf("the %dx%d image as a tensor [%d,%d,%d,%d]", im.W, im.H, n, c.channels, im.H, im.W),
+		n*int64(c.channels)*int64(im.H)*int64(im.W))
+}
+
+// perRun is how many images of one size a Run takes: the model's fixed
+// batch, else as many of the batch as fit limits.TensorElements (at
+// least one, which checkImage allowed).
+func (c *classifier) perRun(im *imaging.Image) int {
+	if c.fixed > 0 {
+		return c.fixed
+	}
+	plane := int64(c.channels) * int64(im.H) * int64(im.W)
+	return int(max(1, min(int64(c.batch), limits.TensorElements.Get()/max(1, plane))))
+}
+
 // BatchesItself implements model.SelfBatching: Predict splits its rows
 // into batch_size batches itself and, when ONNX Runtime leaves cores
 // spare (OPTIONS threads below the core count), decodes the next batch
 // on them while the current one runs.
 func (c *classifier) BatchesItself() {}
 
-// run predicts images of one size; a model with a fixed batch size gets
-// runs of exactly that many images.
+// run predicts images of one size, in runs of perRun images; a model
+// with a fixed batch size gets runs of exactly that many images.
 func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
-	if c.fixed == 0 || len(idx) == c.fixed {
-		return c.runN(ims, idx, len(idx))
-	}
-	var res []any
-	for from := 0; from < len(idx); from += c.fixed {
-		part, err := c.runN(ims, idx[from:min(from+c.fixed, len(idx))], c.fixed)
+	step := c.perRun(ims[idx[0]])
+	res := make([]any, 0, len(idx))
+	for from := 0; from < len(idx); from += step {
+		part := idx[from:min(from+step, len(idx))]
+		n := len(part)
+		if c.fixed > 0 {
+			n = c.fixed
+		}
+		got, err := c.runN(ims, part, n)
 		if err != nil {
 			return nil, err
 		}
-		res = append(res, part...)
+		res = append(res, got...)
 	}
 	return res, nil
 }
@@ -366,6 +394,9 @@ func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
 func (c *classifier) runN(ims []*imaging.Image, idx []int, n int) ([]any, error) {
 	first := ims[idx[0]]
 	plane := first.W * first.H * c.channels
+	if err := checkElements("a batch of images", int64(plane)*int64(n)); err != nil {
+		return nil, err // perRun and checkImage keep runs within the limit
+	}
 	data := make([]float32, plane*n)
 	for j, i := range idx {
 		ims[i].ToTensor(data[j*plane:(j+1)*plane], c.mean, c.std)
@@ -377,17 +408,17 @@ func (c *classifier) runN(ims []*imaging.Image, idx []int, n int) ([]any, error)
 	defer t.Destroy()
 	outs, err := c.l.Session.Run([]ort.Value{t})
 	if err != nil {
-		return nil, fmt.Errorf("ONNX Runtime: %w", err)
+		return nil, ortError(err)
 	}
 	defer rt.Destroy(outs)
 	o := outs[c.out]
 	shape := o.GetShape()
 	vals, err := floats(o)
 	if err != nil {
-		return nil, fmt.Errorf("output %q: %w", c.l.Session.Outputs[c.out].Name, err)
+		return nil, fmt.Errorf("output %s: %w", untrusted.Quote(c.l.Session.Outputs[c.out].Name), err)
 	}
 	if len(shape) == 0 || shape[0] != int64(n) {
-		return nil, fmt.Errorf("output %q has shape %s for %d images", c.l.Session.Outputs[c.out].Name, shape, n)
+		return nil, fmt.Errorf("output %s has shape %s for %d images", untrusted.Quote(c.l.Session.Outputs[c.out].Name), shape, n)
 	}
 	per := len(vals) / n
 	res := make([]any, len(idx))

@@ -9,6 +9,7 @@ import (
 
 	"github.com/augurdb/augur/functions"
 	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	rt "github.com/augurdb/augur/runtime/onnx"
 	"github.com/augurdb/augur/types"
@@ -83,10 +84,10 @@ func newDetector(l *Loaded) (model.Model, error) {
 	case len(dims) == 4 && dims[0] == 1 && (dims[1] == 3 || dims[1] < 0):
 		d.batched = true
 	default:
-		return nil, fmt.Errorf("expected one image input [3,H,W] (torchvision's detection export); input %q is %s", d.in.Name, shapeString(dims))
+		return nil, fmt.Errorf("expected one image input [3,H,W] (torchvision's detection export); input %s is %s", untrusted.Quote(d.in.Name), shapeString(dims))
 	}
 	if d.in.DataType != ort.TensorElementDataTypeFloat {
-		return nil, fmt.Errorf("input %q must be float, not %s", d.in.Name, elemName(d.in.DataType))
+		return nil, fmt.Errorf("input %s must be float, not %s", untrusted.Quote(d.in.Name), elemName(d.in.DataType))
 	}
 	byName := map[string]int{}
 	for i, o := range s.Outputs {
@@ -108,10 +109,10 @@ func newDetector(l *Loaded) (model.Model, error) {
 		return nil, fmt.Errorf("a detector must output boxes [K,4], labels [K] and scores [K]; the outputs are %s", outputNames(s))
 	}
 	if b := s.Outputs[d.boxes].Dimensions; len(b) != 2 || (b[1] != 4 && b[1] >= 0) {
-		return nil, fmt.Errorf("output %q must be boxes [K,4], it is %s", s.Outputs[d.boxes].Name, shapeString(b))
+		return nil, fmt.Errorf("output %s must be boxes [K,4], it is %s", untrusted.Quote(s.Outputs[d.boxes].Name), shapeString(b))
 	}
 	if len(s.Outputs[d.scores].Dimensions) != 1 || len(s.Outputs[d.labels].Dimensions) != 1 {
-		return nil, fmt.Errorf("outputs %q and %q must be [K]", s.Outputs[d.labels].Name, s.Outputs[d.scores].Name)
+		return nil, fmt.Errorf("outputs %s and %s must be [K]", untrusted.Quote(s.Outputs[d.labels].Name), untrusted.Quote(s.Outputs[d.scores].Name))
 	}
 	fields := []types.Field{
 		{Name: "box", Type: functions.Box2dType},
@@ -143,7 +144,7 @@ func newDetector(l *Loaded) (model.Model, error) {
 func outputNames(s *rt.Session) string {
 	var names []string
 	for _, o := range s.Outputs {
-		names = append(names, fmt.Sprintf("%s %s", o.Name, shapeString(o.Dimensions)))
+		names = append(names, fmt.Sprintf("%s %s", untrusted.Name(o.Name), shapeString(o.Dimensions)))
 	}
 	return strings.Join(names, ", ")
 }
@@ -159,6 +160,9 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 		to := min(from+chunk, len(vals))
 		ims, errs := loadImages(ctx, vals[from:to], decodeRGB)
 		for i, im := range ims {
+			if errs[i] == nil {
+				errs[i] = checkElements(fmt.Sprintf("the %dx%d image as a tensor [3,%d,%d]", im.W, im.H, im.H, im.W), 3*int64(im.W)*int64(im.H))
+			}
 			if errs[i] != nil {
 				if err := d.l.rowError(errs[i]); err != nil {
 					return nil, err
@@ -176,8 +180,8 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 func (d *detector) detect(im *imaging.Image) (any, error) {
 	if dims := d.in.Dimensions; dims[len(dims)-2] > 0 && dims[len(dims)-1] > 0 &&
 		(dims[len(dims)-2] != int64(im.H) || dims[len(dims)-1] != int64(im.W)) {
-		return nil, fmt.Errorf("the detector takes %dx%d images only (input %q is %s), this one is %dx%d; export it with dynamic_axes for H and W",
-			dims[len(dims)-1], dims[len(dims)-2], d.in.Name, shapeString(dims), im.W, im.H)
+		return nil, fmt.Errorf("the detector takes %dx%d images only (input %s is %s), this one is %dx%d; export it with dynamic_axes for H and W",
+			dims[len(dims)-1], dims[len(dims)-2], untrusted.Quote(d.in.Name), shapeString(dims), im.W, im.H)
 	}
 	data := make([]float32, 3*im.W*im.H)
 	im.ToTensor(data, nil, nil)
@@ -192,7 +196,7 @@ func (d *detector) detect(im *imaging.Image) (any, error) {
 	defer t.Destroy()
 	outs, err := d.l.Session.Run([]ort.Value{t})
 	if err != nil {
-		return nil, fmt.Errorf("ONNX Runtime: %w", err)
+		return nil, ortError(err)
 	}
 	defer rt.Destroy(outs)
 	boxes, err := floats(outs[d.boxes])

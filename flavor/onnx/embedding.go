@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	rt "github.com/augurdb/augur/runtime/onnx"
 )
 
@@ -47,11 +48,11 @@ func takeEmbedding(l *Loaded, prep prepKind) error {
 	}
 	cut, err := rt.CutAt(l.Bytes, pooled)
 	if err != nil {
-		return fmt.Errorf("taking the pooled embedding %q of the classifier: %w", pooled, err)
+		return fmt.Errorf("taking the pooled embedding %s of the classifier: %w", untrusted.Quote(pooled), err)
 	}
 	sess, err := rt.NewSession(cut, rt.Options{Threads: s.Threads})
 	if err != nil {
-		return fmt.Errorf("taking the pooled embedding %q of the classifier: %w", pooled, err)
+		return fmt.Errorf("taking the pooled embedding %s of the classifier: %w", untrusted.Quote(pooled), err)
 	}
 	s.Close()
 	l.Session = sess

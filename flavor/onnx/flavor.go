@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -24,6 +25,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/registry"
 	rt "github.com/augurdb/augur/runtime/onnx"
@@ -49,8 +52,9 @@ type ModelType func(l *Loaded) (model.Model, error)
 // ModelTypes holds the model types of ONNX models by name.
 var ModelTypes = registry.New[ModelType]("ONNX model type")
 
-// maxModelBytes bounds the size of a model file (ONNX's protobuf limit).
-const maxModelBytes = 2 << 30
+// maxProtoBytes is the largest model ONNX Runtime parses from bytes
+// (protobuf's limit, 2 GiB - 1).
+const maxProtoBytes = 1<<31 - 1
 
 // IsONNX reports whether an artifact looks like an ONNX file by its name.
 func IsONNX(art model.Artifact) bool {
@@ -80,17 +84,9 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 	if err := rt.Init(); err != nil {
 		return nil, err
 	}
-	rc, err := art.Open(ctx)
+	data, err := readModel(ctx, art)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(rc, maxModelBytes+1))
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", art.Location(), err)
-	}
-	if len(data) > maxModelBytes {
-		return nil, fmt.Errorf("%s is larger than 2 GiB; ONNX models with external data are not supported", art.Location())
 	}
 	sess, err := rt.NewSession(data, rt.Options{Threads: opts.Threads})
 	if err != nil {
@@ -116,6 +112,37 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 		return nil, fmt.Errorf("%s: %w", art.Location(), err)
 	}
 	return m, nil
+}
+
+// readModel reads an ONNX file, bounded by limits.ModelBytes and by
+// protobuf's 2 GiB, and inlines its external data from the file's folder
+// (see rt.InlineExternalData: ONNX Runtime never opens a path the file
+// names). An artifact without a local folder may not have external data.
+func readModel(ctx context.Context, art model.Artifact) ([]byte, error) {
+	limit := min(limits.ModelBytes.Get(), maxProtoBytes)
+	rc, err := art.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", art.Location(), err)
+	}
+	if int64(len(data)) > limit {
+		if limit == maxProtoBytes {
+			return nil, fmt.Errorf("%s is larger than the 2 GiB protobuf allows; save the model with its weights as external data beside it", art.Location())
+		}
+		return nil, fmt.Errorf("%s: %w", art.Location(), limits.ModelBytes.Exceeded("the model file", -1))
+	}
+	dir := ""
+	if p, ok := art.LocalPath(); ok {
+		dir = filepath.Dir(p)
+	}
+	if data, err = rt.InlineExternalData(data, dir); err != nil {
+		return nil, fmt.Errorf("%s: %w", art.Location(), err)
+	}
+	return data, nil
 }
 
 // Loaded is what model types build on: the session and the settings.
@@ -180,7 +207,13 @@ func parseOptions(spec *model.Spec) (Options, error) {
 	if o.Threads, err = posInt("threads"); err != nil {
 		return o, err
 	}
+	if err := rt.CheckThreads(o.Threads); err != nil {
+		return o, fmt.Errorf("OPTIONS %w", err)
+	}
 	if o.ImageSize, err = posInt("image_size"); err != nil {
+		return o, err
+	}
+	if err := checkImageSize(o.ImageSize); err != nil {
 		return o, err
 	}
 	if o.BatchSize, err = posInt("batch_size"); err != nil {
@@ -215,6 +248,21 @@ func parseOptions(spec *model.Spec) (Options, error) {
 	return o, nil
 }
 
+// checkImageSize refuses an image_size whose crop could never be a
+// tensor: image_size x image_size x 3 elements must fit
+// limits.TensorElements (the crop is allocated before the model runs).
+func checkImageSize(n int) error {
+	if n <= 0 {
+		return nil
+	}
+	elems := int64(n) * int64(n) * 3
+	if n > 1<<20 || elems > limits.TensorElements.Get() {
+		return fmt.Errorf("OPTIONS image_size = %d crops images to %d x %d x 3 = %d elements, more than the limit of %d %s (set %s to raise it)",
+			n, n, n, elems, limits.TensorElements.Get(), limits.TensorElements.Name, limits.TensorElements.Env)
+	}
+	return nil
+}
+
 // labelsOf returns the labels of a model: the spec's (YAML labels.uri)
 // first, then the model's metadata key "labels" (a JSON list).
 func labelsOf(spec *model.Spec, s *rt.Session) ([]string, error) {
@@ -225,16 +273,27 @@ func labelsOf(spec *model.Spec, s *rt.Session) ([]string, error) {
 	if !ok {
 		return nil, nil
 	}
+	return parseLabels(raw)
+}
+
+// parseLabels reads the model's "labels" metadata: a JSON list of
+// strings, or of other values whose text is kept. Labels come from the
+// file and reach query results, so control characters are escaped.
+func parseLabels(raw string) ([]string, error) {
 	var labels []string
 	if err := json.Unmarshal([]byte(raw), &labels); err != nil {
 		// a list of numbers or mixed values: keep their text
-		var any []any
-		if err2 := json.Unmarshal([]byte(raw), &any); err2 != nil {
-			return nil, fmt.Errorf("metadata \"labels\" must be a JSON list: %v", err)
+		var vals []any
+		if err2 := json.Unmarshal([]byte(raw), &vals); err2 != nil {
+			return nil, fmt.Errorf("metadata \"labels\" must be a JSON list: %s", untrusted.Clean(err.Error()))
 		}
-		for _, v := range any {
+		labels = make([]string, 0, len(vals))
+		for _, v := range vals {
 			labels = append(labels, fmt.Sprint(v))
 		}
+	}
+	for i, l := range labels {
+		labels[i] = untrusted.Clean(l)
 	}
 	return labels, nil
 }
@@ -250,13 +309,15 @@ func (b *base) Type() types.Type  { return b.typ }
 func (b *base) ModelType() string { return b.kind }
 func (b *base) Close() error      { return b.l.Session.Close() }
 
-// Describe implements model.Describer: inputs, outputs, metadata.
+// Describe implements model.Describer: inputs, outputs, metadata. Names
+// and values come from the file: control characters are escaped (JSON
+// would leave C1 controls and DEL raw for the terminal).
 func (b *base) Describe() map[string]any {
 	s := b.l.Session
 	io := func(infos []rt.Info) []map[string]any {
 		var out []map[string]any
 		for _, in := range infos {
-			e := map[string]any{"name": in.Name, "kind": strings.ToLower(strings.TrimPrefix(in.OrtValueType.String(), "ONNX_TYPE_"))}
+			e := map[string]any{"name": untrusted.Clean(in.Name), "kind": strings.ToLower(strings.TrimPrefix(in.OrtValueType.String(), "ONNX_TYPE_"))}
 			if in.OrtValueType == ort.ONNXTypeTensor {
 				e["type"] = elemName(in.DataType)
 				e["shape"] = shapeString(in.Dimensions)
@@ -270,12 +331,15 @@ func (b *base) Describe() map[string]any {
 		"inputs": io(s.Inputs), "outputs": io(s.Outputs),
 	}
 	if s.Producer != "" {
-		d["producer"] = s.Producer
+		d["producer"] = untrusted.Clean(s.Producer)
 	}
 	if len(s.Skipped) > 0 {
 		d["outputs_left_out"] = io(s.Skipped)
 	}
 	if keys := s.MetadataKeys(); len(keys) > 0 {
+		for i, k := range keys {
+			keys[i] = untrusted.Clean(k)
+		}
 		d["metadata_keys"] = keys
 	}
 	if len(b.l.Labels) > 0 {
@@ -284,16 +348,22 @@ func (b *base) Describe() map[string]any {
 	return d
 }
 
-func shapeString(dims []int64) string {
-	parts := make([]string, len(dims))
-	for i, d := range dims {
-		if d < 0 {
-			parts[i] = "?"
-		} else {
-			parts[i] = strconv.FormatInt(d, 10)
-		}
+func shapeString(dims []int64) string { return rt.ShapeString(dims) }
+
+// ortError is an error of ONNX Runtime's Run, whose text may quote names
+// from the model file.
+func ortError(err error) error {
+	return fmt.Errorf("ONNX Runtime: %s", untrusted.Clean(err.Error()))
+}
+
+// checkElements refuses a tensor of n elements that augur would
+// allocate, over limits.TensorElements.
+func checkElements(what string, n int64) error {
+	if lim := limits.TensorElements.Get(); n > lim || n < 0 {
+		return fmt.Errorf("%s needs %d elements, more than the limit of %d %s (set %s to raise it)",
+			what, n, lim, limits.TensorElements.Name, limits.TensorElements.Env)
 	}
-	return "[" + strings.Join(parts, ",") + "]"
+	return nil
 }
 
 // workers is how many goroutines decode images of one batch.

@@ -7,6 +7,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	rt "github.com/augurdb/augur/runtime/onnx"
 	"github.com/augurdb/augur/types"
@@ -46,10 +48,10 @@ func newGeneric(l *Loaded) (model.Model, error) {
 	}
 	for _, in := range s.Inputs {
 		if in.OrtValueType != ort.ONNXTypeTensor {
-			return nil, fmt.Errorf("input %q is a %s; only tensor inputs are supported", in.Name, in.OrtValueType)
+			return nil, fmt.Errorf("input %s is a %s; only tensor inputs are supported", untrusted.Quote(in.Name), in.OrtValueType)
 		}
 		if !inputElem(in.DataType) {
-			return nil, fmt.Errorf("input %q has element type %s, which augur cannot feed", in.Name, elemName(in.DataType))
+			return nil, fmt.Errorf("input %s has element type %s, which augur cannot feed", untrusted.Quote(in.Name), elemName(in.DataType))
 		}
 		d := []int64(in.Dimensions)
 		switch {
@@ -62,7 +64,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 			g.perRow = true
 			g.ins = append(g.ins, genIn{info: in, row: d[1:], lead: []int64{1}})
 		default:
-			return nil, fmt.Errorf("input %q has a fixed batch size of %d (shape %s); export it with a dynamic first dimension (dynamic_axes) or a batch of 1", in.Name, d[0], shapeString(d))
+			return nil, fmt.Errorf("input %s has a fixed batch size of %d (shape %s); export it with a dynamic first dimension (dynamic_axes) or a batch of 1", untrusted.Quote(in.Name), d[0], shapeString(d))
 		}
 	}
 	var fields []types.Field
@@ -72,7 +74,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 		}
 		et, ok := elemType(o.DataType)
 		if !ok {
-			return nil, fmt.Errorf("output %q has element type %s, which augur cannot return", o.Name, elemName(o.DataType))
+			return nil, fmt.Errorf("output %s has element type %s, which augur cannot return", untrusted.Quote(o.Name), elemName(o.DataType))
 		}
 		d := []int64(o.Dimensions)
 		rest := d
@@ -80,7 +82,8 @@ func newGeneric(l *Loaded) (model.Model, error) {
 			rest = d[1:]
 		}
 		p, fixed := product(rest)
-		out := genOut{idx: i, name: o.Name, scalar: len(rest) == 0 || (fixed && p == 1 && len(rest) <= 1)}
+		// output names become STRUCT field names in query results
+		out := genOut{idx: i, name: untrusted.Clean(o.Name), scalar: len(rest) == 0 || (fixed && p == 1 && len(rest) <= 1)}
 		t := et
 		if out.scalar && len(l.Labels) > 0 && (et.Kind >= types.Int8 && et.Kind <= types.Int64) {
 			out.label, t = true, types.StringT
@@ -92,7 +95,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 		}
 		out.typ = t
 		g.outs = append(g.outs, out)
-		fields = append(fields, types.Field{Name: o.Name, Type: t})
+		fields = append(fields, types.Field{Name: out.name, Type: t})
 	}
 	if len(g.outs) == 0 {
 		return nil, fmt.Errorf("the model has no tensor outputs")
@@ -108,7 +111,7 @@ func newGeneric(l *Loaded) (model.Model, error) {
 func (g *generic) inputNames() string {
 	names := make([]string, len(g.ins))
 	for i, in := range g.ins {
-		names[i] = in.info.Name
+		names[i] = untrusted.Name(in.info.Name)
 	}
 	return strings.Join(names, ", ")
 }
@@ -141,7 +144,7 @@ func (g *generic) args(b *model.Batch) ([][]any, error) {
 				for k, x := range m {
 					i := g.inputIndex(k)
 					if i < 0 {
-						return nil, fmt.Errorf("the STRUCT field %q names no input; the model's inputs are %s", k, g.inputNames())
+						return nil, fmt.Errorf("the STRUCT field %s names no input; the model's inputs are %s", untrusted.Quote(k), g.inputNames())
 					}
 					cols[i][r] = x
 				}
@@ -196,17 +199,20 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 			}
 			f := &flat{}
 			if err := flatten(v, f, 0); err != nil {
-				return nil, fmt.Errorf("input %q: got %v", in.info.Name, err)
+				return nil, fmt.Errorf("input %s: got %v", untrusted.Quote(in.info.Name), err)
+			}
+			if err := checkElements(fmt.Sprintf("input %s for one row", untrusted.Quote(in.info.Name)), int64(len(f.nums))); err != nil {
+				return nil, err
 			}
 			s, err := rowShape(in.info.Name, in.row, f)
 			if err != nil {
 				return nil, err
 			}
 			if in.info.DataType == ort.TensorElementDataTypeString && len(f.strs) != len(f.nums) {
-				return nil, fmt.Errorf("input %q takes strings, got numbers", in.info.Name)
+				return nil, fmt.Errorf("input %s takes strings, got numbers", untrusted.Quote(in.info.Name))
 			}
 			if in.info.DataType != ort.TensorElementDataTypeString && len(f.strs) > 0 {
-				return nil, fmt.Errorf("input %q takes numbers (%s), got strings", in.info.Name, elemName(in.info.DataType))
+				return nil, fmt.Errorf("input %s takes numbers (%s), got strings", untrusted.Quote(in.info.Name), elemName(in.info.DataType))
 			}
 			flats[i][r], shapes[i][r] = f, s
 			if r > 0 && !equalDims(s, shapes[i][0]) {
@@ -216,7 +222,7 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	}
 	out := make([]any, b.Rows)
 	if same && !g.perRow {
-		return g.run(flats, shapes, 0, b.Rows, out)
+		return out, g.runSplit(flats, shapes, b.Rows, out)
 	}
 	for r := 0; r < b.Rows; r++ {
 		if _, err := g.run(flats, shapes, r, r+1, out); err != nil {
@@ -224,6 +230,32 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// runSplit predicts rows in as few Runs as keep every input tensor
+// within limits.TensorElements (each row alone fits: Predict checked).
+func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out []any) error {
+	lim := limits.TensorElements.Get()
+	for from := 0; from < rows; {
+		to, sums := from, make([]int64, len(g.ins))
+		for ; to < rows; to++ {
+			fits := true
+			for i := range g.ins {
+				fits = fits && sums[i]+int64(len(flats[i][to].nums)) <= lim
+			}
+			if !fits && to > from {
+				break
+			}
+			for i := range g.ins {
+				sums[i] += int64(len(flats[i][to].nums))
+			}
+		}
+		if _, err := g.run(flats, shapes, from, to, out); err != nil {
+			return err
+		}
+		from = to
+	}
+	return nil
 }
 
 func equalDims(a, b []int64) bool {
@@ -255,13 +287,13 @@ func (g *generic) run(flats [][]*flat, shapes [][][]int64, from, to int, out []a
 		shape = append(shape, shapes[i][from]...)
 		t, err := newTensor(in.info.DataType, shape, flats[i][from:to])
 		if err != nil {
-			return nil, fmt.Errorf("input %q: %w", in.info.Name, err)
+			return nil, fmt.Errorf("input %s: %w", untrusted.Quote(in.info.Name), err)
 		}
 		inputs[i] = t
 	}
 	outputs, err := g.l.Session.Run(inputs)
 	if err != nil {
-		return nil, fmt.Errorf("ONNX Runtime: %w", err)
+		return nil, ortError(err)
 	}
 	defer rt.Destroy(outputs)
 	results := make([][]any, len(g.outs))
@@ -275,7 +307,7 @@ func (g *generic) run(flats [][]*flat, shapes [][][]int64, from, to int, out []a
 		}
 		vals, err := outRows(outputs[o.idx], rows, o.scalar)
 		if err != nil {
-			return nil, fmt.Errorf("output %q: %w", o.name, err)
+			return nil, fmt.Errorf("output %s: %w", untrusted.Quote(o.name), err)
 		}
 		if o.label {
 			for k, v := range vals {

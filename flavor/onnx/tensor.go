@@ -7,6 +7,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/types"
 )
 
@@ -158,9 +159,9 @@ func rowShape(name string, want []int64, f *flat) ([]int64, error) {
 		return s, nil
 	}
 	if unknown == -2 && len(f.shape) == 1 {
-		return nil, fmt.Errorf("input %q takes rows of shape %s, got a flat list of %d values; with more than one free dimension the shape is ambiguous, so nest the list to the row's shape", name, shapeString(want), n)
+		return nil, fmt.Errorf("input %s takes rows of shape %s, got a flat list of %d values; with more than one free dimension the shape is ambiguous, so nest the list to the row's shape", untrusted.Quote(name), shapeString(want), n)
 	}
-	return nil, fmt.Errorf("input %q takes rows of shape %s, got %s", name, shapeString(want), describeRow(f))
+	return nil, fmt.Errorf("input %s takes rows of shape %s, got %s", untrusted.Quote(name), shapeString(want), describeRow(f))
 }
 
 func describeRow(f *flat) string {
@@ -283,6 +284,9 @@ func outRows(v ort.Value, rows int, scalar bool) ([]any, error) {
 	default:
 		return nil, fmt.Errorf("output of kind %s is not a tensor augur can read", v.GetONNXType())
 	}
+	if err := checkElements("the output", int64(n)); err != nil {
+		return nil, err // each becomes a Go value: bound them before
+	}
 	rest := []int64(shape)
 	count := 1
 	if rows > 0 {
@@ -332,6 +336,9 @@ func floats(v ort.Value) ([]float32, error) {
 		return t.GetData(), nil
 	case *ort.Tensor[float64]:
 		d := t.GetData()
+		if err := checkElements("the output", int64(len(d))); err != nil {
+			return nil, err
+		}
 		out := make([]float32, len(d))
 		for i, x := range d {
 			out[i] = float32(x)
@@ -343,6 +350,9 @@ func floats(v ort.Value) ([]float32, error) {
 
 // ints reads an integer output as int64 values.
 func ints(v ort.Value) ([]int64, error) {
+	if err := checkElements("the output", int64(v.GetShape().FlattenedSize())); err != nil {
+		return nil, err
+	}
 	switch t := v.(type) {
 	case *ort.Tensor[int64]:
 		return t.GetData(), nil
