@@ -13,10 +13,12 @@
 package onnx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -124,7 +126,7 @@ func readModel(ctx context.Context, art model.Artifact) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	data, err := readAtMost(rc, limit+1, art)
 	rc.Close()
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", art.Location(), err)
@@ -143,6 +145,20 @@ func readModel(ctx context.Context, art model.Artifact) ([]byte, error) {
 		return nil, fmt.Errorf("%s: %w", art.Location(), err)
 	}
 	return data, nil
+}
+
+// readAtMost reads up to n bytes into a buffer sized from the local
+// file's size when there is one, so that a large model is held once
+// rather than in io.ReadAll's doubling copies.
+func readAtMost(r io.Reader, n int64, art model.Artifact) ([]byte, error) {
+	var buf bytes.Buffer
+	if p, ok := art.LocalPath(); ok {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			buf.Grow(int(min(st.Size(), n)) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+		}
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r, n))
+	return buf.Bytes(), err
 }
 
 // Loaded is what model types build on: the session and the settings.

@@ -1,9 +1,12 @@
 package onnx_test
 
 import (
+	"bytes"
+	"context"
 	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/augurdb/augur/flavor/onnx"
 	"github.com/augurdb/augur/internal/peakrss"
 	"github.com/augurdb/augur/limits"
+	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/runtime/onnx/onnxtest"
 )
 
@@ -256,4 +261,35 @@ func TestUntrustedText(t *testing.T) {
 		}
 		t.Logf("%s: %s", name, msg)
 	}
+}
+
+// memArtifact is a model that has no local folder, as a remote registry
+// delivers it.
+type memArtifact struct{ data []byte }
+
+func (m memArtifact) Location() string          { return "registry://models/add.onnx" }
+func (m memArtifact) LocalPath() (string, bool) { return "", false }
+func (m memArtifact) Open(context.Context) (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(m.data)), nil
+}
+
+// TestExternalDataWithoutFolder: a model read from bytes with no folder
+// refuses external data, even a harmless-looking name (it would resolve
+// against the current directory).
+func TestExternalDataWithoutFolder(t *testing.T) {
+	requireORT(t)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "data.bin"), make([]byte, 16), 0o644)
+	t.Chdir(dir)
+	art := memArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Location: "data.bin"}).Bytes()}
+	_, err := onnx.LoadFile(context.Background(), &model.Spec{Name: "m", Options: map[string]string{}}, art)
+	if err == nil || !strings.Contains(err.Error(), "not read from a local folder") || !strings.Contains(err.Error(), `tensor "W"`) {
+		t.Fatalf("LoadFile = %v", err)
+	}
+	plain := memArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Raw: make([]byte, 16)}).Bytes()}
+	m, err := onnx.LoadFile(context.Background(), &model.Spec{Name: "m", Options: map[string]string{}}, plain)
+	if err != nil {
+		t.Fatalf("a model without external data: %v", err)
+	}
+	m.Close()
 }

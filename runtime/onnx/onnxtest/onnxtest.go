@@ -73,7 +73,7 @@ type Graph struct {
 	Outputs      []Value
 }
 
-// Model is an ONNX model of opset 13.
+// Model is an ONNX model of opset 14.
 type Model struct {
 	Graph    Graph
 	Producer string
@@ -92,7 +92,7 @@ func (m *Model) Bytes() []byte {
 	var opset []byte
 	opset = appendString(opset, 1, "")
 	opset = protowire.AppendTag(opset, 2, protowire.VarintType)
-	opset = protowire.AppendVarint(opset, 13)
+	opset = protowire.AppendVarint(opset, 14) // Add takes uint8 from opset 14
 	b = appendMessage(b, 8, opset)
 	for _, kv := range m.Metadata {
 		b = appendMessage(b, 14, entry(kv[0], kv[1]))
