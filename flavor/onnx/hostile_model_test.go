@@ -26,14 +26,14 @@ import (
 // hostile file is made here, must fail with a clear message, leave the
 // catalog as it was and stay within a stated peak memory.
 
-// hostileMiB bounds the peak memory growth of every hostile-model test.
-const hostileMiB = 256
+// hostileModelMiB bounds the peak memory growth of every hostile-model test.
+const hostileModelMiB = 256
 
-// secret is what a hostile model tries to read.
-const secret = "SECRET-7f3a9c-the-bytes-no-query-may-ever-show-0123456789abcdefg"
+// modelSecret is what a hostile model tries to read.
+const modelSecret = "SECRET-7f3a9c-the-bytes-no-query-may-ever-show-0123456789abcdefg"
 
 // catalog is everything SHOW MODELS and augur_models() say, as text.
-func catalog(t *testing.T, db *sql.DB) string {
+func modelCatalog(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	return fmt.Sprint(all(t, db, "SHOW MODELS"), all(t, db, "SELECT name, details FROM augur_models() ORDER BY name"))
 }
@@ -41,9 +41,9 @@ func catalog(t *testing.T, db *sql.DB) string {
 // refused checks that q fails with every one of wants, leaves the
 // catalog unchanged, and shows none of the forbidden strings; it returns
 // the error's text.
-func refused(t *testing.T, db *sql.DB, q string, forbidden []string, wants ...string) string {
+func refusedModel(t *testing.T, db *sql.DB, q string, forbidden []string, wants ...string) string {
 	t.Helper()
-	before := catalog(t, db)
+	before := modelCatalog(t, db)
 	err := queryErr(db, q)
 	if err == nil {
 		t.Fatalf("%s: expected an error", q)
@@ -54,7 +54,7 @@ func refused(t *testing.T, db *sql.DB, q string, forbidden []string, wants ...st
 			t.Errorf("%s:\n error %q\n lacks %q", q, msg, w)
 		}
 	}
-	after := catalog(t, db)
+	after := modelCatalog(t, db)
 	if after != before {
 		t.Errorf("%s changed the catalog:\n%s\n%s", q, before, after)
 	}
@@ -66,7 +66,7 @@ func refused(t *testing.T, db *sql.DB, q string, forbidden []string, wants ...st
 	return msg
 }
 
-func writeModel(t *testing.T, path string, m *onnxtest.Model) string {
+func writeONNX(t *testing.T, path string, m *onnxtest.Model) string {
 	t.Helper()
 	if err := os.WriteFile(path, m.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -83,9 +83,9 @@ func TestExternalDataTraversal(t *testing.T) {
 	dir := filepath.Join(root, "models", "m")
 	os.MkdirAll(dir, 0o755)
 	target := filepath.Join(root, "secret.txt")
-	os.WriteFile(target, []byte(secret), 0o600)
+	os.WriteFile(target, []byte(modelSecret), 0o600)
 	os.Symlink(target, filepath.Join(dir, "weights.bin"))
-	forbidden := []string{secret[:16], secret[20:40]}
+	forbidden := []string{modelSecret[:16], modelSecret[20:40]}
 	if passwd, err := os.ReadFile("/etc/passwd"); err == nil && len(passwd) >= 16 {
 		forbidden = append(forbidden, string(passwd[:16]))
 	}
@@ -100,19 +100,19 @@ func TestExternalDataTraversal(t *testing.T) {
 	}
 	db := openDB(t)
 	exec1(t, db, "CREATE MODEL lin USING "+sqlStr(fixture("linear.onnx")))
-	peakrss.Within(t, hostileMiB<<20, func() {
+	peakrss.Within(t, hostileModelMiB<<20, func() {
 		for i, c := range cases {
-			path := writeModel(t, filepath.Join(dir, fmt.Sprintf("evil%d.onnx", i)),
+			path := writeONNX(t, filepath.Join(dir, fmt.Sprintf("evil%d.onnx", i)),
 				onnxtest.AddModel(onnxtest.Uint8, 64, onnxtest.Tensor{Location: c.loc}))
-			refused(t, db, fmt.Sprintf("CREATE MODEL evil%d USING %s", i, sqlStr(path)), forbidden,
+			refusedModel(t, db, fmt.Sprintf("CREATE MODEL evil%d USING %s", i, sqlStr(path)), forbidden,
 				`tensor "W"`, fmt.Sprintf("location %q", c.loc), c.want)
 			// through every flavor that takes ONNX files
-			refused(t, db, fmt.Sprintf("CREATE MODEL evil FLAVOR pytorch USING %s", sqlStr(path)), forbidden, c.want)
+			refusedModel(t, db, fmt.Sprintf("CREATE MODEL evil FLAVOR pytorch USING %s", sqlStr(path)), forbidden, c.want)
 		}
 	})
 	// nothing was read: ML_PREDICT on the models that exist shows nothing
 	for _, q := range []string{"SELECT * FROM augur_models()", "DESCRIBE MODEL lin", "SELECT ML_PREDICT(lin, [1, 2, 3, 4])"} {
-		if s := fmt.Sprint(all(t, db, q)); strings.Contains(s, secret[:16]) {
+		if s := fmt.Sprint(all(t, db, q)); strings.Contains(s, modelSecret[:16]) {
 			t.Errorf("%s shows the secret: %s", q, s)
 		}
 	}
@@ -130,7 +130,7 @@ func TestExternalDataBeside(t *testing.T) {
 		w = binary.LittleEndian.AppendUint32(w, math.Float32bits(x))
 	}
 	os.WriteFile(filepath.Join(dir, "data.bin"), w, 0o644)
-	path := writeModel(t, filepath.Join(dir, "add.onnx"),
+	path := writeONNX(t, filepath.Join(dir, "add.onnx"),
 		onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Location: "data.bin", Offset: "8", Length: "16"}))
 	t.Chdir(t.TempDir())
 	db := openDB(t)
@@ -156,13 +156,13 @@ func TestHugeInputShape(t *testing.T) {
 		Inputs:  []onnxtest.Value{{Name: "x", Elem: onnxtest.Float, Dims: onnxtest.Dims(-1, 3, 100000, 100000)}},
 		Outputs: []onnxtest.Value{{Name: "y", Elem: onnxtest.Float, Dims: onnxtest.Dims(-1, 3)}},
 	}}
-	path := writeModel(t, filepath.Join(dir, "huge.onnx"), m)
+	path := writeONNX(t, filepath.Join(dir, "huge.onnx"), m)
 	db := openDB(t)
 	want := `input "x" of shape [?,3,100000,100000] needs 30000000000 elements for one row, more than the limit of 268435456 tensor elements (set AUGUR_MAX_TENSOR_ELEMENTS to raise it)`
-	peakrss.Within(t, hostileMiB<<20, func() {
-		refused(t, db, "CREATE MODEL huge MODEL_TYPE image_classifier USING "+sqlStr(path), nil, want)
-		refused(t, db, "CREATE MODEL huge USING "+sqlStr(path), nil, want)
-		refused(t, db, "CREATE MODEL big MODEL_TYPE image_classifier OPTIONS (image_size = 100000) USING "+sqlStr(fixture("tinycls.onnx")), nil,
+	peakrss.Within(t, hostileModelMiB<<20, func() {
+		refusedModel(t, db, "CREATE MODEL huge MODEL_TYPE image_classifier USING "+sqlStr(path), nil, want)
+		refusedModel(t, db, "CREATE MODEL huge USING "+sqlStr(path), nil, want)
+		refusedModel(t, db, "CREATE MODEL big MODEL_TYPE image_classifier OPTIONS (image_size = 100000) USING "+sqlStr(fixture("tinycls.onnx")), nil,
 			"image_size = 100000", "AUGUR_MAX_TENSOR_ELEMENTS")
 	})
 }
@@ -176,11 +176,11 @@ func TestTensorLimitSplitsBatches(t *testing.T) {
 	exec1(t, db, "CREATE MODEL lin USING "+sqlStr(fixture("linear.onnx")))
 	q := "SELECT sum(ML_PREDICT(lin, [i, 0, 0, 0]))::BIGINT FROM range(3000) r(i)"
 	want := one(t, db, q)
-	png := filepath.Join(repoRoot(), "testdata", "onnx", "digits", "0.png")
-	if _, err := os.Stat(png); err != nil {
-		matches, _ := filepath.Glob(fixture("digits/*.png"))
-		png = matches[0]
+	pngs, _ := filepath.Glob(fixture("digits/*.png"))
+	if len(pngs) == 0 {
+		t.Fatal("no digit images in testdata/onnx/digits")
 	}
+	png := pngs[0]
 	exec1(t, db, "CREATE MODEL cls MODEL_TYPE image_classifier USING "+sqlStr(fixture("digits.onnx")))
 	exec1(t, db, "CREATE MODEL clsnull MODEL_TYPE image_classifier OPTIONS (on_error = 'null') USING "+sqlStr(fixture("digits.onnx")))
 	exec1(t, db, "CREATE MODEL det MODEL_TYPE ssd USING "+sqlStr(fixture("tinydet.onnx")))
@@ -203,21 +203,21 @@ func TestThreadsBounded(t *testing.T) {
 	requireORT(t)
 	db := openDB(t)
 	start := time.Now()
-	peakrss.Within(t, hostileMiB<<20, func() {
-		refused(t, db, "CREATE MODEL lin OPTIONS (threads = 100000) USING "+sqlStr(fixture("linear.onnx")), nil,
+	peakrss.Within(t, hostileModelMiB<<20, func() {
+		refusedModel(t, db, "CREATE MODEL lin OPTIONS (threads = 100000) USING "+sqlStr(fixture("linear.onnx")), nil,
 			"threads = 100000 is more than the maximum of 256 threads", "AUGUR_MAX_THREADS")
 	})
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("refusing took %v", d)
 	}
 	defer limits.Threads.Set(2)()
-	refused(t, db, "CREATE MODEL lin OPTIONS (threads = 3) USING "+sqlStr(fixture("linear.onnx")), nil, "maximum of 2 threads")
+	refusedModel(t, db, "CREATE MODEL lin OPTIONS (threads = 3) USING "+sqlStr(fixture("linear.onnx")), nil, "maximum of 2 threads")
 	exec1(t, db, "CREATE MODEL lin OPTIONS (threads = 2) USING "+sqlStr(fixture("linear.onnx")))
 }
 
-// TestUntrustedText: names and metadata from the file reach errors and
+// TestUntrustedModelText: names and metadata from the file reach errors and
 // DESCRIBE MODEL escaped; files that are not ONNX are described.
-func TestUntrustedText(t *testing.T) {
+func TestUntrustedModelText(t *testing.T) {
 	requireORT(t)
 	dir := t.TempDir()
 	evil := "x\x1b[2J\x1b]0;pwned\x07\u009b1m"
@@ -228,7 +228,7 @@ func TestUntrustedText(t *testing.T) {
 	m.Graph.Nodes[0].Outputs[0] = "y\x1b[31m"
 	m.Producer = "\x1b]2;title\x07producer"
 	m.Metadata = [][2]string{{"labels", `["a\u001b[5m", "b"]`}, {"k\x1b[1m", "v"}}
-	path := writeModel(t, filepath.Join(dir, "names.onnx"), m)
+	path := writeONNX(t, filepath.Join(dir, "names.onnx"), m)
 	db := openDB(t)
 	exec1(t, db, "CREATE MODEL names USING "+sqlStr(path))
 	raw := func(s string) bool { return strings.ContainsAny(s, "\x1b\x07\u009b") }
@@ -255,7 +255,7 @@ func TestUntrustedText(t *testing.T) {
 	} {
 		p := filepath.Join(dir, name)
 		os.WriteFile(p, []byte(content), 0o644)
-		msg := refused(t, db, "CREATE MODEL x USING "+sqlStr(p), []string{"not a model", "zip-entry", `"value"`}, "not a usable ONNX model: the file is")
+		msg := refusedModel(t, db, "CREATE MODEL x USING "+sqlStr(p), []string{"not a model", "zip-entry", `"value"`}, "not a usable ONNX model: the file is")
 		if raw(msg) {
 			t.Errorf("%s: raw control characters in %q", name, msg)
 		}
@@ -263,13 +263,13 @@ func TestUntrustedText(t *testing.T) {
 	}
 }
 
-// memArtifact is a model that has no local folder, as a remote registry
+// remoteArtifact is a model that has no local folder, as a remote registry
 // delivers it.
-type memArtifact struct{ data []byte }
+type remoteArtifact struct{ data []byte }
 
-func (m memArtifact) Location() string          { return "registry://models/add.onnx" }
-func (m memArtifact) LocalPath() (string, bool) { return "", false }
-func (m memArtifact) Open(context.Context) (io.ReadCloser, error) {
+func (m remoteArtifact) Location() string          { return "registry://models/add.onnx" }
+func (m remoteArtifact) LocalPath() (string, bool) { return "", false }
+func (m remoteArtifact) Open(context.Context) (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(m.data)), nil
 }
 
@@ -281,12 +281,12 @@ func TestExternalDataWithoutFolder(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "data.bin"), make([]byte, 16), 0o644)
 	t.Chdir(dir)
-	art := memArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Location: "data.bin"}).Bytes()}
+	art := remoteArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Location: "data.bin"}).Bytes()}
 	_, err := onnx.LoadFile(context.Background(), &model.Spec{Name: "m", Options: map[string]string{}}, art)
 	if err == nil || !strings.Contains(err.Error(), "not read from a local folder") || !strings.Contains(err.Error(), `tensor "W"`) {
 		t.Fatalf("LoadFile = %v", err)
 	}
-	plain := memArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Raw: make([]byte, 16)}).Bytes()}
+	plain := remoteArtifact{onnxtest.AddModel(onnxtest.Float, 4, onnxtest.Tensor{Raw: make([]byte, 16)}).Bytes()}
 	m, err := onnx.LoadFile(context.Background(), &model.Spec{Name: "m", Options: map[string]string{}}, plain)
 	if err != nil {
 		t.Fatalf("a model without external data: %v", err)

@@ -112,6 +112,8 @@ func TestExternalDataRefused(t *testing.T) {
 		{loc: "data.bin", dir: "-", want: "not read from a local folder"},
 		{loc: "fifo", want: "not a regular file"},
 		{loc: "missing.bin", want: "no such file"},
+		// ONNX Runtime reads this location as "offset is a memory address"
+		{loc: "*/_ORT_MEM_ADDR_/*", offset: "4096", want: "no such file"},
 		{loc: "short.bin", want: "beyond the end"},
 		{loc: "short.bin", offset: "-1", want: "offset \"-1\" is not"},
 		{loc: "short.bin", length: "3", want: "does not match"},
