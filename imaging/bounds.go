@@ -27,9 +27,14 @@ func (e *PixelsError) Error() string {
 func (e *PixelsError) Unwrap() error { return e.err }
 
 // checkPixels returns a *PixelsError when a w x h image (or frame, or
-// canvas) is over limits.ImagePixels. Sizes come from headers and are
-// checked in 64 bits, so no product can overflow.
+// canvas) is over limits.ImagePixels, and an error when it has no pixels
+// (some decoders return an empty image, which nothing downstream can
+// resize). Sizes come from headers and are checked in 64 bits, so no
+// product can overflow.
 func checkPixels(w, h int) error {
+	if w == 0 || h == 0 {
+		return fmt.Errorf("the image is empty (%dx%d pixels)", w, h)
+	}
 	n := int64(w) * int64(h)
 	if w < 0 || h < 0 || n > limits.ImagePixels.Get() {
 		return &PixelsError{W: w, H: h, err: limits.ImagePixels.Exceeded(fmt.Sprintf("image of %dx%d", w, h), n)}

@@ -55,7 +55,7 @@ type timeout struct {
 func (t *timeout) Error() string {
 	switch t.what {
 	case "response":
-		return fmt.Sprintf("no response within %v (the connect timeout %s plus the response timeout %s)", t.d, limits.ConnectTimeout.Env, t.limit.Env)
+		return fmt.Sprintf("no response within %v (the connect and response timeouts; set %s or %s to raise them)", t.d, limits.ConnectTimeout.Env, t.limit.Env)
 	case "idle":
 		return fmt.Sprintf("no data for %v (set %s to raise the network idle timeout)", t.d, t.limit.Env)
 	}
