@@ -72,10 +72,10 @@ var (
 		"bytes of one model file (and of an ONNX model's external data, all files together)")
 	DecompressedBytes = define("decompressed bytes", "AUGUR_MAX_DECOMPRESSED_BYTES", Bytes, 4<<30,
 		"bytes of a pickle after joblib's decompression; decompression stops there, and the output is held once (peak: this plus the compressed file and at most a 64 MiB dictionary)")
-	PickleObjects = define("pickle objects", "AUGUR_MAX_PICKLE_OBJECTS", Count, 1<<23,
-		"values one pickle may create (containers, numbers, strings, objects, memo entries) and items it copies into new containers; a hostile pickle costs at most about 110 bytes each (0.9 GB at the default), while scikit-learn models make a few thousand (a 1000-tree forest about 50,000)")
-	PickleMemo = define("pickle memo entries", "AUGUR_MAX_PICKLE_MEMO", Count, 1<<22,
-		"entries of a pickle's memo (MEMOIZE, PUT), which count as objects too; scikit-learn models use a few hundred")
+	PickleObjects = define("pickle objects", "AUGUR_MAX_PICKLE_OBJECTS", Count, 1<<22,
+		"values one pickle may create (containers, numbers, strings, objects, memo entries) and items it copies into new containers; a hostile pickle costs at most about 110 bytes each at the peak (0.45 GB measured at the default), while scikit-learn models make a few thousand (a 1000-tree forest about 50,000)")
+	PickleMemo = define("pickle memo entries", "AUGUR_MAX_PICKLE_MEMO", Count, 1<<21,
+		"entries of a pickle's memo (MEMOIZE, PUT), which count as objects too; a hostile pickle costs about 70 bytes each at the peak (0.15 GB measured at the default), while scikit-learn models use a few hundred")
 	TensorElements = define("tensor elements", "AUGUR_MAX_TENSOR_ELEMENTS", Count, 1<<28,
 		"elements of one tensor augur allocates for a batch (1 GiB of float32); a model whose fixed input shape exceeds it is refused at CREATE MODEL")
 	Threads = define("threads", "AUGUR_MAX_THREADS", Count, 256,

@@ -70,28 +70,21 @@ func readInput(r io.Reader) ([]byte, error) {
 
 // readHinted reads r into a buffer of hint bytes (none when hint < 0).
 // more reports that r holds more than that; the byte read to find out is
-// then the buffer's last.
+// then the buffer's last. Only io.EOF ends the data: a decoder's
+// io.ErrUnexpectedEOF (truncated input) is an error.
 func readHinted(r io.Reader, hint int64) (buf []byte, more bool, err error) {
-	if hint > 0 {
-		buf = make([]byte, hint, hint+1)
-		n, err := io.ReadFull(r, buf)
-		buf = buf[:n]
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+	buf = make([]byte, 0, max(hint, 0)+1)
+	for len(buf) < cap(buf) {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
 			return buf, false, nil
 		}
 		if err != nil {
 			return nil, false, err
 		}
 	}
-	var one [1]byte
-	n, err := io.ReadFull(r, one[:])
-	if n == 0 {
-		if err == io.EOF {
-			err = nil
-		}
-		return buf, false, err
-	}
-	return append(buf, one[0]), true, nil
+	return buf, true, nil
 }
 
 // NotPickleError is returned for data that is neither a pickle nor a
@@ -175,7 +168,7 @@ func Decompress(data []byte, limit int64) ([]byte, string, error) {
 // allocated at that size; a claim found false, or none, costs a first
 // pass that only counts (in constant memory) and stops at the limit.
 func inflate(f string, data []byte, limit int64) ([]byte, error) {
-	if hint := sizeHint(f, data); hint >= 0 && hint <= limit && hint <= maxRatio(f)*int64(len(data)) {
+	if hint := sizeHint(f, data); plausible(f, hint, int64(len(data)), limit) {
 		r, err := decoder(f, data, limit)
 		if err != nil {
 			return nil, err
@@ -225,6 +218,19 @@ func maxRatio(f string) int64 {
 		return 260
 	}
 	return 1 << 14
+}
+
+// plausible reports whether a size claim is worth allocating for: within
+// the limit and the format's ratio. Gzip's ISIZE is the size modulo 2^32,
+// so it is taken only when the data could not decompress to 4 GiB or
+// more (about 4 MB of gzip): a 6 GiB bomb that claims 2 GiB is counted,
+// not given 2 GiB.
+func plausible(f string, hint, n, limit int64) bool {
+	most := maxRatio(f) * n
+	if f == "gzip" && most >= 1<<32 {
+		return false
+	}
+	return hint >= 0 && hint <= limit && hint <= most
 }
 
 func decodeError(f string, err error) error {

@@ -70,15 +70,15 @@ func hostileFiles(t *testing.T, dir string) map[string][]byte {
 	zw, _ := zlib.NewWriterLevel(&zl, zlib.BestSpeed)
 	zeros(t, 48<<20, zw)
 	sparse := []byte{0x80, 4, '}'}
-	for i := range 1<<20 + 10 {
+	for i := range 1<<19 + 10 {
 		sparse = append(sparse, 'r')
 		sparse = binary.LittleEndian.AppendUint32(sparse, uint32(2*i+7))
 	}
 	return map[string][]byte{
 		"gzip.joblib":   gz.Bytes(),
 		"zlib.joblib":   zl.Bytes(),
-		"dicts.pkl":     append([]byte{0x80, 4}, bytes.Repeat([]byte("}"), 1<<20+10)...), // over 1M objects
-		"memoize.pkl":   append([]byte{0x80, 4, '}'}, bytes.Repeat([]byte{0x94}, 1<<20+10)...),
+		"dicts.pkl":     append([]byte{0x80, 4}, bytes.Repeat([]byte("}"), 1<<19+10)...), // over 512Ki objects
+		"memoize.pkl":   append([]byte{0x80, 4, '}'}, bytes.Repeat([]byte{0x94}, 1<<19+10)...),
 		"sparse.pkl":    sparse,
 		"escapes.pkl":   []byte("\x80\x02c\x1b[2J\x1b]0;pwned\x07\nsystem\n."),
 		"passwd.pkl":    []byte("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n"),
@@ -91,7 +91,7 @@ func hostileFiles(t *testing.T, dir string) map[string][]byte {
 
 func TestSQLHostileFiles(t *testing.T) {
 	defer limits.DecompressedBytes.Set(32 << 20)()
-	defer limits.PickleObjects.Set(1 << 20)()
+	defer limits.PickleObjects.Set(1 << 19)()
 	defer limits.ModelBytes.Set(8 << 20)()
 	db, err := augur.Open("")
 	if err != nil {
@@ -107,9 +107,9 @@ func TestSQLHostileFiles(t *testing.T) {
 	want := map[string][]string{
 		"gzip.joblib":   {"exceeds the limit of 32 MiB decompressed bytes", "AUGUR_MAX_DECOMPRESSED_BYTES"},
 		"zlib.joblib":   {"exceeds the limit of 32 MiB decompressed bytes", "AUGUR_MAX_DECOMPRESSED_BYTES"},
-		"dicts.pkl":     {"pickle: more than 1048576 objects", "(set AUGUR_MAX_PICKLE_OBJECTS to raise it)"},
-		"memoize.pkl":   {"pickle: more than 1048576 objects", "AUGUR_MAX_PICKLE_OBJECTS"},
-		"sparse.pkl":    {"pickle: more than 1048576 objects", "AUGUR_MAX_PICKLE_OBJECTS"},
+		"dicts.pkl":     {"pickle: more than 524288 objects", "(set AUGUR_MAX_PICKLE_OBJECTS to raise it)"},
+		"memoize.pkl":   {"pickle: more than 524288 objects", "AUGUR_MAX_PICKLE_OBJECTS"},
+		"sparse.pkl":    {"pickle: more than 524288 objects", "AUGUR_MAX_PICKLE_OBJECTS"},
 		"escapes.pkl":   {`pickle references "\x1b[2J\x1b]0;pwned\a.system", which augur does not load`},
 		"passwd.pkl":    {"passwd.pkl is a text file, not a scikit-learn pickle or joblib file"},
 		"big.pkl":       {"AUGUR_MAX_MODEL_BYTES"},
@@ -122,7 +122,7 @@ func TestSQLHostileFiles(t *testing.T) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		peakrss.Within(t, 192<<20, func() {
+		peakrss.Within(t, 128<<20, func() {
 			_, err := db.Exec(fmt.Sprintf(`CREATE MODEL m FLAVOR sklearn USING '%s'`, path))
 			if err == nil {
 				t.Fatalf("%s: CREATE MODEL succeeded", name)
