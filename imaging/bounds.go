@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 )
 
@@ -56,3 +57,11 @@ func truncated(err error) error {
 	}
 	return err
 }
+
+// cleanError shows an error whose text may hold names from outside (a
+// path, a host name) with control characters escaped; it unwraps to the
+// original.
+type cleanError struct{ err error }
+
+func (e cleanError) Error() string { return untrusted.Clean(e.err.Error()) }
+func (e cleanError) Unwrap() error { return e.err }

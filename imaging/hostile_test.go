@@ -198,8 +198,10 @@ func TestImageFileTooLarge(t *testing.T) {
 // TestUntrustedTextEscaped: a path or URI with control characters (an
 // ANSI escape here) is escaped in errors.
 func TestUntrustedTextEscaped(t *testing.T) {
-	for _, uri := range []string{"/no/such/\x1b[2Jimage.jpg", "gopher\x1b[31m://x", "file://h\x1b[0most/x.jpg"} {
+	for _, uri := range []string{"/no/such/\x1b[2Jimage.jpg", "gopher\x1b[31m://x", "file://h\x1b[0most/x.jpg",
+		"/etc/passwd/\x1b[2J.jpg", "http://h\x1b[31m.invalid/x.jpg", "http://127.0.0.1:1/\x1b[2J.jpg"} {
 		_, err := Load(t.Context(), uri, Decode)
+		t.Log(err)
 		if err == nil || strings.ContainsAny(err.Error(), "\x1b") {
 			t.Errorf("%q: %q", uri, err)
 		}

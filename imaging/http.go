@@ -127,7 +127,7 @@ func readHTTP(ctx context.Context, uri string) ([]byte, error) {
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", DisplayURI(uri), err)
+		return nil, fmt.Errorf("GET %s: %w", DisplayURI(uri), parseError(err))
 	}
 	req.Header.Set("User-Agent", userAgent)
 	dog.arm(&timeout{what: "response", limit: limits.HeaderTimeout, d: connect + header})
@@ -164,11 +164,11 @@ func httpError(ctx context.Context, uri string, err error) error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("GET %s: could not connect within %v (set %s to raise it): %w", DisplayURI(uri), limits.ConnectTimeout.Duration(), limits.ConnectTimeout.Env, err)
+		return fmt.Errorf("GET %s: could not connect within %v (set %s to raise it): %w", DisplayURI(uri), limits.ConnectTimeout.Duration(), limits.ConnectTimeout.Env, cleanError{err})
 	}
 	var ue *url.Error // its text repeats the URL
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return fmt.Errorf("GET %s: %w", DisplayURI(uri), err)
+	return fmt.Errorf("GET %s: %w", DisplayURI(uri), cleanError{err})
 }

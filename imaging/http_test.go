@@ -190,6 +190,11 @@ func TestHTTPPasswordHidden(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "s3cr") || !strings.Contains(err.Error(), "alice:xxxxx@") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("404 with a password: %v", err)
 	}
+	// a URL that does not parse hides its password too
+	_, err = Load(t.Context(), "http://alice:s3cret@h\x1b[2J/x.jpg", Decode)
+	if err == nil || strings.Contains(err.Error(), "s3cr") || !strings.Contains(err.Error(), "alice:xxxxx@") {
+		t.Errorf("a bad URL with a password: %v", err)
+	}
 	silent := strings.Replace(silentServer(t), "http://", "http://alice:s3cr%40t@", 1)
 	_, err = Load(t.Context(), silent, Decode)
 	if err == nil || strings.Contains(err.Error(), "s3cr") {

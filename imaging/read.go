@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -71,17 +72,40 @@ func DisplayURI(uri string) string {
 	return untrusted.Quote(redact(uri))
 }
 
-// redact hides the password of a URL's user info; anything else is
-// returned as is.
+// redact hides the password of a URL's user info, also in a URL that
+// does not parse; anything else is returned as is.
 func redact(uri string) string {
-	if !strings.Contains(uri, "@") || !strings.Contains(uri, "://") {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
 		return uri
 	}
-	u, err := url.Parse(uri)
-	if err != nil || u.User == nil {
+	if u, err := url.Parse(uri); err == nil {
+		if u.User == nil {
+			return uri
+		}
+		return u.Redacted()
+	}
+	authority, path, slash := strings.Cut(rest, "/")
+	user, host, at := strings.Cut(authority, "@")
+	name, _, hasPassword := strings.Cut(user, ":")
+	if !at || !hasPassword {
 		return uri
 	}
-	return u.Redacted()
+	out := scheme + "://" + name + ":xxxxx@" + host
+	if slash {
+		out += "/" + path
+	}
+	return out
+}
+
+// parseError is url.Parse's error without the URL, which the caller
+// names (redacted).
+func parseError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // ReadURI reads a local path, a file:// URI or an http(s):// URL.
@@ -93,7 +117,7 @@ func ReadURI(ctx context.Context, uri string) ([]byte, error) {
 	case strings.HasPrefix(lower, "file:"):
 		u, err := url.Parse(uri)
 		if err != nil {
-			return nil, fmt.Errorf("parse file URI: %w", err)
+			return nil, fmt.Errorf("parse file URI: %w", parseError(err))
 		}
 		if u.Host != "" && u.Host != "localhost" {
 			return nil, fmt.Errorf("file URIs name local files; host %s is not supported", untrusted.Quote(u.Host))
@@ -119,12 +143,12 @@ func readFile(path string) ([]byte, error) {
 		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("no such file")
 		}
-		return nil, fmt.Errorf("open: %w", err)
+		return nil, cleanError{err}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("stat: %w", err)
+		return nil, cleanError{err}
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s, not a regular file", describeMode(st.Mode()))
