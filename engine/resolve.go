@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/source"
@@ -136,7 +137,13 @@ func readLabels(ctx context.Context, uri, base string) ([]string, error) {
 	}
 	var labels []string
 	if err := json.Unmarshal(data, &labels); err != nil {
-		return nil, fmt.Errorf("%s must hold a JSON list of strings: %v", art.Location(), err)
+		// The decoder's message can quote the file; describe it instead.
+		return nil, fmt.Errorf("%s must hold a JSON list of strings; it is %s", art.Location(), untrusted.Describe(data))
+	}
+	// Labels become query results that a shell prints: no raw control
+	// characters from the file.
+	for i, l := range labels {
+		labels[i] = untrusted.Clean(l)
 	}
 	return labels, nil
 }

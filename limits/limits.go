@@ -1,7 +1,6 @@
 // Package limits holds every limit that protects the process from hostile
 // input: image pixels, encoded and decompressed bytes, pickle objects and
-// memo entries, tensor elements, threads, download sizes and network
-// timeouts. Each is defined here once, with its default and the
+// memo entries, tensor elements, threads, and network timeouts. Each is defined here once, with its default and the
 // environment variable that changes it, and the README's "Limits" table
 // lists them all (a test keeps the two in step).
 //
@@ -80,14 +79,12 @@ var (
 		"elements of one tensor augur allocates for a batch (1 GiB of float32); a model whose fixed input shape exceeds it is refused at CREATE MODEL")
 	Threads = define("threads", "AUGUR_MAX_THREADS", Count, 256,
 		"OPTIONS (threads = N) of a model; larger values are refused")
-	DownloadBytes = define("download bytes", "AUGUR_MAX_DOWNLOAD_BYTES", Bytes, 2<<30,
-		"bytes of one model artifact downloaded over the network")
 	ConnectTimeout = define("network connect timeout", "AUGUR_CONNECT_TIMEOUT", Duration, int64(10*time.Second),
 		"time to connect (TCP and TLS) to a server")
 	HeaderTimeout = define("network response timeout", "AUGUR_RESPONSE_TIMEOUT", Duration, int64(30*time.Second),
-		"time from sending a request to the response's headers")
+		"time from connecting to the response's headers")
 	IdleTimeout = define("network idle timeout", "AUGUR_IDLE_TIMEOUT", Duration, int64(30*time.Second),
-		"time a download may go without receiving a byte")
+		"time a download may go without receiving a byte; a whole download must also finish within the connect and response timeouts plus four times this")
 )
 
 // Get returns the limit's value.
