@@ -16,12 +16,12 @@ import (
 )
 
 // fastTimeouts lowers the network timeouts so that the tests take
-// fractions of a second: connect 200ms, response 200ms, idle 150ms, so a
-// whole download may take 200+200+4*150 = 1s.
-func fastTimeouts(t *testing.T) {
-	t.Cleanup(limits.ConnectTimeout.Set(int64(200 * time.Millisecond)))
-	t.Cleanup(limits.HeaderTimeout.Set(int64(200 * time.Millisecond)))
-	t.Cleanup(limits.IdleTimeout.Set(int64(150 * time.Millisecond)))
+// fractions of a second, each longer than the one the test expects to
+// run out by a wide margin (the machine may be busy).
+func fastTimeouts(t *testing.T, connect, header, idle time.Duration) {
+	t.Cleanup(limits.ConnectTimeout.Set(int64(connect)))
+	t.Cleanup(limits.HeaderTimeout.Set(int64(header)))
+	t.Cleanup(limits.IdleTimeout.Set(int64(idle)))
 }
 
 // silentServer accepts connections and never answers.
@@ -83,14 +83,14 @@ func wantAll(t *testing.T, err error, wants ...string) {
 }
 
 func TestHTTPServerNeverAnswers(t *testing.T) {
-	fastTimeouts(t)
+	fastTimeouts(t, 200*time.Millisecond, 200*time.Millisecond, 5*time.Second)
 	uri := silentServer(t)
-	err := httpRead(t, t.Context(), uri, 3*time.Second)
+	err := httpRead(t, t.Context(), uri, 4*time.Second)
 	wantAll(t, err, "GET "+`"`+uri+`"`, "no response within 400ms", "AUGUR_RESPONSE_TIMEOUT")
 }
 
 func TestHTTPServerStallsMidBody(t *testing.T) {
-	fastTimeouts(t)
+	fastTimeouts(t, 5*time.Second, 5*time.Second, 150*time.Millisecond)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "1000")
 		w.Write(make([]byte, 10))
@@ -98,14 +98,14 @@ func TestHTTPServerStallsMidBody(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	err := httpRead(t, t.Context(), srv.URL+"/stall.png", 3*time.Second)
+	err := httpRead(t, t.Context(), srv.URL+"/stall.png", 4*time.Second)
 	wantAll(t, err, srv.URL+"/stall.png", "no data for 150ms", "AUGUR_IDLE_TIMEOUT")
 }
 
-// TestHTTPServerTrickles: a byte every 20ms is never idle for 150ms; the
-// bound on the whole download stops it.
+// TestHTTPServerTrickles: a byte every 20ms is never idle for 400ms; the
+// bound on the whole download (100ms + 100ms + 4 x 400ms) stops it.
 func TestHTTPServerTrickles(t *testing.T) {
-	fastTimeouts(t)
+	fastTimeouts(t, 100*time.Millisecond, 100*time.Millisecond, 400*time.Millisecond)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "100000")
 		for {
@@ -121,8 +121,8 @@ func TestHTTPServerTrickles(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	err := httpRead(t, t.Context(), srv.URL+"/trickle.png", 4*time.Second)
-	wantAll(t, err, "the download took longer than 1s", "AUGUR_IDLE_TIMEOUT")
+	err := httpRead(t, t.Context(), srv.URL+"/trickle.png", 6*time.Second)
+	wantAll(t, err, "the download took longer than 1.8s", "AUGUR_IDLE_TIMEOUT")
 }
 
 // TestHTTPCancel: cancelling the query's context stops a read at once,
@@ -136,7 +136,7 @@ func TestHTTPCancel(t *testing.T) {
 }
 
 func TestHTTPLimits(t *testing.T) {
-	fastTimeouts(t)
+	fastTimeouts(t, 5*time.Second, 5*time.Second, 5*time.Second)
 	defer limits.ImageBytes.Set(1000)()
 	var hits atomic.Int32
 	var agent atomic.Value
@@ -182,7 +182,7 @@ func TestHTTPLimits(t *testing.T) {
 
 // TestHTTPPasswordHidden: a URL's password never appears in an error.
 func TestHTTPPasswordHidden(t *testing.T) {
-	fastTimeouts(t)
+	fastTimeouts(t, 200*time.Millisecond, 200*time.Millisecond, 5*time.Second)
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	uri := strings.Replace(srv.URL, "http://", "http://alice:s3cr%40t@", 1) + "/missing.jpg"
