@@ -128,6 +128,8 @@ type DenseModel interface {
 	Features() int
 	// PredictDense predicts the rows of x (Features() numbers each,
 	// row-major) and stores each result in out[r], as a number of the
-	// kind Type() names; rows with skip[r] set are left alone.
+	// kind Type() names; rows with skip[r] set are left alone. A model
+	// may set skip[r] for a row it gives no result (an input it refuses
+	// under on_error = 'null'); the engine makes that row NULL.
 	PredictDense(ctx context.Context, x []float64, skip []bool, out []float64) error
 }

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -518,8 +519,9 @@ func isList(col []any) bool {
 // checkFinite applies scikit-learn's check of predict's input (check_array
 // with force_all_finite): a row holding NaN or an infinity (or, for
 // estimators that read float32, a value beyond its range) fails the
-// batch, naming the row (counted from 1 among the rows handed over) and
-// the feature, or is marked in skip under on_error = 'null'. Rows
+// batch, naming the feature and showing the row's features (a scalar
+// function cannot know a row's place in the query, but its values find
+// it), or is marked in skip under on_error = 'null'. Rows
 // already in skip are not looked at.
 func (m *Model) checkFinite(X []float64, skip []bool) error {
 	nf := m.est.nFeatures
@@ -540,14 +542,14 @@ func (m *Model) checkFinite(X []float64, skip []bool) error {
 				skip[r] = true
 				break
 			}
-			return m.refused(r, j, v)
+			return m.refused(X[r*nf:(r+1)*nf], j, v)
 		}
 	}
 	return nil
 }
 
-// refused says why scikit-learn refuses feature j of row r, in its words.
-func (m *Model) refused(r, j int, v float64) error {
+// refused says why scikit-learn refuses feature j of row, in its words.
+func (m *Model) refused(row []float64, j int, v float64) error {
 	what, sk := "NaN", "Input X contains NaN."
 	switch {
 	case math.IsInf(v, 0):
@@ -560,6 +562,23 @@ func (m *Model) refused(r, j int, v float64) error {
 		what = fmt.Sprintf("%g, beyond float32's range, which %s reads its features as", v, m.est.class)
 		sk = "Input X contains infinity or a value too large for dtype('float32')."
 	}
-	return fmt.Errorf("model %q: input contains %s (row %d, feature %d); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
-		m.name, what, r+1, j+1, sk)
+	return fmt.Errorf("model %q: input contains %s (feature %d of the row %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
+		m.name, what, j+1, showRow(row), sk)
+}
+
+// showRow prints a row's features as a SQL list, the first 8 and the
+// last one when there are more.
+func showRow(row []float64) string {
+	parts := make([]string, 0, min(len(row), 10))
+	for i, v := range row {
+		if i == 8 && len(row) > 9 {
+			parts = append(parts, "...")
+			v, i = row[len(row)-1], len(row)-1
+		}
+		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
+		if i == len(row)-1 {
+			break
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -181,9 +181,9 @@ func TestSQLNonFinite(t *testing.T) {
 		rows := exp.Inputs[:5]
 		nf := len(rows[0])
 		for _, bad := range []struct{ sql, what string }{
-			{"'NaN'::DOUBLE", "input contains NaN (row 3, feature 2)"},
-			{"'inf'::DOUBLE", "input contains infinity (row 3, feature 2)"},
-			{"'-inf'::DOUBLE", "input contains infinity (row 3, feature 2)"},
+			{"'NaN'::DOUBLE", "input contains NaN (feature 2 of the row ["},
+			{"'inf'::DOUBLE", "input contains infinity (feature 2 of the row ["},
+			{"'-inf'::DOUBLE", "input contains infinity (feature 2 of the row ["},
 		} {
 			// Five rows, the third with a bad second feature, in order.
 			var lists, cols []string
