@@ -44,16 +44,16 @@ func registerCrop(_ context.Context, conn *sql.Conn) error {
 	if err != nil {
 		return err
 	}
-	one := func(v []driver.Value) (any, error) {
-		im, err := cropSource(v[0])
+	one := func(ctx context.Context, v []driver.Value) (any, error) {
+		im, err := cropSource(ctx, v[0])
 		if err != nil {
 			return nil, err
 		}
 		return cropOne(im, v[1])
 	}
-	many := func(v []driver.Value) (any, error) {
+	many := func(ctx context.Context, v []driver.Value) (any, error) {
 		boxes, _ := v[1].([]any)
-		im, err := cropSource(v[0])
+		im, err := cropSource(ctx, v[0])
 		if err != nil {
 			return nil, err
 		}
@@ -70,9 +70,9 @@ func registerCrop(_ context.Context, conn *sql.Conn) error {
 	}
 	for _, f := range []struct {
 		box, out duckdb.TypeInfo
-		exec     func([]driver.Value) (any, error)
+		exec     func(context.Context, []driver.Value) (any, error)
 	}{{boxT, imageT, one}, {boxesT, imagesT, many}} {
-		udf := rowUDF{cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{imageT, f.box}, ResultTypeInfo: f.out, Volatile: true}, exec: f.exec}
+		udf := rowUDF{cfg: duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{imageT, f.box}, ResultTypeInfo: f.out, Volatile: true}, ctxExec: f.exec}
 		if err := duckdb.RegisterScalarUDF(conn, "crop", udf); err != nil {
 			return fmt.Errorf("register crop: %w", err)
 		}
@@ -80,9 +80,13 @@ func registerCrop(_ context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// cropSource reads and decodes the image to crop.
-func cropSource(v any) (*imaging.Image, error) {
-	im, err := imaging.Load(context.Background(), v, imaging.Decode)
+// cropSource reads and decodes the image to crop; cancelling ctx (the
+// query) stops a read over the network.
+func cropSource(ctx context.Context, v any) (*imaging.Image, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	im, err := imaging.Load(ctx, v, imaging.Decode)
 	if err != nil {
 		return nil, fmt.Errorf("crop: %w", err)
 	}

@@ -62,13 +62,18 @@ func registerImage(_ context.Context, conn *sql.Conn) error {
 	return nil
 }
 
-// rowUDF is a scalar function with a row executor.
+// rowUDF is a scalar function with a row executor; ctxExec, when set,
+// takes the query's context (so that cancelling the query stops a read).
 type rowUDF struct {
-	cfg  duckdb.ScalarFuncConfig
-	exec func([]driver.Value) (any, error)
+	cfg     duckdb.ScalarFuncConfig
+	exec    func([]driver.Value) (any, error)
+	ctxExec func(context.Context, []driver.Value) (any, error)
 }
 
 func (f rowUDF) Config() duckdb.ScalarFuncConfig { return f.cfg }
 func (f rowUDF) Executor() duckdb.ScalarFuncExecutor {
+	if f.ctxExec != nil {
+		return duckdb.ScalarFuncExecutor{RowContextExecutor: f.ctxExec}
+	}
 	return duckdb.ScalarFuncExecutor{RowExecutor: f.exec}
 }
