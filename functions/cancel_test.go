@@ -2,10 +2,10 @@ package functions_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/augurdb/augur/internal/testserver"
 	"github.com/augurdb/augur/limits"
 )
 
@@ -15,30 +15,11 @@ func TestCropCancel(t *testing.T) {
 	for _, l := range []*limits.Limit{limits.ConnectTimeout, limits.HeaderTimeout, limits.IdleTimeout} {
 		defer l.Set(int64(10 * time.Minute))()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	closed := make(chan struct{})
-	go func() { // read the request, answer nothing until the client hangs up
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		buf := make([]byte, 4096)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				close(closed)
-				return
-			}
-		}
-	}()
+	addr, closed := testserver.Silent(t)
 	db := openDB(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err = db.QueryContext(ctx, "SELECT crop(image('http://"+ln.Addr().String()+"/x.png'), box2d(0, 0, 1, 1))")
+	_, err := db.QueryContext(ctx, "SELECT crop(image('http://"+addr+"/x.png'), box2d(0, 0, 1, 1))")
 	if err == nil {
 		t.Fatal("crop of a silent server's image succeeded")
 	}

@@ -5,6 +5,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,25 @@ func (s *Spec) Option(key, def string) string {
 		return v
 	}
 	return def
+}
+
+// OnErrorNull reads OPTIONS on_error, which every flavor that can refuse
+// one row's input takes: 'null' gives that row NULL instead of failing
+// the query; 'fail' (the default; also 'error' and 'raise') fails it.
+func (s *Spec) OnErrorNull() (bool, error) {
+	for key, v := range s.Options {
+		if !strings.EqualFold(key, "on_error") {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "null":
+			return true, nil
+		case "fail", "error", "raise":
+			return false, nil
+		}
+		return false, fmt.Errorf("OPTIONS on_error must be 'null' or 'fail', got %q", v)
+	}
+	return false, nil
 }
 
 // Artifact is where a model's bytes come from, as a URI scheme resolved it.

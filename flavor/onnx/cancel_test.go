@@ -2,10 +2,10 @@ package onnx_test
 
 import (
 	"context"
-	"net"
 	"testing"
 	"time"
 
+	"github.com/augurdb/augur/internal/testserver"
 	"github.com/augurdb/augur/limits"
 )
 
@@ -17,32 +17,13 @@ func TestCancelStopsImageRead(t *testing.T) {
 	for _, l := range []*limits.Limit{limits.ConnectTimeout, limits.HeaderTimeout, limits.IdleTimeout} {
 		defer l.Set(int64(10 * time.Minute))()
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	closed := make(chan struct{})
-	go func() { // accept, read the request, say nothing until the client hangs up
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		buf := make([]byte, 4096)
-		for {
-			if _, err := c.Read(buf); err != nil {
-				close(closed)
-				return
-			}
-		}
-	}()
+	addr, closed := testserver.Silent(t)
 	db := openDB(t)
 	exec1(t, db, "CREATE MODEL digits MODEL_TYPE image_classifier USING "+sqlStr(fixture("digits.onnx")))
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err = db.QueryContext(ctx, "SELECT ML_PREDICT(digits, 'http://"+ln.Addr().String()+"/x.png')")
+	_, err := db.QueryContext(ctx, "SELECT ML_PREDICT(digits, 'http://"+addr+"/x.png')")
 	if err == nil {
 		t.Fatal("a query on a silent server succeeded")
 	}

@@ -240,14 +240,8 @@ func parseOptions(spec *model.Spec) (Options, error) {
 			return o, fmt.Errorf("OPTIONS min_score must be a number, got %q", v)
 		}
 	}
-	if v, ok := get("on_error"); ok {
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "null":
-			o.OnErrorNull = true
-		case "fail", "error", "raise":
-		default:
-			return o, fmt.Errorf("OPTIONS on_error must be 'null' or 'fail', got %q", v)
-		}
+	if o.OnErrorNull, err = spec.OnErrorNull(); err != nil {
+		return o, err
 	}
 	if o.ReturnMasks, err = boolean("return_masks"); err != nil {
 		return o, err

@@ -142,23 +142,10 @@ type options struct {
 	onErrorNull bool // on_error = 'null': rows scikit-learn refuses give NULL
 }
 
-// parseOptions reads on_error as the ONNX flavor does: 'null' or 'fail'
-// (the default).
+// parseOptions reads on_error (see model.Spec.OnErrorNull).
 func parseOptions(spec *model.Spec) (options, error) {
-	var o options
-	for key, v := range spec.Options {
-		if !strings.EqualFold(key, "on_error") {
-			continue
-		}
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "null":
-			o.onErrorNull = true
-		case "fail", "error", "raise":
-		default:
-			return o, fmt.Errorf("OPTIONS on_error must be 'null' or 'fail', got %q", v)
-		}
-	}
-	return o, nil
+	null, err := spec.OnErrorNull()
+	return options{onErrorNull: null}, err
 }
 
 // build turns an unpickled value into a model.
