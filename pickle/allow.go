@@ -65,7 +65,7 @@ func AllowedGlobals() []string {
 
 func (m *machine) global(mod, name string) (*Global, error) {
 	key := canonicalModule(mod) + "." + name
-	if builtinGlobals[key] || m.classes[key] {
+	if builtinGlobals[key] || m.classes[key] || m.opts.Funcs[key] != nil || m.allowed(key) {
 		return &Global{Module: mod, Name: name, Key: key}, nil
 	}
 	return nil, &RefusedError{Module: mod, Name: name}
@@ -78,7 +78,21 @@ func (m *machine) isClass(g *Global) bool {
 		"numpy.random.bit_generator.SeedSequence", "numpy.random._bit_generator.SeedSequence":
 		return true
 	}
-	return m.classes[g.Key]
+	return m.classes[g.Key] || m.allowed(g.Key)
+}
+
+// allowed asks Options.Allow, when set.
+func (m *machine) allowed(key string) bool {
+	return m.opts.Allow != nil && m.opts.Allow(key)
+}
+
+// callerFunc is the Options.Funcs entry for g, if any; built-in globals
+// keep their own meaning.
+func (m *machine) callerFunc(g *Global) func(Tuple) (any, error) {
+	if builtinGlobals[g.Key] {
+		return nil
+	}
+	return m.opts.Funcs[g.Key]
 }
 
 // call implements REDUCE.
@@ -88,6 +102,9 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 		return nil, fmt.Errorf("REDUCE calls a %s, which is not callable", typeName(callable))
 	}
 	m := f.m
+	if fn := m.callerFunc(g); fn != nil {
+		return fn(args)
+	}
 	arg := func(i int) any {
 		if i < len(args) {
 			return args[i]
@@ -232,6 +249,9 @@ func (f *frame) newObj(clsv any, args Tuple, kw *Dict) (any, error) {
 	case "builtins.set", "builtins.frozenset", "builtins.tuple":
 		return f.call(cls, args, kw)
 	}
+	if fn := f.m.callerFunc(cls); fn != nil {
+		return fn(args)
+	}
 	if f.m.isClass(cls) {
 		return &Object{Class: cls, Args: args, Kwargs: kw, depth: 1}, nil
 	}
@@ -241,6 +261,11 @@ func (f *frame) newObj(clsv any, args Tuple, kw *Dict) (any, error) {
 // build implements BUILD; a non-nil result replaces the object on the
 // stack (joblib's array wrapper becomes the array it wraps).
 func (f *frame) build(obj, state any, sd int32) (any, error) {
+	if hook := f.m.opts.Build; hook != nil {
+		if handled, err := hook(obj, state); handled || err != nil {
+			return nil, err
+		}
+	}
 	switch o := obj.(type) {
 	case *Array:
 		return nil, o.setState(state)

@@ -178,6 +178,26 @@ type Options struct {
 	// Default 1000. The sizes a file may reach are limits of package
 	// limits: PickleObjects, PickleMemo, DecompressedBytes, ModelBytes.
 	MaxDepth int
+
+	// The hooks below let a caller read a format built on pickle (torch
+	// files) without widening what every other pickle may reference;
+	// all are unset by default.
+
+	// Allow admits further classes by name ("module.name", canonical),
+	// materialised like those of Classes: for a family of classes (a
+	// package's modules) that a list cannot name.
+	Allow func(key string) bool
+	// Funcs are further callables ("module.name") implemented by the
+	// caller: REDUCE or NEWOBJ of one calls it with the arguments and
+	// pushes what it returns. Keys of the built-in allowlist are not
+	// overridden.
+	Funcs map[string]func(args Tuple) (any, error)
+	// PersistentLoad resolves the persistent IDs of PERSID and
+	// BINPERSID; without it they are refused.
+	PersistentLoad func(pid any) (any, error)
+	// Build, when set, sees every BUILD first; handled reports that it
+	// applied the state, else the default applies.
+	Build func(obj, state any) (handled bool, err error)
 }
 
 const defaultMaxDepth = 1000

@@ -795,7 +795,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 			f.depths[len(f.depths)-1] = max(f.depths[len(f.depths)-1], sd+1)
 		}
 	case 'P', 'Q':
-		return false, errors.New("persistent IDs are not supported")
+		return false, f.persistentLoad(op)
 	case 0x82, 0x83, 0x84:
 		return false, errors.New("extension codes (copyreg registry) are not supported")
 	case 'i', 'o':
@@ -804,6 +804,35 @@ func (f *frame) step(op byte) (done bool, err error) {
 		return false, fmt.Errorf("unknown opcode")
 	}
 	return false, nil
+}
+
+// persistentLoad implements PERSID (a text line) and BINPERSID (the
+// value on the stack) through Options.PersistentLoad.
+func (f *frame) persistentLoad(op byte) error {
+	m := f.m
+	if m.opts.PersistentLoad == nil {
+		return errors.New("persistent IDs are not supported")
+	}
+	var pid any
+	var depth int32
+	if op == 'P' {
+		s, err := m.line()
+		if err != nil {
+			return err
+		}
+		pid = s
+	} else {
+		v, d, err := f.pop()
+		if err != nil {
+			return err
+		}
+		pid, depth = v, d
+	}
+	v, err := m.opts.PersistentLoad(pid)
+	if err != nil {
+		return err
+	}
+	return f.push(v, depth+1)
 }
 
 func (f *frame) checkDepth(d int32) error {
