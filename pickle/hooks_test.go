@@ -101,3 +101,19 @@ func TestPersistentIDText(t *testing.T) {
 		t.Errorf("builtins.list through Funcs: %v, %v", v, err)
 	}
 }
+
+func TestUnpickleNext(t *testing.T) {
+	// Two pickles in a row, then raw bytes: K\x07. is 7, N. is None.
+	data := []byte("\x80\x02K\x07.\x80\x02N.raw")
+	v, n, err := UnpickleNext(data, nil)
+	if err != nil || v != int64(7) || n != 5 {
+		t.Fatalf("first: %v, %d, %v", v, n, err)
+	}
+	v, n2, err := UnpickleNext(data[n:], nil)
+	if err != nil || v != nil || n2 != 4 || string(data[n+n2:]) != "raw" {
+		t.Fatalf("second: %v, %d, %v", v, n2, err)
+	}
+	if _, _, err := UnpickleNext(data[:3], nil); err == nil {
+		t.Error("a truncated pickle was read")
+	}
+}

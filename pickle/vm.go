@@ -17,9 +17,17 @@ import (
 // Unpickle reads one pickle from data (a plain pickle, or the
 // uncompressed stream of a joblib file) and returns its value.
 func Unpickle(data []byte, opts *Options) (v any, err error) {
+	v, _, err = UnpickleNext(data, opts)
+	return v, err
+}
+
+// UnpickleNext reads the pickle at the start of data, which may go on
+// after its STOP (torch's legacy files are pickles and raw bytes in a
+// row), and returns its value and the number of bytes it took.
+func UnpickleNext(data []byte, opts *Options) (v any, n int, err error) {
 	o := opts.withDefaults()
 	if err := limits.DecompressedBytes.Check("pickle: the pickle", int64(len(data))); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	m := &machine{data: data, opts: o, classes: map[string]bool{},
 		maxObjects: limits.PickleObjects.Int(), maxMemo: limits.PickleMemo.Int()}
@@ -30,10 +38,14 @@ func Unpickle(data []byte, opts *Options) (v any, err error) {
 	// that a bug shows as an error rather than crashing the process.
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, fmt.Errorf("pickle: internal error at offset %d: %v", m.pos, r)
+			v, n, err = nil, 0, fmt.Errorf("pickle: internal error at offset %d: %v", m.pos, r)
 		}
 	}()
-	return m.run(0)
+	v, err = m.run(0)
+	if err != nil {
+		return nil, 0, err
+	}
+	return v, m.pos, nil
 }
 
 // machine is the state shared by a pickle and the pickles embedded in it
