@@ -16,10 +16,10 @@
 package torchfile
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/augurdb/augur/limits"
 )
@@ -66,15 +66,9 @@ func (t *Tensor) NumElements() int64 {
 	return n
 }
 
-// Bytes is the contiguous row-major little-endian data in t.DType.
+// Bytes is the contiguous row-major little-endian data in t.DType. It may
+// share memory with other tensors of the file: do not modify it.
 func (t *Tensor) Bytes() []byte { return t.data }
-
-// Float32 returns the elements as float32: half precision is upcast,
-// float64 narrowed. Integer and bool tensors are an error, since their
-// use as weights would be a mistake the caller should see.
-func (t *Tensor) Float32() ([]float32, error) {
-	return nil, fmt.Errorf("torchfile: %s tensor is not a float tensor", t.DType)
-}
 
 // LoadFile reads a .pth / .pt file.
 func LoadFile(path string) (*StateDict, error) {
@@ -90,10 +84,61 @@ func LoadFile(path string) (*StateDict, error) {
 	return Load(f, st.Size())
 }
 
-// Load reads a torch file of size bytes from r.
-func Load(r io.ReaderAt, size int64) (*StateDict, error) {
+// Load reads a torch file of size bytes from r. A corrupt, truncated or
+// hostile file is an error naming what is wrong; nothing in it is run.
+func Load(r io.ReaderAt, size int64) (sd *StateDict, err error) {
 	if err := limits.ModelBytes.Check("torchfile: the file", size); err != nil {
 		return nil, err
 	}
-	return nil, errors.New("torchfile: not implemented yet")
+	// The readers are written not to panic; this turns a bug into an
+	// error rather than a crash of the process.
+	defer func() {
+		if p := recover(); p != nil {
+			sd, err = nil, fmt.Errorf("torchfile: internal error: %v", p)
+		}
+	}()
+	var head [4]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return nil, fmt.Errorf("torchfile: a file of %d bytes is too short to be a torch file", size)
+	}
+	if string(head[:]) == "PK\x03\x04" {
+		sd, err = loadZip(r, size)
+	} else {
+		sd, err = loadLegacy(r, size)
+	}
+	if err != nil {
+		return nil, prefixed(err)
+	}
+	return sd, nil
+}
+
+// prefixed starts an error with the package name, once.
+func prefixed(err error) error {
+	if strings.HasPrefix(err.Error(), "torchfile: ") {
+		return err
+	}
+	return fmt.Errorf("torchfile: %w", err)
+}
+
+// finish extracts the state_dict from the file's pickle and copies its
+// tensors out; load reads a storage's bytes on first use.
+func finish(root any, format string, load func(*storage) error) (*StateDict, error) {
+	entries, kind, err := extract(root)
+	if err != nil {
+		return nil, err
+	}
+	sd := &StateDict{Format: format, Kind: kind, Tensors: make(map[string]*Tensor, len(entries))}
+	m := &materializer{load: load}
+	for _, e := range entries {
+		if _, dup := sd.Tensors[e.key]; dup {
+			return nil, fmt.Errorf("key %s appears twice", quoteKey(e.key))
+		}
+		t, err := m.tensor(e.key, e.v)
+		if err != nil {
+			return nil, err
+		}
+		sd.Keys = append(sd.Keys, e.key)
+		sd.Tensors[e.key] = t
+	}
+	return sd, nil
 }
