@@ -154,6 +154,10 @@ func TestCorruptFiles(t *testing.T) {
 	}
 	self := "\x80\x02" + pglobal("torch.nn.modules.linear", "Linear") + ")\x81q\x00}(" +
 		pstr("_parameters") + "}" + pstr("_buffers") + "}" + pstr("_modules") + "}" + pstr("me") + "h\x00sub."
+	// An empty tensor whose other dimension is huge: nothing to walk.
+	if sd, err := load(tensor(2, 0, []int64{1 << 60, 0}, []int64{3, 1})); err != nil || sd.Tensors["w"].NumElements() != 0 {
+		t.Errorf("empty tensor with a huge dimension: %v", err)
+	}
 	for _, c := range []struct {
 		name string
 		data []byte

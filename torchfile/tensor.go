@@ -31,6 +31,12 @@ func (m *materializer) tensor(key string, v *view) (*Tensor, error) {
 	}
 	t := &Tensor{DType: st.dtype, Shape: append([]int64{}, v.size...)}
 	base := (v.ref.offset + v.offset) * es
+	if n == 0 {
+		// Nothing to copy: the other dimensions may be of any size, and
+		// walking them would take forever.
+		t.data = []byte{}
+		return t, nil
+	}
 	if v.contiguous() {
 		// No copy: the storage's bytes are the tensor's.
 		t.data = st.data[base : base+n*es : base+n*es]
@@ -54,11 +60,13 @@ func (v *view) check() (int64, error) {
 	if v.offset > avail {
 		return 0, fmt.Errorf("storage offset %d is past its storage of %d elements", v.offset, avail)
 	}
-	n := int64(1)
 	for _, s := range v.size {
 		if s == 0 {
-			return 0, nil
+			return 0, nil // an empty tensor reads nothing
 		}
+	}
+	n := int64(1)
+	for _, s := range v.size {
 		if n > avail/s {
 			return 0, fmt.Errorf("shape %v needs more elements than its storage of %d holds", v.size, avail)
 		}
