@@ -28,11 +28,18 @@ func init() {
 }
 
 // box2d(xmin, ymin, xmax, ymax), box2d_from_center(x, y, width, height),
-// box2d_from_top_left(x, y, width, height), area(box2d), iou(box2d,
-// box2d), and to_struct for box2d and image values (Rikai's types are
-// structs already here, so it returns its argument).
+// box2d_from_top_left(x, y, width, height), each also from one list of
+// the 4 numbers (Rikai's Python functions take that list:
+// box2d([xmin, ymin, xmax, ymax])), area(box2d), iou(box2d, box2d), and
+// to_struct for box2d and image values (Rikai's types are structs already
+// here, so it returns its argument).
 func registerBox2d(_ context.Context, conn *sql.Conn) error {
 	dbl, _ := duckdb.NewTypeInfo(duckdb.TYPE_DOUBLE)
+	// a LIST of numbers or a fixed-size ARRAY casts implicitly to DOUBLE[]
+	dbls, err := duckdb.NewListInfo(dbl)
+	if err != nil {
+		return err
+	}
 	boxT, err := sqlext.TypeInfo(Box2dType)
 	if err != nil {
 		return err
@@ -50,12 +57,17 @@ func registerBox2d(_ context.Context, conn *sql.Conn) error {
 			}
 			return b.Value(), nil
 		}},
-		{"box2d_from_center", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_center", func(x, y, w, h float64) Box2d {
-			return Box2d{x - w/2, y - h/2, x + w/2, y + h/2}
+		{"box2d", []duckdb.TypeInfo{dbls}, boxT, fromList("box2d", "[xmin, ymin, xmax, ymax]", func(v []driver.Value) (any, error) {
+			b := Box2d{v[0].(float64), v[1].(float64), v[2].(float64), v[3].(float64)}
+			if err := b.Check(); err != nil {
+				return nil, fmt.Errorf("box2d: %w", err)
+			}
+			return b.Value(), nil
 		})},
-		{"box2d_from_top_left", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_top_left", func(x, y, w, h float64) Box2d {
-			return Box2d{x, y, x + w, y + h}
-		})},
+		{"box2d_from_center", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_center", fromCenter)},
+		{"box2d_from_center", []duckdb.TypeInfo{dbls}, boxT, fromList("box2d_from_center", "[x, y, width, height]", boxFrom("box2d_from_center", fromCenter))},
+		{"box2d_from_top_left", []duckdb.TypeInfo{dbl, dbl, dbl, dbl}, boxT, boxFrom("box2d_from_top_left", fromTopLeft)},
+		{"box2d_from_top_left", []duckdb.TypeInfo{dbls}, boxT, fromList("box2d_from_top_left", "[x, y, width, height]", boxFrom("box2d_from_top_left", fromTopLeft))},
 		{"to_struct", []duckdb.TypeInfo{boxT}, boxT, func(v []driver.Value) (any, error) { return v[0], nil }},
 		{"area", []duckdb.TypeInfo{boxT}, dbl, func(v []driver.Value) (any, error) {
 			b, err := BoxOf(v[0])
@@ -83,6 +95,31 @@ func registerBox2d(_ context.Context, conn *sql.Conn) error {
 		}
 	}
 	return nil
+}
+
+func fromCenter(x, y, w, h float64) Box2d  { return Box2d{x - w/2, y - h/2, x + w/2, y + h/2} }
+func fromTopLeft(x, y, w, h float64) Box2d { return Box2d{x, y, x + w, y + h} }
+
+// fromList adapts a 4-argument executor to one list argument of exactly
+// 4 non-NULL numbers. Rikai's functions index the list's first 4
+// elements, so a longer list passes there unnoticed; here it is an error,
+// as a shorter one is.
+func fromList(name, form string, exec func([]driver.Value) (any, error)) func([]driver.Value) (any, error) {
+	return func(v []driver.Value) (any, error) {
+		list, _ := v[0].([]any)
+		if len(list) != 4 {
+			return nil, fmt.Errorf("%s takes a list of 4 numbers %s, got %d", name, form, len(list))
+		}
+		args := make([]driver.Value, 4)
+		for i, x := range list {
+			f, ok := x.(float64)
+			if !ok {
+				return nil, fmt.Errorf("%s: element %d of %s is NULL", name, i+1, form)
+			}
+			args[i] = f
+		}
+		return exec(args)
+	}
 }
 
 // boxFrom is the executor of a function that builds a box from a point
