@@ -65,6 +65,14 @@ def dtype_dict():
         "f16_t": (torch.randn(3, 4) * 10).half().t(),
         "bf16_step": torch.randn(8).bfloat16()[1::3],
     }
+    # Tensors with Python attributes (torch 2 pickles these through
+    # _rebuild_from_type_v2 and _rebuild_parameter_with_state; torch 1.13
+    # drops the attributes), and a parameter directly in the dict.
+    with_attr = torch.arange(3, dtype=torch.float32)
+    with_attr.note = "kept by torch, dropped by augur"
+    param = torch.nn.Parameter(torch.full((2,), 0.5))
+    param.note = 1
+    d["with_attr"], d["param_with_state"] = with_attr, param
     return d
 
 

@@ -118,6 +118,52 @@ func TestHandMadeFiles(t *testing.T) {
 	}
 }
 
+// TestTorch2Rebuilders: torch 2 wraps tensors with Python attributes in
+// _rebuild_from_type_v2 and parameters with them in
+// _rebuild_parameter_with_state; the attributes are dropped.
+func TestTorch2Rebuilders(t *testing.T) {
+	inner := ptensor("0", 5, 1, []int64{2}, []int64{2})
+	attrs := "}" + pstr("note") + "K\x01s"
+	fromType := pglobal("torch._tensor", "_rebuild_from_type_v2") + "(" + pglobal("torch._utils", "_rebuild_tensor_v2") +
+		pglobal("torch", "Tensor") + inner[len(pglobal("torch._utils", "_rebuild_tensor_v2")):len(inner)-1] + attrs + "tR"
+	withState := pglobal("torch._utils", "_rebuild_parameter_with_state") + "(" + inner + "\x88" + odict + attrs + "tR"
+	for name, v := range map[string]string{"_rebuild_from_type_v2": fromType, "_rebuild_parameter_with_state": withState} {
+		sd, err := load(zipFile(t, "data.pkl", string(stateDict(v)), "data/0", f32bytes(0, 1, 2, 3, 4)))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if f, _ := sd.Tensors["w"].Float32(); fmt.Sprint(f) != "[1 3]" {
+			t.Errorf("%s: %v", name, f)
+		}
+	}
+}
+
+// TestStorageViews: legacy files of old torch name windows of a storage
+// as (view key, offset, size).
+func TestStorageViews(t *testing.T) {
+	view := func(off, n int64) string {
+		v := ptensor("0", 5, 0, []int64{2}, []int64{1})
+		i := strings.Index(v, "tQ")
+		return v[:i] + "(" + pstr("v") + pint(off) + pint(n) + "t" + v[i:]
+	}
+	sd, err := load(legacyFile(stateDict(view(2, 3)), "0", []float32{0, 1, 2, 3, 4}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := sd.Tensors["w"].Float32(); fmt.Sprint(f) != "[2 3]" {
+		t.Errorf("view at 2: %v", f)
+	}
+	if _, err := load(legacyFile(stateDict(view(4, 3)), "0", []float32{0, 1, 2, 3, 4})); err == nil ||
+		!strings.Contains(err.Error(), "outside its storage of 5 elements") {
+		t.Errorf("a view past its storage: %v", err)
+	}
+	if _, err := load(legacyFile(stateDict(view(4, 1)), "0", []float32{0, 1, 2, 3, 4})); err == nil ||
+		!strings.Contains(err.Error(), "needs more elements than its storage of 1") {
+		t.Errorf("a tensor past its view: %v", err)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	system := []byte("\x80\x02" + pglobal("os", "system") + pstr("echo pwned") + "\x85R.")
 	eval := stateDict(pglobal("builtins", "eval") + pstr("1+1") + "\x85R")
