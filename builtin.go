@@ -4,6 +4,7 @@ package augur
 // flavor, URI scheme or SQL function is a new package and one line here.
 import (
 	_ "github.com/augurdb/augur/flavor/onnx"
+	_ "github.com/augurdb/augur/flavor/pytorch"
 	_ "github.com/augurdb/augur/flavor/sklearn"
 	_ "github.com/augurdb/augur/functions"
 )

@@ -13,7 +13,7 @@ import (
 // clear error. When a package for one of these flavors exists, remove its
 // registration here and let it call LoadFile for .onnx files.
 func init() {
-	for _, name := range []string{"pytorch", "tensorflow"} {
+	for _, name := range []string{"tensorflow"} { // pytorch: flavor/pytorch
 		model.Flavors.Register(name, delegate{name})
 	}
 }

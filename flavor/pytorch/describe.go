@@ -1,0 +1,49 @@
+package pytorch
+
+import (
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/model"
+)
+
+// described is a model bound from a .pth file: flavor/onnx's model, with
+// the weights file, its parameter count and the cache entry added to
+// what DESCRIBE MODEL and augur_models().details show.
+type described struct {
+	model.Model
+	weights, cached string
+	info            cacheInfo
+}
+
+// batching is described for models that split their rows themselves
+// (model.SelfBatching): wrapping must not hide that from the engine.
+type batching struct{ *described }
+
+func (batching) BatchesItself() {}
+
+func wrap(m model.Model, weights, cached string, info cacheInfo) model.Model {
+	d := &described{Model: m, weights: weights, cached: cached, info: info}
+	if _, ok := m.(model.SelfBatching); ok {
+		return batching{d}
+	}
+	return d
+}
+
+// Describe implements model.Describer.
+func (d *described) Describe() map[string]any {
+	out := map[string]any{}
+	if inner, ok := d.Model.(model.Describer); ok {
+		for k, v := range inner.Describe() {
+			out[k] = v
+		}
+	}
+	out["weights"] = untrusted.Clean(d.weights)
+	out["weights_sha256"] = d.info.SHA256
+	out["weights_form"] = d.info.Form
+	out["parameters"] = d.info.Parameters
+	out["architecture"] = d.info.Architecture
+	out["cache"] = untrusted.Clean(d.cached)
+	if d.info.Classes > 0 {
+		out["classes"] = d.info.Classes
+	}
+	return out
+}

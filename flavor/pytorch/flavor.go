@@ -1,0 +1,191 @@
+// Package pytorch is the flavor "pytorch": PyTorch weight files (.pth,
+// .pt) of torchvision architectures, run on ONNX Runtime without Python.
+//
+// augur carries each torchvision model type's architecture as an ONNX
+// graph without weights (arch/, made by scripts/torchvision_arch_export.py
+// from torchvision 0.14). At CREATE MODEL it reads the file with torchfile
+// (which executes nothing from it), checks its keys and shapes as torch's
+// strict load_state_dict does, binds the weights into the graph, writes
+// the complete model into a content-addressed cache, and loads that with
+// flavor/onnx, so a .pth model runs exactly as the ONNX model of its type.
+//
+// .onnx files (torch.onnx exports) are handed to flavor/onnx as they are:
+// an interim path kept from when this flavor accepted nothing else.
+package pytorch
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/source"
+	"github.com/augurdb/augur/torchfile"
+)
+
+func init() {
+	model.Flavors.Register("pytorch", Flavor{})
+	model.RegisterExtension(".pth", "pytorch")
+	model.RegisterExtension(".pt", "pytorch")
+}
+
+// Flavor is the "pytorch" flavor.
+type Flavor struct{}
+
+// Load implements model.Flavor.
+func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, error) {
+	if art == nil {
+		return nil, fmt.Errorf("FLAVOR pytorch needs USING '<file>.pth' (a state_dict, a whole model or a checkpoint saved by torch.save), or a torch.onnx export '<file>.onnx'")
+	}
+	if onnx.IsONNX(art) {
+		return onnx.LoadFile(ctx, spec, art)
+	}
+	path, ok := art.LocalPath()
+	if !ok {
+		return nil, fmt.Errorf("%s: augur reads PyTorch weights from local files only", art.Location())
+	}
+	a, err := archOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := optionLabels(spec)
+	if err != nil {
+		return nil, err
+	}
+	cached, info, err := bindCached(path, a, strings.ToLower(spec.ModelType))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	run := *spec // the caller's spec (and so the catalog) keeps what SQL said
+	if run.Labels, err = headLabels(a, info, labels, spec.Labels); err != nil {
+		return nil, err
+	}
+	m, err := onnx.LoadFile(ctx, &run, source.Local(cached))
+	if err != nil {
+		return nil, fmt.Errorf("%s (bound into %s): %w", path, cached, err)
+	}
+	return wrap(m, path, cached, info), nil
+}
+
+// archOf finds the architecture a .pth file is bound into: MODEL_TYPE's,
+// or for feature_extractor that of OPTIONS model_type.
+func archOf(spec *model.Spec) (*Arch, error) {
+	mt := strings.ToLower(strings.TrimSpace(spec.ModelType))
+	if mt == "" {
+		return nil, fmt.Errorf("a PyTorch weights file needs a MODEL_TYPE clause naming its architecture (CREATE MODEL m FLAVOR pytorch MODEL_TYPE resnet50 USING 'resnet50.pth'); the model types of .pth files are %s, and feature_extractor with OPTIONS (model_type = '<one of them>'); a model of another architecture can be exported to ONNX (torch.onnx.export) and used as a .onnx file",
+			strings.Join(ArchNames(), ", "))
+	}
+	if mt == "feature_extractor" {
+		base := strings.TrimSpace(spec.Option("model_type", ""))
+		if base == "" {
+			return nil, fmt.Errorf("MODEL_TYPE feature_extractor of a .pth file needs OPTIONS (model_type = '<architecture>'), one of %s", strings.Join(ArchNames(), ", "))
+		}
+		return LoadArch(base)
+	}
+	return LoadArch(mt)
+}
+
+// bindCached returns the cache entry of a weights file in an
+// architecture, binding it first when the cache has no complete one.
+func bindCached(path string, a *Arch, modelType string) (string, cacheInfo, error) {
+	dir, err := cacheDir()
+	if err != nil {
+		return "", cacheInfo{}, err
+	}
+	sha, err := fileSHA256(path)
+	if err != nil {
+		return "", cacheInfo{}, fmt.Errorf("hash the weights: %w", err)
+	}
+	cp := cachePath(dir, sha, a)
+	if info, ok := readCached(cp); ok {
+		info.Weights = path // the same content may sit under another name
+		return cp, info, nil
+	}
+	sd, err := torchfile.LoadFile(path)
+	if err != nil {
+		return "", cacheInfo{}, err
+	}
+	classes, err := checkKeys(a, sd)
+	if err != nil {
+		return "", cacheInfo{}, err
+	}
+	b, err := bind(a, sd, classes)
+	if err != nil {
+		return "", cacheInfo{}, fmt.Errorf("bind into %s: %w", a.Name, err)
+	}
+	info := cacheInfo{Weights: path, SHA256: sha, Architecture: a.Name + " " + a.Manifest.Version, ModelType: modelType,
+		Parameters: parameters(a, sd), Classes: classes, Form: sd.Kind}
+	if err := writeCached(cp, b, info); err != nil {
+		return "", cacheInfo{}, err
+	}
+	return cp, info, nil
+}
+
+// parameters counts the elements of the architecture's parameters (not
+// its buffers), as sum(p.numel() for p in model.parameters()) does.
+func parameters(a *Arch, sd *torchfile.StateDict) int64 {
+	n := int64(0)
+	for _, k := range a.Manifest.Keys {
+		if t, ok := sd.Tensors[k.Key]; ok && k.Parameter {
+			n += t.NumElements()
+		}
+	}
+	return n
+}
+
+// optionLabels reads OPTIONS labels = 'a,b,c' (nil when not set).
+func optionLabels(spec *model.Spec) ([]string, error) {
+	v, ok := "", false
+	for k, x := range spec.Options {
+		if strings.EqualFold(k, "labels") {
+			v, ok = x, true
+		}
+	}
+	if !ok {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	for i, p := range parts {
+		if parts[i] = strings.TrimSpace(p); parts[i] == "" {
+			return nil, fmt.Errorf("OPTIONS labels must be a comma-separated list of names, got %q (label %d is empty)", v, i)
+		}
+	}
+	return parts, nil
+}
+
+// headLabels are the labels the model runs with: OPTIONS labels, else a
+// spec's labels file, else for a head of another size than torchvision's
+// the class ids as text (torchvision's ImageNet or COCO names would be
+// wrong there), else none (flavor/onnx's defaults). Labels of a
+// classifier must be one per class.
+func headLabels(a *Arch, info cacheInfo, fromOptions, fromSpec []string) ([]string, error) {
+	labels := fromOptions
+	if labels == nil {
+		labels = fromSpec
+	}
+	if a.Manifest.Head == nil || info.Classes == 0 {
+		return labels, nil
+	}
+	if labels != nil && int64(len(labels)) != info.Classes {
+		return nil, fmt.Errorf("%d labels given for a head of %d classes (OPTIONS labels = 'name0,name1,...' must name every class)", len(labels), info.Classes)
+	}
+	if labels == nil && info.Classes != defaultClasses(a) {
+		labels = make([]string, info.Classes)
+		for i := range labels {
+			labels[i] = strconv.Itoa(i)
+		}
+	}
+	return labels, nil
+}
+
+// defaultClasses is the architecture's own number of classes.
+func defaultClasses(a *Arch) int64 {
+	if h := a.Manifest.Head; h != nil && len(h.Keys) > 0 {
+		if k, ok := a.byKey[h.Keys[0]]; ok && len(k.Shape) > 0 {
+			return k.Shape[0]
+		}
+	}
+	return 0
+}
