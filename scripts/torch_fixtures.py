@@ -91,7 +91,7 @@ def record(out, manifest, name, obj, expected, fmt, kind):
             "nbytes": len(b),
         }
         blob += b
-        if t.is_floating_point():
+        if t.is_floating_point() and t.dtype != torch.float32:
             # What torch makes of it in float32, for Tensor.Float32.
             f = tensor_bytes(t.float())
             tensors[k]["f32_offset"] = len(blob)
@@ -124,6 +124,10 @@ def main():
         record(out, manifest, f"ckpt_model_sd_{fmt}.pt", {"model": sd}, sd, fmt,
                "checkpoint:model")
         record(out, manifest, f"tv_module_{fmt}.pth", block, block.state_dict(), fmt, "module")
+    # A real torchvision architecture as a whole module (9 MB): its
+    # classes come from torchvision.models and torchvision.ops.
+    mobilenet = torchvision.models.mobilenet_v3_small().eval()
+    record(out, manifest, "tv_mobilenet_zip.pth", mobilenet, mobilenet.state_dict(), "zip", "module")
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
 
