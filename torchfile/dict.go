@@ -37,7 +37,7 @@ func extract(root any) ([]entry, string, error) {
 		return nil, "", fmt.Errorf("the file holds a dict that is neither a state_dict (%s) nor a checkpoint with a \"state_dict\" or \"model\" entry",
 			nonTensorEntry(x))
 	}
-	return nil, "", fmt.Errorf("the file holds a %s, not a state_dict, a module or a checkpoint dict", describe(root))
+	return nil, "", fmt.Errorf("the file holds %s, not a state_dict, a module or a checkpoint dict", describe(root))
 }
 
 // inner is a checkpoint's state_dict or model entry.
@@ -50,7 +50,7 @@ func inner(name string, v any) ([]entry, error) {
 	case *pickle.Object:
 		es, err = moduleEntries(x)
 	default:
-		err = fmt.Errorf("is a %s, not a state_dict or a module", describe(v))
+		err = fmt.Errorf("is %s, not a state_dict or a module", describe(v))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint entry %q: %w", name, err)
@@ -64,10 +64,10 @@ func nonTensorEntry(d *pickle.Dict) string {
 	for i, k := range d.Keys {
 		ks, ok := k.(string)
 		if !ok {
-			return fmt.Sprintf("it has a %s key", describe(k))
+			return fmt.Sprintf("it has %s key", describe(k))
 		}
 		if _, ok := d.Values[i].(*view); !ok {
-			return fmt.Sprintf("entry %s is a %s", quoteKey(ks), describe(d.Values[i]))
+			return fmt.Sprintf("entry %s is %s", quoteKey(ks), describe(d.Values[i]))
 		}
 	}
 	return ""
@@ -142,7 +142,7 @@ func (w *walker) module(o *pickle.Object, prefix string) error {
 	for i, k := range modules.Keys {
 		name, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("%s has a submodule named by a %s", where, describe(k))
+			return fmt.Errorf("%s has a submodule named by %s", where, describe(k))
 		}
 		switch sub := modules.Values[i].(type) {
 		case nil:
@@ -151,7 +151,7 @@ func (w *walker) module(o *pickle.Object, prefix string) error {
 				return err
 			}
 		default:
-			return fmt.Errorf("%s: submodule %s is a %s", where, quoteKey(name), describe(sub))
+			return fmt.Errorf("%s: submodule %s is %s", where, quoteKey(name), describe(sub))
 		}
 	}
 	return nil
@@ -161,7 +161,7 @@ func (w *walker) tensors(d *pickle.Dict, prefix, where string, skip map[string]b
 	for i, k := range d.Keys {
 		name, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("%s has a tensor named by a %s", where, describe(k))
+			return fmt.Errorf("%s has a tensor named by %s", where, describe(k))
 		}
 		if skip[name] {
 			continue
@@ -171,7 +171,7 @@ func (w *walker) tensors(d *pickle.Dict, prefix, where string, skip map[string]b
 		case *view:
 			w.entries = append(w.entries, entry{prefix + name, v})
 		default:
-			return fmt.Errorf("%s: %s is a %s, not a tensor", where, quoteKey(name), describe(v))
+			return fmt.Errorf("%s: %s is %s, not a tensor", where, quoteKey(name), describe(v))
 		}
 	}
 	return nil
@@ -200,8 +200,20 @@ func nonPersistent(o *pickle.Object) map[string]bool {
 	return out
 }
 
-// describe names a pickle value's type for an error.
+// describe names a pickle value's type for an error, with its article:
+// "an int", "a dict", "None".
 func describe(v any) string {
+	s := typeName(v)
+	switch {
+	case s == "None":
+		return s
+	case strings.ContainsRune("aeiouAEIOU", rune(s[0])):
+		return "an " + s
+	}
+	return "a " + s
+}
+
+func typeName(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"

@@ -222,7 +222,7 @@ func TestCorruptFiles(t *testing.T) {
 		{"expand bomb", tensor(2, 0, []int64{1 << 40}, []int64{0}), "needs more elements than its storage"},
 		{"big-endian", zipFile(t, "byteorder", "big", "data.pkl", string(goodData)), "augur reads little-endian files only"},
 		{"module holding itself", zipFile(t, "data.pkl", self), "module \"me\" contains itself"},
-		{"not a state_dict", zipFile(t, "data.pkl", "\x80\x02K\x07."), "the file holds a int, not a state_dict"},
+		{"not a state_dict", zipFile(t, "data.pkl", "\x80\x02K\x07."), "the file holds an int, not a state_dict"},
 		{"not torch", []byte("hello, this is not a torch file"), "not a torch file"},
 		{"empty", nil, "too short to be a torch file"},
 		{"legacy truncated in a storage", legacyFile(goodData, "0", []float32{0, 1, 2, 3, 4})[:len(legacyHead)+len(goodData)+20], "truncated"},

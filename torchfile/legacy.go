@@ -82,7 +82,7 @@ func skipHeader(buf []byte) (int, error) {
 	}
 	info, ok := vals[2].(*pickle.Dict)
 	if !ok {
-		return 0, fmt.Errorf("legacy sys_info is a %s, not a dict", describe(vals[2]))
+		return 0, fmt.Errorf("legacy sys_info is %s, not a dict", describe(vals[2]))
 	}
 	if le, _ := info.Get("little_endian"); le != true {
 		return 0, errors.New("the file was written on a big-endian machine; augur reads little-endian files only")
@@ -100,13 +100,13 @@ func readLegacyStorages(rd *reader, buf []byte, pos int) error {
 	}
 	keys, ok := v.(*pickle.List)
 	if !ok {
-		return fmt.Errorf("the storage key list is a %s", describe(v))
+		return fmt.Errorf("the storage key list is %s", describe(v))
 	}
 	pos += n
 	for _, k := range keys.Items {
 		key, ok := k.(string)
 		if !ok {
-			return fmt.Errorf("a storage key is a %s", describe(k))
+			return fmt.Errorf("a storage key is %s", describe(k))
 		}
 		st := rd.storages[key]
 		if st == nil {
