@@ -18,6 +18,10 @@ import (
 	"github.com/augurdb/augur/types"
 )
 
+// classifierTypes are the torchvision classification model types, whose
+// pre-processing a feature_extractor may take (OPTIONS model_type).
+var classifierTypes = map[string]bool{}
+
 // Classification: torchvision's classifiers exported to ONNX take a
 // normalised [N,3,H,W] float tensor and return [N,K] logits. Rikai's
 // ClassificationModelType: ToTensor + ImageNet Normalize (no resize
@@ -30,6 +34,7 @@ func init() {
 	}
 	for _, n := range names {
 		ModelTypes.Register(n, func(l *Loaded) (model.Model, error) { return newClassifier(l, torchvisionPrep) })
+		classifierTypes[n] = true
 	}
 	ModelTypes.Register("image_classifier", func(l *Loaded) (model.Model, error) { return newClassifier(l, metadataPrep) })
 	ModelTypes.Register("feature_extractor", newFeatureExtractor)
@@ -90,7 +95,7 @@ func newFeatureExtractor(l *Loaded) (model.Model, error) {
 	if bt := l.Options.BaseType; bt != "" {
 		if bt == "image_classifier" {
 			prep = metadataPrep
-		} else if !ModelTypes.Has(bt) || isDetection(bt) || bt == "feature_extractor" {
+		} else if !classifierTypes[bt] {
 			return nil, fmt.Errorf("OPTIONS model_type = %q must name a classification model type (resnet50, efficientnet_b0, convnext_base, image_classifier, ...)", bt)
 		}
 	}

@@ -130,6 +130,7 @@ func TestFeatureExtractorParity(t *testing.T) {
 		}
 	}
 	expectErr(t, db, "CREATE MODEL fx2 MODEL_TYPE feature_extractor OPTIONS (model_type = 'ssd') USING "+sqlStr(filepath.Join(dir, "resnet18_features.onnx")), "must name a classification model type")
+	expectErr(t, db, "CREATE MODEL fx3 MODEL_TYPE feature_extractor OPTIONS (model_type = 'ssd_class_scores') USING "+sqlStr(filepath.Join(dir, "resnet18_features.onnx")), "must name a classification model type")
 }
 
 // TestImageInputs feeds every input form and the bad-input cases.
