@@ -41,7 +41,7 @@ type cacheInfo struct {
 	Weights      string `json:"-"` // per CREATE: the same content may sit under several names
 	SHA256       string `json:"sha256"`
 	Architecture string `json:"architecture"`
-	ModelType    string `json:"model_type"`
+	ModelType    string `json:"-"`
 	Parameters   int64  `json:"parameters"`
 	Classes      int64  `json:"classes,omitempty"`
 	Form         string `json:"form"` // torchfile's Kind: state_dict, module, checkpoint:...

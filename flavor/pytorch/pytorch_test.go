@@ -278,3 +278,17 @@ func TestCacheHit(t *testing.T) {
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// TestFeatureExtractor: MODEL_TYPE feature_extractor binds the
+// architecture of OPTIONS model_type and returns its pooled embedding.
+func TestFeatureExtractor(t *testing.T) {
+	db, _ := setup(t)
+	dir, _ := fixtures(t)
+	img := photos(t)[0]
+	path := sqlStr(filepath.Join(dir, "resnet18_sd.pth"))
+	exec1(t, db, "CREATE MODEL f MODEL_TYPE feature_extractor OPTIONS (model_type = 'resnet18') USING "+path)
+	if n := one(t, db, fmt.Sprintf("SELECT len(ML_PREDICT(f, image(%s)))", sqlStr(img))); n != int64(512) {
+		t.Errorf("embedding of %v values, want 512", n)
+	}
+	expectErr(t, db, "CREATE MODEL g MODEL_TYPE feature_extractor USING "+path, "OPTIONS (model_type = '<architecture>')")
+}
