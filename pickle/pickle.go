@@ -6,7 +6,8 @@
 // instead resolves every global through an allowlist of data constructors
 // (builtins containers, copyreg reconstructors, numpy arrays, dtypes and
 // scalars, _codecs.encode, joblib's NumpyArrayWrapper) plus the inert
-// classes a caller names in Options.Classes; anything else fails with
+// classes a caller names in Options.Classes (or admits through the hooks
+// of Options, for formats built on pickle); anything else fails with
 //
 //	pickle references <module>.<name>, which augur does not load
 //
