@@ -37,7 +37,10 @@ type Flavor struct{}
 // Load implements model.Flavor.
 func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (model.Model, error) {
 	if art == nil {
-		return nil, fmt.Errorf("FLAVOR pytorch needs USING '<file>.pth' (a state_dict, a whole model or a checkpoint saved by torch.save), or a torch.onnx export '<file>.onnx'")
+		return loadPretrained(ctx, spec)
+	}
+	if th, ok := art.(*source.TorchHub); ok {
+		return loadTorchHub(ctx, spec, th)
 	}
 	if onnx.IsONNX(art) {
 		return onnx.LoadFile(ctx, spec, art)
@@ -46,6 +49,12 @@ func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 	if !ok {
 		return nil, fmt.Errorf("%s: augur reads PyTorch weights from local files only", art.Location())
 	}
+	return loadWeights(ctx, spec, path)
+}
+
+// loadWeights binds a local weights file into MODEL_TYPE's architecture
+// and loads the result as that model type's ONNX model.
+func loadWeights(ctx context.Context, spec *model.Spec, path string) (model.Model, error) {
 	a, err := archOf(spec)
 	if err != nil {
 		return nil, err
