@@ -123,8 +123,23 @@ var extensions = registry.New[string]("model file extension")
 // when CREATE MODEL names none.
 func RegisterExtension(ext, flavor string) { extensions.Register(ext, flavor) }
 
-// FlavorForPath guesses a flavor from a file name, or "".
+// schemes maps a URI scheme to the flavor it implies when CREATE MODEL
+// names no FLAVOR (torchhub: pytorch).
+var schemes = registry.New[string]("model URI scheme")
+
+// RegisterScheme says that artifacts of a URI scheme ("torchhub") are of
+// flavor when CREATE MODEL names none.
+func RegisterScheme(scheme, flavor string) { schemes.Register(scheme, flavor) }
+
+// FlavorForPath guesses a flavor from a location: its URI scheme when a
+// flavor registered it, else its file name's extension; "" when neither
+// says.
 func FlavorForPath(p string) string {
+	if scheme, _, ok := strings.Cut(p, "://"); ok {
+		if f, err := schemes.Lookup(strings.ToLower(scheme)); err == nil {
+			return f
+		}
+	}
 	ext := strings.ToLower(filepath.Ext(p))
 	if ext == "" {
 		return ""

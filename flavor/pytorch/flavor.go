@@ -29,6 +29,7 @@ func init() {
 	model.Flavors.Register("pytorch", Flavor{})
 	model.RegisterExtension(".pth", "pytorch")
 	model.RegisterExtension(".pt", "pytorch")
+	model.RegisterScheme("torchhub", "pytorch")
 }
 
 // Flavor is the "pytorch" flavor.

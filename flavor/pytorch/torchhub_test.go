@@ -44,7 +44,8 @@ func TestTorchHubVision(t *testing.T) {
 	t.Setenv("AUGUR_OFFLINE", "1")
 	img := photos(t)[1]
 	want := torchvisionLogits(t, filepath.Join(dir, resnet18File), img)
-	exec1(t, db, "CREATE MODEL hub FLAVOR pytorch USING 'torchhub:///pytorch/vision:v0.14.0/resnet18'")
+	// Rikai's form: no FLAVOR, which the torchhub scheme implies.
+	exec1(t, db, "CREATE MODEL hub USING 'torchhub:///pytorch/vision:v0.14.0/resnet18'")
 	got, ok := one(t, db, fmt.Sprintf("SELECT ML_PREDICT(hub, image(%s))", sqlStr(img))).([]any)
 	if !ok || len(got) != 1000 || len(want) != 1000 {
 		t.Fatalf("got %d logits (%T), torchvision %d", len(got), got, len(want))
