@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/augurdb/augur/internal/pbwire"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/torchfile"
 )
@@ -48,9 +49,9 @@ func (b *bound) add(p []byte) {
 // output gets the file's number of classes.
 func bind(a *Arch, sd *torchfile.StateDict, classes int64) (*bound, error) {
 	out := &bound{}
-	err := eachField(a.graph, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(a.graph, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num != modelGraph || typ != protowire.BytesType {
-			out.add(appendField(nil, num, typ, b))
+			out.add(pbwire.AppendField(nil, num, typ, b))
 			return nil
 		}
 		g, err := bindGraph(a, sd, b, classes)
@@ -67,7 +68,7 @@ func bind(a *Arch, sd *torchfile.StateDict, classes int64) (*bound, error) {
 
 func bindGraph(a *Arch, sd *torchfile.StateDict, graph []byte, classes int64) (*bound, error) {
 	g := &bound{}
-	err := eachField(graph, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(graph, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch {
 		case num == graphInitializer && typ == protowire.BytesType:
 			return bindInitializer(g, a, sd, b)
@@ -76,9 +77,9 @@ func bindGraph(a *Arch, sd *torchfile.StateDict, graph []byte, classes int64) (*
 			if err != nil {
 				return err
 			}
-			g.add(appendField(nil, num, typ, v))
+			g.add(pbwire.AppendField(nil, num, typ, v))
 		default:
-			g.add(appendField(nil, num, typ, b))
+			g.add(pbwire.AppendField(nil, num, typ, b))
 		}
 		return nil
 	})
@@ -97,7 +98,7 @@ func bindInitializer(g *bound, a *Arch, sd *torchfile.StateDict, b []byte) error
 		key = k
 	}
 	if _, isKey := a.byKey[key]; !isKey {
-		g.add(appendField(nil, graphInitializer, protowire.BytesType, b))
+		g.add(pbwire.AppendField(nil, graphInitializer, protowire.BytesType, b))
 		return nil
 	}
 	t, ok := sd.Tensors[key]
@@ -130,7 +131,7 @@ func bindInitializer(g *bound, a *Arch, sd *torchfile.StateDict, b []byte) error
 func initializerInfo(b []byte) (string, int32, error) {
 	var name string
 	var dt int32
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := pbwire.EachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
 		case num == tensorName && typ == protowire.BytesType:
 			name = string(v)
@@ -178,7 +179,7 @@ func tensorData(t *torchfile.Tensor, dt int32) ([]byte, error) {
 func headOutput(h *Head, vi []byte, classes int64) ([]byte, error) {
 	var out []byte
 	isHead := false
-	err := eachField(vi, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(vi, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num == valueName && typ == protowire.BytesType && string(b) == h.Output {
 			isHead = true
 		}
@@ -187,9 +188,9 @@ func headOutput(h *Head, vi []byte, classes int64) ([]byte, error) {
 	if err != nil || !isHead {
 		return vi, err
 	}
-	err = eachField(vi, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err = pbwire.EachField(vi, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num != valueType || typ != protowire.BytesType {
-			out = appendField(out, num, typ, b)
+			out = pbwire.AppendField(out, num, typ, b)
 			return nil
 		}
 		t, err := rewriteNested(b, []protowire.Number{typeTensor, tensorTypeShape}, func(shape []byte) ([]byte, error) {
@@ -198,7 +199,7 @@ func headOutput(h *Head, vi []byte, classes int64) ([]byte, error) {
 		if err != nil {
 			return err
 		}
-		out = appendField(out, num, typ, t)
+		out = pbwire.AppendField(out, num, typ, t)
 		return nil
 	})
 	return out, err
@@ -210,7 +211,7 @@ func rewriteNested(msg []byte, path []protowire.Number, f func([]byte) ([]byte, 
 		return f(msg)
 	}
 	var out []byte
-	err := eachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num == path[0] && typ == protowire.BytesType {
 			v, err := rewriteNested(b, path[1:], f)
 			if err != nil {
@@ -218,7 +219,7 @@ func rewriteNested(msg []byte, path []protowire.Number, f func([]byte) ([]byte, 
 			}
 			b = v
 		}
-		out = appendField(out, num, typ, b)
+		out = pbwire.AppendField(out, num, typ, b)
 		return nil
 	})
 	return out, err
@@ -228,56 +229,15 @@ func rewriteNested(msg []byte, path []protowire.Number, f func([]byte) ([]byte, 
 func setDim(shape []byte, i int, v int64) ([]byte, error) {
 	var out []byte
 	k := 0
-	err := eachField(shape, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(shape, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num == shapeDim && typ == protowire.BytesType {
 			if k == i {
 				b = protowire.AppendVarint(protowire.AppendTag(nil, dimValue, protowire.VarintType), uint64(v))
 			}
 			k++
 		}
-		out = appendField(out, num, typ, b)
+		out = pbwire.AppendField(out, num, typ, b)
 		return nil
 	})
 	return out, err
-}
-
-// eachField calls f for every field of an encoded message. For a
-// length-delimited field b is its payload; for the other types it is the
-// field's encoded value, which appendField writes back unchanged.
-func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, b []byte) error) error {
-	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		var b []byte
-		if typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(msg)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			b, n = v, m
-		} else {
-			n = protowire.ConsumeFieldValue(num, typ, msg)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			b = msg[:n]
-		}
-		if err := f(num, typ, b); err != nil {
-			return err
-		}
-		msg = msg[n:]
-	}
-	return nil
-}
-
-// appendField writes back a field that eachField handed over.
-func appendField(out []byte, num protowire.Number, typ protowire.Type, b []byte) []byte {
-	out = protowire.AppendTag(out, num, typ)
-	if typ == protowire.BytesType {
-		return protowire.AppendBytes(out, b)
-	}
-	return append(out, b...)
 }

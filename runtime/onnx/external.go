@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/augurdb/augur/internal/pbwire"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 )
@@ -260,7 +261,7 @@ type extRef struct {
 // Repeated scalar fields keep the last value, as protobuf's parser does.
 func readTensor(msg []byte) (*extRef, error) {
 	r := &extRef{}
-	err := eachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch {
 		case num == tensorName && typ == protowire.BytesType:
 			r.name = string(b)
@@ -292,7 +293,7 @@ func readTensor(msg []byte) (*extRef, error) {
 // entry reads one key/value pair of external_data.
 func (r *extRef) entry(b []byte) error {
 	var key, value string
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := pbwire.EachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ == protowire.BytesType && num == entryKey {
 			key = string(v)
 		} else if typ == protowire.BytesType && num == entryValue {
@@ -344,12 +345,12 @@ func (in *inliner) tensor(msg []byte) ([]byte, bool, error) {
 // reference (and of any raw_data it also had).
 func inlined(msg, value []byte) []byte {
 	out := make([]byte, 0, len(msg)+len(value)+16)
-	_ = eachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	_ = pbwire.EachField(msg, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch num {
 		case tensorExternalData, tensorDataLocation, tensorRawData:
 			return nil
 		}
-		out = appendField(out, num, typ, b)
+		out = pbwire.AppendField(out, num, typ, b)
 		return nil
 	})
 	out = protowire.AppendTag(out, tensorRawData, protowire.BytesType)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/augurdb/augur/internal/pbwire"
 )
 
 // Field numbers of the ONNX protobuf messages (onnx/onnx.proto3) that
@@ -54,7 +56,7 @@ func ReadGraph(data []byte) (*Graph, error) {
 // readGraph reads an encoded GraphProto.
 func readGraph(gb []byte) (*Graph, error) {
 	g := &Graph{}
-	err := eachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch {
 		case num == graphNode && typ == protowire.BytesType:
 			n, err := readNode(b)
@@ -141,7 +143,7 @@ func CutAt(data []byte, tensor string) ([]byte, error) {
 	var out []byte
 	var declared []byte // tensor's entry in value_info, if the file has one
 	node := 0
-	err = eachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err = pbwire.EachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		switch {
 		case num == graphNode && typ == protowire.BytesType:
 			if keep[node] {
@@ -157,7 +159,7 @@ func CutAt(data []byte, tensor string) ([]byte, error) {
 				declared = b
 			}
 		}
-		out = appendField(out, num, typ, b)
+		out = pbwire.AppendField(out, num, typ, b)
 		return nil
 	})
 	if err != nil {
@@ -180,11 +182,11 @@ func CutAt(data []byte, tensor string) ([]byte, error) {
 	out = protowire.AppendBytes(out, vi)
 
 	var model []byte
-	err = eachField(data, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err = pbwire.EachField(data, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num == modelGraph && typ == protowire.BytesType {
 			b = out
 		}
-		model = appendField(model, num, typ, b)
+		model = pbwire.AppendField(model, num, typ, b)
 		return nil
 	})
 	return model, err
@@ -193,7 +195,7 @@ func CutAt(data []byte, tensor string) ([]byte, error) {
 // graphBytes returns the encoded GraphProto of a ModelProto.
 func graphBytes(data []byte) ([]byte, error) {
 	var gb []byte
-	err := eachField(data, func(num protowire.Number, typ protowire.Type, b []byte) error {
+	err := pbwire.EachField(data, func(num protowire.Number, typ protowire.Type, b []byte) error {
 		if num == modelGraph && typ == protowire.BytesType {
 			gb = b
 		}
@@ -210,7 +212,7 @@ func graphBytes(data []byte) ([]byte, error) {
 
 func readNode(b []byte) (Node, error) {
 	var n Node
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := pbwire.EachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if typ != protowire.BytesType {
 			return nil
 		}
@@ -230,52 +232,11 @@ func readNode(b []byte) (Node, error) {
 // stringField returns the last value of a string field of a message.
 func stringField(b []byte, field protowire.Number) (string, error) {
 	var s string
-	err := eachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	err := pbwire.EachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		if num == field && typ == protowire.BytesType {
 			s = string(v)
 		}
 		return nil
 	})
 	return s, err
-}
-
-// eachField calls f for every field of an encoded message. For a
-// length-delimited field b is its payload; for the other types it is the
-// field's encoded value, which appendField writes back unchanged.
-func eachField(msg []byte, f func(num protowire.Number, typ protowire.Type, b []byte) error) error {
-	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		msg = msg[n:]
-		var b []byte
-		if typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(msg)
-			if m < 0 {
-				return protowire.ParseError(m)
-			}
-			b, n = v, m
-		} else {
-			n = protowire.ConsumeFieldValue(num, typ, msg)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			b = msg[:n]
-		}
-		if err := f(num, typ, b); err != nil {
-			return err
-		}
-		msg = msg[n:]
-	}
-	return nil
-}
-
-// appendField writes back a field that eachField handed over.
-func appendField(out []byte, num protowire.Number, typ protowire.Type, b []byte) []byte {
-	out = protowire.AppendTag(out, num, typ)
-	if typ == protowire.BytesType {
-		return protowire.AppendBytes(out, b)
-	}
-	return append(out, b...)
 }
