@@ -61,16 +61,14 @@ var KeypointType = types.StructOf(
 )
 
 type detector struct {
-	base
-	in                                      rt.Info
-	batched                                 bool // input [1,3,H,W]
-	boxes, labels, scores, masks, kps, kpsc int  // output indexes, -1: absent
+	imageRunner
+	boxes, labels, scores, masks, kps, kpsc int // output indexes, -1: absent
 	names                                   []string
 }
 
 func newDetector(l *Loaded) (model.Model, error) {
 	s := l.Session
-	d := &detector{base: base{l: l, kind: l.ModelType}, masks: -1, kps: -1, kpsc: -1}
+	d := &detector{imageRunner: imageRunner{base: base{l: l, kind: l.ModelType}}, masks: -1, kps: -1, kpsc: -1}
 	if l.Options.ImageSize > 0 || l.Options.FastDecode {
 		return nil, fmt.Errorf("OPTIONS image_size and fast_decode apply to classification and feature extraction; detectors resize inside the model")
 	}
@@ -150,7 +148,22 @@ func outputNames(s *rt.Session) string {
 }
 
 func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
-	vals, err := imageRows(b, d.kind)
+	return d.perImage(ctx, b, d.detect)
+}
+
+// imageRunner is what the detectors share: a model run on one whole image
+// at a time, as [3,H,W] (or [1,3,H,W] when batched), the image's own size.
+type imageRunner struct {
+	base
+	in      rt.Info
+	batched bool // input [1,3,H,W]
+}
+
+// perImage reads the images of a batch a few at a time (each is decoded
+// whole) and runs each through run; an image that cannot be read or is
+// too large fails the batch, or gives NULL under on_error = 'null'.
+func (r *imageRunner) perImage(ctx context.Context, b *model.Batch, run func(*imaging.Image) (any, error)) ([]any, error) {
+	vals, err := imageRows(b, r.kind)
 	if err != nil {
 		return nil, err
 	}
@@ -164,12 +177,12 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 				errs[i] = checkElements(fmt.Sprintf("the %dx%d image as a tensor [3,%d,%d]", im.W, im.H, im.H, im.W), 3*int64(im.W)*int64(im.H))
 			}
 			if errs[i] != nil {
-				if err := d.l.rowError(errs[i]); err != nil {
+				if err := r.l.rowError(errs[i]); err != nil {
 					return nil, err
 				}
 				continue
 			}
-			if out[from+i], err = d.detect(im); err != nil {
+			if out[from+i], err = run(im); err != nil {
 				return nil, err
 			}
 		}
@@ -177,16 +190,18 @@ func (d *detector) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	return out, nil
 }
 
-func (d *detector) detect(im *imaging.Image) (any, error) {
-	if dims := d.in.Dimensions; dims[len(dims)-2] > 0 && dims[len(dims)-1] > 0 &&
+// runImage runs the session on one image; the caller destroys the
+// outputs (rt.Destroy).
+func (r *imageRunner) runImage(im *imaging.Image) ([]ort.Value, error) {
+	if dims := r.in.Dimensions; dims[len(dims)-2] > 0 && dims[len(dims)-1] > 0 &&
 		(dims[len(dims)-2] != int64(im.H) || dims[len(dims)-1] != int64(im.W)) {
-		return nil, fmt.Errorf("the detector takes %dx%d images only (input %s is %s), this one is %dx%d; export it with dynamic_axes for H and W",
-			dims[len(dims)-1], dims[len(dims)-2], untrusted.Quote(d.in.Name), shapeString(dims), im.W, im.H)
+		return nil, fmt.Errorf("the model takes %dx%d images only (input %s is %s), this one is %dx%d; export it with dynamic_axes for H and W",
+			dims[len(dims)-1], dims[len(dims)-2], untrusted.Quote(r.in.Name), shapeString(dims), im.W, im.H)
 	}
 	data := make([]float32, 3*im.W*im.H)
 	im.ToTensor(data, nil, nil)
 	shape := ort.NewShape(3, int64(im.H), int64(im.W))
-	if d.batched {
+	if r.batched {
 		shape = ort.NewShape(1, 3, int64(im.H), int64(im.W))
 	}
 	t, err := ort.NewTensor(shape, data)
@@ -194,9 +209,17 @@ func (d *detector) detect(im *imaging.Image) (any, error) {
 		return nil, err
 	}
 	defer t.Destroy()
-	outs, err := d.l.Session.Run([]ort.Value{t})
+	outs, err := r.l.Session.Run([]ort.Value{t})
 	if err != nil {
 		return nil, ortError(err)
+	}
+	return outs, nil
+}
+
+func (d *detector) detect(im *imaging.Image) (any, error) {
+	outs, err := d.runImage(im)
+	if err != nil {
+		return nil, err
 	}
 	defer rt.Destroy(outs)
 	boxes, err := floats(outs[d.boxes])

@@ -64,7 +64,7 @@ func TestTinyDetector(t *testing.T) {
 	expectErr(t, db, "CREATE MODEL m MODEL_TYPE maskrcnn OPTIONS (return_masks = true) USING "+sqlStr(fixture("tinydet.onnx")), "return_masks needs a masks output")
 	// a detector exported for one image size: other sizes get a clear error
 	exec1(t, db, "CREATE MODEL fixed MODEL_TYPE ssd OPTIONS (min_score = 0) USING "+sqlStr(fixture("tinydet_fixed.onnx")))
-	expectErr(t, db, "SELECT ML_PREDICT(fixed, image("+sqlStr(images[0])+"))", "the detector takes 8x8 images only", "this one is 640x427", "dynamic_axes")
+	expectErr(t, db, "SELECT ML_PREDICT(fixed, image("+sqlStr(images[0])+"))", "the model takes 8x8 images only", "this one is 640x427", "dynamic_axes")
 	if n := one(t, db, "SELECT len(ML_PREDICT(fixed, image(file))) FROM glob("+sqlStr(fixture("digits/*.png"))+") LIMIT 1"); n != int64(2) {
 		t.Errorf("fixed-size detector on an 8x8 image: %v detections", n)
 	}

@@ -47,10 +47,8 @@ var ClassScoresType = types.StructOf(
 )
 
 type classScores struct {
-	base
-	in                    rt.Info
-	batched               bool // input [1,3,H,W]
-	boxes, scores, labels int  // output indexes
+	imageRunner
+	boxes, scores, labels int // output indexes
 	minScore              float64
 	names                 []string
 }
@@ -59,7 +57,7 @@ func newClassScores(l *Loaded) (model.Model, error) {
 	if l.Options.ImageSize > 0 || l.Options.FastDecode || l.Options.ReturnMasks || l.Options.ReturnKeypoints {
 		return nil, fmt.Errorf("MODEL_TYPE %s takes none of the OPTIONS image_size, fast_decode, return_masks, return_keypoints: the SSD resizes inside the model", classScoresType)
 	}
-	c := &classScores{base: base{l: l, kind: l.ModelType, typ: types.ListOf(ClassScoresType)}, names: l.Labels}
+	c := &classScores{imageRunner: imageRunner{base: base{l: l, kind: l.ModelType, typ: types.ListOf(ClassScoresType)}}, names: l.Labels}
 	if c.names == nil {
 		c.names = COCOLabels
 	}
@@ -141,56 +139,14 @@ func (c *classScores) bindOutputs(s *rt.Session) error {
 }
 
 func (c *classScores) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
-	vals, err := imageRows(b, c.kind)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]any, len(vals))
-	// a few images at a time: each is decoded whole, and the SSD runs on
-	// one image per call
-	const chunk = 4
-	for from := 0; from < len(vals); from += chunk {
-		to := min(from+chunk, len(vals))
-		ims, errs := loadImages(ctx, vals[from:to], decodeRGB)
-		for i, im := range ims {
-			if errs[i] == nil {
-				errs[i] = checkElements(fmt.Sprintf("the %dx%d image as a tensor [3,%d,%d]", im.W, im.H, im.H, im.W), 3*int64(im.W)*int64(im.H))
-			}
-			if errs[i] != nil {
-				if err := c.l.rowError(errs[i]); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if out[from+i], err = c.detect(im); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
+	return c.perImage(ctx, b, c.detect)
 }
 
 // detect runs the model on one image and builds its detections.
 func (c *classScores) detect(im *imaging.Image) (any, error) {
-	if dims := c.in.Dimensions; dims[len(dims)-2] > 0 && dims[len(dims)-1] > 0 &&
-		(dims[len(dims)-2] != int64(im.H) || dims[len(dims)-1] != int64(im.W)) {
-		return nil, fmt.Errorf("the model takes %dx%d images only (input %s is %s), this one is %dx%d; export it with dynamic_axes for H and W",
-			dims[len(dims)-1], dims[len(dims)-2], untrusted.Quote(c.in.Name), shapeString(dims), im.W, im.H)
-	}
-	data := make([]float32, 3*im.W*im.H)
-	im.ToTensor(data, nil, nil)
-	shape := ort.NewShape(3, int64(im.H), int64(im.W))
-	if c.batched {
-		shape = ort.NewShape(1, 3, int64(im.H), int64(im.W))
-	}
-	t, err := ort.NewTensor(shape, data)
+	outs, err := c.runImage(im)
 	if err != nil {
-		return nil, fmt.Errorf("%s input tensor: %w", classScoresType, err)
-	}
-	defer t.Destroy()
-	outs, err := c.l.Session.Run([]ort.Value{t})
-	if err != nil {
-		return nil, ortError(err)
+		return nil, fmt.Errorf("%s: %w", classScoresType, err)
 	}
 	defer rt.Destroy(outs)
 	return c.results(outs)
