@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -111,7 +112,7 @@ func TestTorchFiles(t *testing.T) {
 			if sd.Format != want.Format || sd.Kind != want.Kind {
 				t.Errorf("format %q kind %q, want %q %q", sd.Format, sd.Kind, want.Format, want.Kind)
 			}
-			if !equalStrings(sd.Keys, want.Keys) {
+			if !slices.Equal(sd.Keys, want.Keys) {
 				t.Fatalf("keys %q\nwant %q", sd.Keys, want.Keys)
 			}
 			if len(sd.Tensors) != len(want.Keys) {
@@ -119,7 +120,7 @@ func TestTorchFiles(t *testing.T) {
 			}
 			for _, k := range want.Keys {
 				w, got := want.Tensors[k], sd.Tensors[k]
-				if string(got.DType) != w.DType || !equalInts(got.Shape, w.Shape) {
+				if string(got.DType) != w.DType || !slices.Equal(got.Shape, w.Shape) {
 					t.Errorf("%s: %s %v, want %s %v", k, got.DType, got.Shape, w.DType, w.Shape)
 					continue
 				}
@@ -163,28 +164,4 @@ func checkFloat32(t *testing.T, k string, got *Tensor, off *int, expect []byte) 
 			return
 		}
 	}
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -216,23 +216,30 @@ func (r *imageRunner) runImage(im *imaging.Image) ([]ort.Value, error) {
 	return outs, nil
 }
 
+// detections reads a detector's boxes, scores and labels outputs (at
+// those indexes) as flat slices.
+func detections(outs []ort.Value, bi, si, li int) (boxes, scores []float32, labels []int64, err error) {
+	if boxes, err = floats(outs[bi]); err != nil {
+		return nil, nil, nil, fmt.Errorf("boxes: %w", err)
+	}
+	if scores, err = floats(outs[si]); err != nil {
+		return nil, nil, nil, fmt.Errorf("scores: %w", err)
+	}
+	if labels, err = ints(outs[li]); err != nil {
+		return nil, nil, nil, fmt.Errorf("labels: %w", err)
+	}
+	return boxes, scores, labels, nil
+}
+
 func (d *detector) detect(im *imaging.Image) (any, error) {
 	outs, err := d.runImage(im)
 	if err != nil {
 		return nil, err
 	}
 	defer rt.Destroy(outs)
-	boxes, err := floats(outs[d.boxes])
+	boxes, scores, labels, err := detections(outs, d.boxes, d.scores, d.labels)
 	if err != nil {
-		return nil, fmt.Errorf("boxes: %w", err)
-	}
-	scores, err := floats(outs[d.scores])
-	if err != nil {
-		return nil, fmt.Errorf("scores: %w", err)
-	}
-	labels, err := ints(outs[d.labels])
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
+		return nil, err
 	}
 	k := len(scores)
 	if len(labels) != k || len(boxes) != 4*k {

@@ -3,6 +3,7 @@ package onnx
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -215,7 +216,7 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 				return nil, fmt.Errorf("input %s takes numbers (%s), got strings", untrusted.Quote(in.info.Name), elemName(in.info.DataType))
 			}
 			flats[i][r], shapes[i][r] = f, s
-			if r > 0 && !equalDims(s, shapes[i][0]) {
+			if r > 0 && !slices.Equal(s, shapes[i][0]) {
 				same = false
 			}
 		}
@@ -256,18 +257,6 @@ func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out []
 		from = to
 	}
 	return nil
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // run predicts rows [from, to) in one Run and stores the results in out.

@@ -155,17 +155,9 @@ func (c *classScores) detect(im *imaging.Image) (any, error) {
 // results turns the model's outputs into Rikai's rows: one per box whose
 // best score reaches min_score, its classes best first.
 func (c *classScores) results(outs []ort.Value) (any, error) {
-	boxes, err := floats(outs[c.boxes])
+	boxes, scores, labels, err := detections(outs, c.boxes, c.scores, c.labels)
 	if err != nil {
-		return nil, fmt.Errorf("boxes: %w", err)
-	}
-	scores, err := floats(outs[c.scores])
-	if err != nil {
-		return nil, fmt.Errorf("scores: %w", err)
-	}
-	labels, err := ints(outs[c.labels])
-	if err != nil {
-		return nil, fmt.Errorf("labels: %w", err)
+		return nil, err
 	}
 	k := len(boxes) / 4
 	var top int

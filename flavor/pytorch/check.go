@@ -2,6 +2,7 @@ package pytorch
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/augurdb/augur/internal/untrusted"
@@ -40,7 +41,7 @@ func checkKeys(a *Arch, sd *torchfile.StateDict) (int64, error) {
 				classes = c
 				continue
 			}
-		} else if sameShape(k.Shape, t.Shape) {
+		} else if slices.Equal(k.Shape, t.Shape) {
 			continue
 		}
 		m.shapes = append(m.shapes, fmt.Sprintf("%s: %s in the file, %s in %s",
@@ -68,22 +69,10 @@ func headShapeOK(want, got []int64, prev int64) (int64, bool) {
 	if len(want) != len(got) || len(got) == 0 || got[0] <= 0 || (prev != 0 && got[0] != prev) {
 		return 0, false
 	}
-	if !sameShape(want[1:], got[1:]) {
+	if !slices.Equal(want[1:], got[1:]) {
 		return 0, false
 	}
 	return got[0], true
-}
-
-func sameShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func shapeText(s []int64) string {
