@@ -99,7 +99,7 @@ func (m *machine) callerFunc(g *Global) func(Tuple) (any, error) {
 func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 	g, ok := callable.(*Global)
 	if !ok {
-		return nil, fmt.Errorf("REDUCE calls a %s, which is not callable", typeName(callable))
+		return nil, fmt.Errorf("REDUCE calls a %s, which is not callable", TypeName(callable))
 	}
 	m := f.m
 	if fn := m.callerFunc(g); fn != nil {
@@ -178,7 +178,7 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 			enc, _ := arg(1).(string)
 			return encodeString(x, enc)
 		}
-		return nil, fmt.Errorf("%s of a %s is not supported", g, typeName(arg(0)))
+		return nil, fmt.Errorf("%s of a %s is not supported", g, TypeName(arg(0)))
 	case "builtins.int", "builtins.float", "builtins.str", "builtins.bool":
 		if len(args) == 1 {
 			switch x := args[0].(type) {
@@ -208,13 +208,13 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 	case "numpy.core.multiarray._reconstruct":
 		sub, ok := arg(0).(*Global)
 		if !ok || sub.Key != "numpy.ndarray" {
-			return nil, fmt.Errorf("numpy _reconstruct of a %s", typeName(arg(0)))
+			return nil, fmt.Errorf("numpy _reconstruct of a %s", TypeName(arg(0)))
 		}
 		return &Array{}, nil
 	case "numpy.dtype":
 		s, ok := arg(0).(string)
 		if !ok {
-			return nil, fmt.Errorf("numpy.dtype of a %s", typeName(arg(0)))
+			return nil, fmt.Errorf("numpy.dtype of a %s", TypeName(arg(0)))
 		}
 		return newDtype(s)
 	case "numpy.core.multiarray.scalar":
@@ -239,7 +239,7 @@ func (f *frame) call(callable any, args Tuple, kw *Dict) (any, error) {
 func (f *frame) newObj(clsv any, args Tuple, kw *Dict) (any, error) {
 	cls, ok := clsv.(*Global)
 	if !ok {
-		return nil, fmt.Errorf("NEWOBJ of a %s, which is not a class", typeName(clsv))
+		return nil, fmt.Errorf("NEWOBJ of a %s, which is not a class", TypeName(clsv))
 	}
 	switch cls.Key {
 	case "builtins.dict":
@@ -299,7 +299,7 @@ func (f *frame) build(obj, state any, sd int32) (any, error) {
 		}
 		return nil, nil
 	}
-	return nil, fmt.Errorf("BUILD on a %s", typeName(obj))
+	return nil, fmt.Errorf("BUILD on a %s", TypeName(obj))
 }
 
 // mergeInto copies a BUILD state into an object's attributes; the copy
@@ -334,7 +334,7 @@ func iterItems(v any) ([]any, error) {
 	case *Dict:
 		return x.Keys, nil
 	}
-	return nil, fmt.Errorf("cannot iterate a %s", typeName(v))
+	return nil, fmt.Errorf("cannot iterate a %s", TypeName(v))
 }
 
 // encodeString is str.encode for the encodings pickles use.

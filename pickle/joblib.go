@@ -427,7 +427,7 @@ func (f *frame) readJoblibArray(w *Object, state any) (any, error) {
 		}
 		a, ok := v.(*Array)
 		if !ok {
-			return nil, fmt.Errorf("joblib object array holds a %s", typeName(v))
+			return nil, fmt.Errorf("joblib object array holds a %s", TypeName(v))
 		}
 		return a, nil
 	}

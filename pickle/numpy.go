@@ -281,7 +281,7 @@ func (d *Dtype) scalar(data any) (any, error) {
 				return nil, err
 			}
 		} else {
-			return nil, fmt.Errorf("numpy scalar data is a %s", typeName(data))
+			return nil, fmt.Errorf("numpy scalar data is a %s", TypeName(data))
 		}
 	}
 	if len(b) != d.ItemSize || d.Kind == 'V' {
@@ -343,7 +343,7 @@ func shapeText(shape Tuple) string {
 		if n, ok := v.(int64); ok {
 			parts = append(parts, strconv.FormatInt(n, 10))
 		} else {
-			parts = append(parts, typeName(v))
+			parts = append(parts, TypeName(v))
 		}
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
@@ -397,7 +397,7 @@ func (a *Array) setState(state any) error {
 			return err
 		}
 	default:
-		return fmt.Errorf("numpy array data is a %s", typeName(t[3]))
+		return fmt.Errorf("numpy array data is a %s", TypeName(t[3]))
 	}
 	b := Array{Dtype: dt, Fortran: fortran}
 	if err := b.setData(shape, data); err != nil {

@@ -226,7 +226,7 @@ func (f *frame) popCall(op string) (callable any, args Tuple, depth int32, err e
 	}
 	args, ok := a.(Tuple)
 	if !ok {
-		return nil, nil, 0, fmt.Errorf("%s arguments are a %s, not a tuple", op, typeName(a))
+		return nil, nil, 0, fmt.Errorf("%s arguments are a %s, not a tuple", op, TypeName(a))
 	}
 	return callable, args, depth, nil
 }
@@ -634,7 +634,7 @@ func (f *frame) step(op byte) (done bool, err error) {
 		}
 		s, ok := t.(*Set)
 		if !ok {
-			return false, fmt.Errorf("ADDITEMS to a %s", typeName(t))
+			return false, fmt.Errorf("ADDITEMS to a %s", TypeName(t))
 		}
 		s.Items = append(s.Items, items...)
 		s.depth = max(s.depth, maxDepth(items, nil)+1)
@@ -861,7 +861,7 @@ func (f *frame) appendTo(items []any) error {
 	}
 	l, ok := t.(*List)
 	if !ok {
-		return fmt.Errorf("APPEND to a %s", typeName(t))
+		return fmt.Errorf("APPEND to a %s", TypeName(t))
 	}
 	l.Items = append(l.Items, items...)
 	l.depth = max(l.depth, maxDepth(items, nil)+1)
@@ -875,7 +875,7 @@ func (f *frame) setItemsOnTop(items []any) error {
 	}
 	d, ok := t.(*Dict)
 	if !ok {
-		return fmt.Errorf("SETITEM on a %s", typeName(t))
+		return fmt.Errorf("SETITEM on a %s", TypeName(t))
 	}
 	return f.setItems(d, items)
 }
@@ -964,7 +964,10 @@ func rawUnicodeEscape(s string) (string, error) {
 	return b.String(), nil
 }
 
-func typeName(v any) string {
+// TypeName names a value's Python type for an error message ("dict",
+// "int", a class's escaped name); formats built on pickle (torchfile) use
+// it for the values they do not know themselves.
+func TypeName(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -987,9 +990,9 @@ func typeName(v any) string {
 	case bool:
 		return "bool"
 	case *Global:
-		return x.String()
+		return untrusted.Name(x.String())
 	case *Object:
-		return x.Class.String() + " instance"
+		return untrusted.Name(x.Class.String()) + " instance"
 	case *Array:
 		return "numpy.ndarray"
 	case *Dtype:

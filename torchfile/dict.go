@@ -215,8 +215,6 @@ func describe(v any) string {
 
 func typeName(v any) string {
 	switch x := v.(type) {
-	case nil:
-		return "None"
 	case *view:
 		return "tensor"
 	case *storageRef:
@@ -225,24 +223,8 @@ func typeName(v any) string {
 		return untrusted.Name(x.ClassName()) + " object"
 	case *pickle.Global:
 		return untrusted.Name(x.Key)
-	case *pickle.Dict:
-		return "dict"
-	case *pickle.List:
-		return "list"
-	case pickle.Tuple:
-		return "tuple"
-	case string:
-		return "str"
-	case []byte:
-		return "bytes"
-	case int64:
-		return "int"
-	case float64:
-		return "float"
-	case bool:
-		return "bool"
 	}
-	return fmt.Sprintf("%T", v)
+	return pickle.TypeName(v)
 }
 
 // quoteKey quotes a key from the file for an error message.
