@@ -46,6 +46,9 @@ func (Flavor) Load(ctx context.Context, spec *model.Spec, art model.Artifact) (m
 	if onnx.IsONNX(art) {
 		return onnx.LoadFile(ctx, spec, art)
 	}
+	if wantsTrusted(spec) { // OPTIONS module, trust_code: see trusted.go
+		return loadTrustedModule(ctx, spec, art)
+	}
 	path, ok := art.LocalPath()
 	if !ok {
 		return nil, fmt.Errorf("%s: augur reads PyTorch weights from local files only", art.Location())

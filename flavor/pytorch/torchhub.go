@@ -44,12 +44,12 @@ func pretrainedFile(ctx context.Context, modelType string) (string, error) {
 // carries torchvision 0.14's), executing no hub code. Without MODEL_TYPE
 // the model returns the raw logits as FLOAT[] after Resize(256) and
 // CenterCrop(224), as Rikai's TorchHub model types do; with MODEL_TYPE it
-// is that model type's, as for a .pth file. Other repositories are
-// refused: they need their hubconf.py run.
+// is that model type's, as for a .pth file. Other repositories need
+// their hubconf.py run: refused without OPTIONS (trust_code = true), see
+// loadTrustedHub.
 func loadTorchHub(ctx context.Context, spec *model.Spec, th *source.TorchHub) (model.Model, error) {
 	if !strings.EqualFold(th.Owner, "pytorch") || !strings.EqualFold(th.Repo, "vision") {
-		return nil, fmt.Errorf("USING %s: TorchHub repository %s would need its hubconf.py executed, and augur does not run hub code; export the model to ONNX (torch.onnx.export) and use USING '<file>.onnx' (only pytorch/vision models load from TorchHub URIs)",
-			untrusted.Quote(th.URI), untrusted.Quote(th.RepoOrDir()))
+		return loadTrustedHub(ctx, spec, th) // refused without OPTIONS trust_code = true
 	}
 	file, err := pretrainedFile(ctx, th.Model)
 	if err != nil {
