@@ -229,3 +229,66 @@ with torch.no_grad():
 	exec1(t, db, "CREATE MODEL hub2 OPTIONS (trust_code = true) USING "+uri)
 	predictRows(t, db, "hub2", want)
 }
+
+// tinyCNN is a custom image classifier of 5 classes for any image size.
+const tinyCNN = `import torch
+
+
+class TinyCNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 6, 3, stride=2)
+        self.pool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(6, 5)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(torch.relu(self.conv(x))), 1))
+`
+
+// TestTrustedImageClassifier: a custom CNN saved as a whole module,
+// MODEL_TYPE image_classifier, takes photos of any size (dynamic H and W)
+// and gives torch's class and softmax score; its labels are the class ids.
+func TestTrustedImageClassifier(t *testing.T) {
+	db, _ := setup(t)
+	makeTiny(t) // skips without torch
+	imgs := photos(t)
+	t.Setenv("AUGUR_PYTHON", python)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tinycnn.py"), []byte(tinyCNN), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const script = `
+import json, sys, torch
+from PIL import Image
+from torchvision import transforms as T
+sys.path.insert(0, sys.argv[1])
+from tinycnn import TinyCNN
+torch.manual_seed(5)
+m = TinyCNN().eval()
+torch.save(m, sys.argv[1] + "/cnn.pt")
+out = []
+with torch.no_grad():
+    for p in sys.argv[2:]:
+        s = torch.softmax(m(T.ToTensor()(Image.open(p).convert("RGB")).unsqueeze(0))[0], 0)
+        out.append([int(s.argmax()), float(s.max())])
+print(json.dumps(out))
+`
+	out, err := exec.Command(python, append([]string{"-c", script, dir}, imgs...)...).Output()
+	if err != nil {
+		t.Skipf("torchvision: %v (apt-get install python3-torch python3-torchvision)", err)
+	}
+	var want [][2]float64
+	if err := json.Unmarshal(out, &want); err != nil {
+		t.Fatal(err)
+	}
+	exec1(t, db, "CREATE MODEL cnn FLAVOR pytorch MODEL_TYPE image_classifier OPTIONS (module = 'tinycnn:TinyCNN', trust_code = true) USING "+sqlStr(filepath.Join(dir, "cnn.pt")))
+	for i, img := range imgs {
+		got := one(t, db, fmt.Sprintf("SELECT ML_PREDICT(cnn, image(%s))", sqlStr(img))).(map[string]any)
+		if int(num(got["label_id"])) != int(want[i][0]) || abs(num(got["score"])-want[i][1]) > 1e-5 || got["label"] != fmt.Sprint(want[i][0]) {
+			t.Errorf("%s: got %v, torch class %v score %.6f", filepath.Base(img), got, want[i][0], want[i][1])
+		}
+	}
+	if d := fmt.Sprint(one(t, db, "SELECT details FROM augur_models() WHERE name = 'cnn'")); !strings.Contains(d, `"weights_form":"module"`) || !strings.Contains(d, `"input_shape":[1,3,224,224]`) {
+		t.Errorf("details %s", d)
+	}
+}
