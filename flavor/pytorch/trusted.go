@@ -357,16 +357,16 @@ func loadExported(ctx context.Context, spec *model.Spec, lay layout, job map[str
 	if err != nil {
 		return nil, err
 	}
-	what := info.Module
-	if what == "" {
-		what = "TorchHub model " + info.Hub
+	what := "module " + untrusted.Quote(info.Module)
+	if info.Module == "" {
+		what = "TorchHub model " + untrusted.Quote(info.Hub)
 	}
 	cp := trustedPath(dir, entryKey(keyOf(), lay))
 	cached, ok := readTrusted(cp)
 	if !ok {
 		tmp, done, err := export(ctx, dir, lay, job, info)
 		if err != nil {
-			return nil, fmt.Errorf("trust_code: export %s to ONNX: %w", untrusted.Quote(what), err)
+			return nil, fmt.Errorf("trust_code: export %s to ONNX: %w", what, err)
 		}
 		// the key is taken again: torch.hub may have just downloaded the
 		// repository whose hubconf.py is part of it
@@ -393,7 +393,7 @@ func loadExported(ctx context.Context, spec *model.Spec, lay layout, job map[str
 	}
 	m, err := onnx.LoadFile(ctx, &run, source.Local(cp))
 	if err != nil {
-		return nil, fmt.Errorf("%s (exported by the trusted helper into %s): %w", untrusted.Quote(what), cp, err)
+		return nil, fmt.Errorf("%s (exported by the trusted helper into %s): %w", what, cp, err)
 	}
 	return wrapTrusted(m, cp, cached), nil
 }
