@@ -50,7 +50,7 @@ func takeEmbedding(l *Loaded, prep prepKind) error {
 	if err != nil {
 		return fmt.Errorf("taking the pooled embedding %s of the classifier: %w", untrusted.Quote(pooled), err)
 	}
-	sess, err := rt.NewSession(cut, rt.Options{Threads: s.Threads})
+	sess, err := rt.NewSession(cut, rt.Options{Threads: s.Threads, Optimized: optimizedDir()})
 	if err != nil {
 		return fmt.Errorf("taking the pooled embedding %s of the classifier: %w", untrusted.Quote(pooled), err)
 	}

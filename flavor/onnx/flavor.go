@@ -28,6 +28,7 @@ import (
 	ort "github.com/yalue/onnxruntime_go"
 
 	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/internal/cachedir"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/registry"
@@ -86,11 +87,12 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 	if err := rt.Init(); err != nil {
 		return nil, err
 	}
-	data, err := readModel(ctx, art)
+	data, release, err := readModel(ctx, art)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := rt.NewSession(data, rt.Options{Threads: opts.Threads})
+	defer release() // the session and the model type keep no reference to data
+	sess, err := rt.NewSession(data, rt.Options{Threads: opts.Threads, Optimized: optimizedDir()})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", art.Location(), err)
 	}
@@ -120,45 +122,67 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 // protobuf's 2 GiB, and inlines its external data from the file's folder
 // (see rt.InlineExternalData: ONNX Runtime never opens a path the file
 // names). An artifact without a local folder may not have external data.
-func readModel(ctx context.Context, art model.Artifact) ([]byte, error) {
+func readModel(ctx context.Context, art model.Artifact) (data []byte, release func(), err error) {
 	limit := min(limits.ModelBytes.Get(), maxProtoBytes)
-	rc, err := art.Open(ctx)
-	if err != nil {
-		return nil, err
-	}
-	data, err := readAtMost(rc, limit+1, art)
-	rc.Close()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", art.Location(), err)
-	}
-	if int64(len(data)) > limit {
+	tooLarge := func() error {
 		if limit == maxProtoBytes {
-			return nil, fmt.Errorf("%s is larger than the 2 GiB protobuf allows; save the model with its weights as external data beside it", art.Location())
+			return fmt.Errorf("%s is larger than the 2 GiB protobuf allows; save the model with its weights as external data beside it", art.Location())
 		}
-		return nil, fmt.Errorf("%s: %w", art.Location(), limits.ModelBytes.Exceeded("the model file", -1))
+		return fmt.Errorf("%s: %w", art.Location(), limits.ModelBytes.Exceeded("the model file", -1))
 	}
+	release = func() {}
 	dir := ""
 	if p, ok := art.LocalPath(); ok {
 		dir = filepath.Dir(p)
-	}
-	if data, err = rt.InlineExternalData(data, dir); err != nil {
-		return nil, fmt.Errorf("%s: %w", art.Location(), err)
-	}
-	return data, nil
-}
-
-// readAtMost reads up to n bytes into a buffer sized from the local
-// file's size when there is one, so that a large model is held once
-// rather than in io.ReadAll's doubling copies.
-func readAtMost(r io.Reader, n int64, art model.Artifact) ([]byte, error) {
-	var buf bytes.Buffer
-	if p, ok := art.LocalPath(); ok {
 		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			buf.Grow(int(min(st.Size(), n)) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+			if st.Size() > limit {
+				return nil, nil, tooLarge()
+			}
+			// mapped rather than read: see rt.Mapped
+			m, err := rt.MapFile(p, limit)
+			if err != nil {
+				return nil, nil, fmt.Errorf("read %s: %w", art.Location(), err)
+			}
+			data, release = m.Bytes(), func() { m.Close() }
 		}
 	}
+	if data == nil {
+		rc, err := art.Open(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err = readAtMost(rc, limit+1)
+		rc.Close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", art.Location(), err)
+		}
+		if int64(len(data)) > limit {
+			return nil, nil, tooLarge()
+		}
+	}
+	inlined, err := rt.InlineExternalData(data, dir)
+	if err != nil {
+		release()
+		return nil, nil, fmt.Errorf("%s: %w", art.Location(), err)
+	}
+	return inlined, release, nil
+}
+
+// readAtMost reads up to n bytes.
+func readAtMost(r io.Reader, n int64) ([]byte, error) {
+	var buf bytes.Buffer
 	_, err := buf.ReadFrom(io.LimitReader(r, n))
 	return buf.Bytes(), err
+}
+
+// optimizedDir is the cache folder of ONNX Runtime's optimized graphs
+// (see rt.Options.Optimized), "" when there is none.
+func optimizedDir() string {
+	d, err := cachedir.Dir("onnxruntime")
+	if err != nil {
+		return ""
+	}
+	return d
 }
 
 // Loaded is what model types build on: the session and the settings.

@@ -20,6 +20,22 @@ import (
 
 const python = "/usr/bin/python3"
 
+// TestMain gives the tests a cache folder of their own (ONNX Runtime's
+// optimized graphs go there), removed at the end: a run starts from an
+// empty cache, so both the first load of a model and the later ones are
+// exercised, and nothing is left in the user's ~/.cache/augur.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "augur-onnx-test-cache")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("AUGUR_CACHE_DIR", dir)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 var sklearnImages = "/usr/lib/python3/dist-packages/sklearn/datasets/images"
 
 func repoRoot() string {

@@ -21,6 +21,9 @@ type Options struct {
 	Threads int
 	// Spin lets idle pool threads spin (lower latency, busier cores).
 	Spin bool
+	// Optimized is the folder of ONNX Runtime's optimized graphs (see
+	// optimized.go); "" optimizes at every load.
+	Optimized string
 }
 
 // Info describes one input or output of a model.
@@ -34,8 +37,12 @@ type Session struct {
 	Metadata map[string]string // the model's custom metadata
 	Producer string            // e.g. "pytorch", "skl2onnx"
 	Threads  int
+	// OptimizedPath is the optimized graph the session was loaded from or
+	// saved to, "" if none.
+	OptimizedPath string
 
-	s *ort.DynamicAdvancedSession
+	s         *ort.DynamicAdvancedSession
+	optimized *Mapped // the optimized graph ONNX Runtime runs from, if any
 }
 
 // NewSession loads a model from its bytes. An error says what is wrong
@@ -75,11 +82,15 @@ func NewSession(data []byte, opts Options) (*Session, error) {
 	if len(tensors) == 0 {
 		return nil, fmt.Errorf("the model has no tensor outputs")
 	}
-	s, err := newSession(data, ins, tensors, threads, opts.Spin)
-	if err != nil {
-		return nil, err
+	sess := &Session{Inputs: ins, Outputs: tensors, Skipped: skipped, Metadata: map[string]string{}, Threads: threads}
+	if opts.Optimized != "" {
+		sess.s, sess.optimized, sess.OptimizedPath = optimizedSession(data, ins, tensors, threads, opts)
 	}
-	sess := &Session{Inputs: ins, Outputs: tensors, Skipped: skipped, Metadata: map[string]string{}, Threads: threads, s: s}
+	if sess.s == nil {
+		if sess.s, err = newSession(data, ins, tensors, threads, opts.Spin, nil); err != nil {
+			return nil, err
+		}
+	}
 	sess.readMetadata()
 	return sess, nil
 }
@@ -174,7 +185,9 @@ func ShapeString(dims []int64) string {
 }
 
 // newSession creates the ONNX Runtime session for the tensor outputs.
-func newSession(data []byte, ins, outs []Info, threads int, spin bool) (*ort.DynamicAdvancedSession, error) {
+// newSession creates ONNX Runtime's session; configure, if not nil, sets
+// more options.
+func newSession(data []byte, ins, outs []Info, threads int, spin bool, configure func(*ort.SessionOptions) error) (*ort.DynamicAdvancedSession, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
@@ -188,6 +201,11 @@ func newSession(data []byte, ins, outs []Info, threads int, spin bool) (*ort.Dyn
 	}
 	if !spin {
 		_ = so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
+	}
+	if configure != nil {
+		if err := configure(so); err != nil {
+			return nil, err
+		}
 	}
 	inNames := make([]string, len(ins))
 	for i, in := range ins {
@@ -224,8 +242,13 @@ func (s *Session) readMetadata() {
 	}
 }
 
-// getInfo reads the inputs and outputs.
+// getInfo reads the inputs and outputs from the graph (see ReadInfo),
+// and asks ONNX Runtime, which infers what the graph leaves out, only
+// when a type or shape is not declared.
 func getInfo(data []byte) (ins, outs []Info, err error) {
+	if ins, outs, err := ReadInfo(data); err == nil && Complete(ins, outs) {
+		return ins, outs, nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%v", r)
@@ -252,6 +275,7 @@ func (s *Session) Close() error {
 	}
 	err := s.s.Destroy()
 	s.s = nil
+	s.optimized.Close() // after the session that reads it
 	return err
 }
 

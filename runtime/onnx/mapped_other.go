@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package onnx
+
+const mapPopulate = 0
