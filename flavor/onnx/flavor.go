@@ -27,8 +27,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/internal/cachedir"
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/registry"
