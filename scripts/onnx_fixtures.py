@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes the tiny generic ONNX models under testdata/onnx/ that the Go
-tests of flavor/onnx use (needs python3-onnx; the outputs are committed).
+tests of flavor/onnx and modeltype use (needs python3-onnx; the outputs are committed).
 
     /usr/bin/python3 scripts/onnx_fixtures.py testdata/onnx
 """

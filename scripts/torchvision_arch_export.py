@@ -12,7 +12,7 @@ NAME.json (the manifest). Needs Debian's torch 1.13 and torchvision 0.14
 
 The graphs are exported with the settings of scripts/torchvision_export.py
 (input and output names, dynamic axes, opsets, and eager mode's rounding
-in the detectors' resize), so that flavor/onnx's model types run the
+in the detectors' resize), so that package modeltype's model types run the
 bound model unchanged. What differs, and why:
 
 - do_constant_folding=False and training=PRESERVE on a model in eval

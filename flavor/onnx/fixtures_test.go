@@ -205,6 +205,27 @@ func TestFeatureExtractorCut(t *testing.T) {
 	if got := one(t, db, "SELECT ML_PREDICT(cls, "+sqlStr(path)+").label"); got != "red" {
 		t.Errorf("classifier: %v", got)
 	}
+	// MODEL_TYPE logits: the same head's raw scores, whose softmax
+	// maximum is the classifier's score
+	exec1(t, db, "CREATE MODEL lg MODEL_TYPE logits OPTIONS (model_type = 'image_classifier') USING "+sqlStr(fixture("tinycls.onnx")))
+	logits := one(t, db, "SELECT ML_PREDICT(lg, "+sqlStr(path)+")").([]any)
+	cls := one(t, db, "SELECT ML_PREDICT(cls, "+sqlStr(path)+")").(map[string]any)
+	if len(logits) != 3 {
+		t.Fatalf("logits %v", logits)
+	}
+	best, sum := 0, 0.0
+	for i := range logits {
+		if num(logits[i]) > num(logits[best]) {
+			best = i
+		}
+	}
+	for i := range logits {
+		sum += math.Exp(num(logits[i]) - num(logits[best]))
+	}
+	if best != int(num(cls["label_id"])) || math.Abs(1/sum-num(cls["score"])) > 1e-6 {
+		t.Errorf("logits %v, classifier %v", logits, cls)
+	}
+	expectErr(t, db, "CREATE MODEL bad MODEL_TYPE logits OPTIONS (model_type = 'ssd') USING "+sqlStr(fixture("tinycls.onnx")), "must name a classification model type")
 }
 
 // TestConcurrentQueries: one session serves queries on several

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/modeltype"
 )
 
 type classScoresExpect struct {
@@ -111,7 +111,7 @@ func sameClassScores(g map[string]any, w classScoresDet) bool {
 		return false
 	}
 	for k := range w.Scores {
-		if math.Abs(num(scores[k])-w.Scores[k]) > 1e-4 || int(num(ids[k])) != w.LabelIDs[k] || labels[k] != onnx.COCOLabels[w.LabelIDs[k]] {
+		if math.Abs(num(scores[k])-w.Scores[k]) > 1e-4 || int(num(ids[k])) != w.LabelIDs[k] || labels[k] != modeltype.COCOLabels[w.LabelIDs[k]] {
 			return false
 		}
 	}

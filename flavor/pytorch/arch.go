@@ -21,7 +21,7 @@ import (
 var archFS embed.FS
 
 // aliases are the model types that name another's architecture, as
-// flavor/onnx registers them.
+// package modeltype registers them.
 var aliases = map[string]string{
 	"resnet":     "resnet50",
 	"convnext":   "convnext_base",

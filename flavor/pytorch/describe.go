@@ -5,7 +5,7 @@ import (
 	"github.com/augurdb/augur/model"
 )
 
-// described is a model bound from a .pth file: flavor/onnx's model, with
+// described is a model bound from a .pth file: modeltype's model, with
 // the weights file, its parameter count and the cache entry added to
 // what DESCRIBE MODEL and augur_models().details show.
 type described struct {
@@ -49,7 +49,7 @@ func (d *described) Describe() map[string]any {
 }
 
 // trustedDescribed is a model exported to ONNX by the trusted helper
-// (OPTIONS trust_code = true): flavor/onnx's model, with what was
+// (OPTIONS trust_code = true): modeltype's model, with what was
 // exported, by which torch, and the cache entry added to its details.
 type trustedDescribed struct {
 	model.Model

@@ -6,8 +6,9 @@
 // from torchvision 0.14). At CREATE MODEL it reads the file with torchfile
 // (which executes nothing from it), checks its keys and shapes as torch's
 // strict load_state_dict does, binds the weights into the graph, writes
-// the complete model into a content-addressed cache, and loads that with
-// flavor/onnx, so a .pth model runs exactly as the ONNX model of its type.
+// the complete model into a content-addressed cache, and runs that graph
+// with package modeltype, so a .pth model runs exactly as the ONNX model
+// of its type.
 //
 // .onnx files (torch.onnx exports) are handed to flavor/onnx as they are:
 // an interim path kept from when this flavor accepted nothing else.
@@ -20,7 +21,10 @@ import (
 	"strings"
 
 	"github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
+	"github.com/augurdb/augur/modeltype"
+	rt "github.com/augurdb/augur/runtime/onnx"
 	"github.com/augurdb/augur/source"
 	"github.com/augurdb/augur/torchfile"
 )
@@ -75,7 +79,7 @@ func loadWeights(ctx context.Context, spec *model.Spec, path string) (model.Mode
 	if run.Labels, err = headLabels(a, info, labels, spec.Labels); err != nil {
 		return nil, err
 	}
-	m, err := onnx.LoadFile(ctx, &run, source.Local(cached))
+	m, err := loadGraph(&run, cached)
 	if err != nil {
 		return nil, fmt.Errorf("%s (bound into %s): %w", path, cached, err)
 	}
@@ -171,7 +175,7 @@ func optionLabels(spec *model.Spec) ([]string, error) {
 // headLabels are the labels the model runs with: OPTIONS labels, else a
 // spec's labels file, else for a head of another size than torchvision's
 // the class ids as text (torchvision's ImageNet or COCO names would be
-// wrong there), else none (flavor/onnx's defaults). Labels of a
+// wrong there), else none (modeltype's defaults). Labels of a
 // classifier must be one per class.
 func headLabels(a *Arch, info cacheInfo, fromOptions, fromSpec []string) ([]string, error) {
 	labels := fromOptions
@@ -201,4 +205,19 @@ func defaultClasses(a *Arch) int64 {
 		}
 	}
 	return 0
+}
+
+// loadGraph runs a complete graph of the cache (a bound .pth file, or the
+// trusted helper's export) as spec's model type. The graph is mapped, not
+// read: see rt.Mapped.
+func loadGraph(spec *model.Spec, path string) (model.Model, error) {
+	if err := modeltype.Check(spec); err != nil {
+		return nil, err
+	}
+	m, err := rt.MapFile(path, limits.ModelBytes.Get())
+	if err != nil {
+		return nil, fmt.Errorf("read the cache entry: %w", err)
+	}
+	defer m.Close() // the model keeps no reference to the graph's bytes
+	return modeltype.Load(spec, m.Bytes(), path)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/augurdb/augur/flavor/onnx"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/source"
@@ -61,14 +60,8 @@ func loadTorchHub(ctx context.Context, spec *model.Spec, th *source.TorchHub) (m
 	return loadLogits(ctx, spec, th.Model, file)
 }
 
-// logitsLabels stands for the labels while a classifier's logits are
-// read: one label for 1000 outputs keeps MODEL_TYPE feature_extractor
-// from cutting the graph at its pooled embedding (flavor/onnx's
-// takeEmbedding), so the model returns the head's logits as they are.
-var logitsLabels = []string{"logits"}
-
 // loadLogits binds a checkpoint of a classification architecture and
-// loads it to return the raw logits: feature_extractor with the
+// loads it to return the raw logits: model type logits with the
 // architecture's pre-processing and image_size 224 (torchvision's
 // Resize(256) and CenterCrop(224), bilinear with antialiasing).
 func loadLogits(ctx context.Context, spec *model.Spec, modelType, file string) (model.Model, error) {
@@ -84,8 +77,7 @@ func loadLogits(ctx context.Context, spec *model.Spec, modelType, file string) (
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	run := *spec
-	run.ModelType = "feature_extractor"
-	run.Labels = logitsLabels
+	run.ModelType = "logits"
 	run.Options = map[string]string{}
 	for k, v := range spec.Options {
 		run.Options[k] = v
@@ -94,7 +86,7 @@ func loadLogits(ctx context.Context, spec *model.Spec, modelType, file string) (
 	if run.Option("image_size", "") == "" {
 		run.Options["image_size"] = "224"
 	}
-	m, err := onnx.LoadFile(ctx, &run, source.Local(cached))
+	m, err := loadGraph(&run, cached)
 	if err != nil {
 		return nil, fmt.Errorf("%s (bound into %s): %w", file, cached, err)
 	}

@@ -29,7 +29,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/augurdb/augur/flavor/onnx"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/source"
@@ -391,7 +390,7 @@ func loadExported(ctx context.Context, spec *model.Spec, lay layout, job map[str
 			run.Labels[i] = strconv.Itoa(i)
 		}
 	}
-	m, err := onnx.LoadFile(ctx, &run, source.Local(cp))
+	m, err := loadGraph(&run, cp)
 	if err != nil {
 		return nil, fmt.Errorf("%s (exported by the trusted helper into %s): %w", what, cp, err)
 	}

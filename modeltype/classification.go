@@ -1,4 +1,4 @@
-package onnx
+package modeltype
 
 import (
 	"context"
@@ -38,6 +38,7 @@ func init() {
 	}
 	ModelTypes.Register("image_classifier", func(l *Loaded) (model.Model, error) { return newClassifier(l, metadataPrep) })
 	ModelTypes.Register("feature_extractor", newFeatureExtractor)
+	ModelTypes.Register("logits", newLogits)
 }
 
 // ClassType is the result of classification models.
@@ -91,13 +92,9 @@ func newClassifier(l *Loaded, prep prepKind) (model.Model, error) {
 // to return it ([N,D] or [N,D,1,1]), with the pre-processing of the
 // architecture named by OPTIONS (model_type = ...).
 func newFeatureExtractor(l *Loaded) (model.Model, error) {
-	prep := torchvisionPrep
-	if bt := l.Options.BaseType; bt != "" {
-		if bt == "image_classifier" {
-			prep = metadataPrep
-		} else if !classifierTypes[bt] {
-			return nil, fmt.Errorf("OPTIONS model_type = %q must name a classification model type (resnet50, efficientnet_b0, convnext_base, image_classifier, ...)", bt)
-		}
+	prep, err := basePrep(l)
+	if err != nil {
+		return nil, err
 	}
 	if err := takeEmbedding(l, prep); err != nil {
 		return nil, err
@@ -113,6 +110,42 @@ func newFeatureExtractor(l *Loaded) (model.Model, error) {
 		return nil, fmt.Errorf("a feature extractor's output must be a float tensor [N, D, ...]; %s is %s %s", untrusted.Quote(o.Name), elemName(o.DataType), shapeString(o.Dimensions))
 	}
 	return c, nil
+}
+
+// newLogits: a classifier's raw scores, [N, classes], as FLOAT[] (what
+// Rikai's TorchHub models return), with the pre-processing of the
+// architecture named by OPTIONS (model_type = ...), torchvision's
+// ImageNet normalisation by default.
+func newLogits(l *Loaded) (model.Model, error) {
+	prep, err := basePrep(l)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newImageModel(l, prep)
+	if err != nil {
+		return nil, err
+	}
+	c.features = true
+	c.typ = types.ListOf(types.Float32T)
+	o := l.Session.Outputs[c.out]
+	if d := o.Dimensions; len(d) != 2 || !isFloat(o.DataType) {
+		return nil, fmt.Errorf("logits must be a float output [N, classes]; %s is %s %s", untrusted.Quote(o.Name), elemName(o.DataType), shapeString(d))
+	}
+	return c, nil
+}
+
+// basePrep is the pre-processing of OPTIONS model_type: torchvision's
+// for its classifiers (and by default), the model's metadata for
+// image_classifier.
+func basePrep(l *Loaded) (prepKind, error) {
+	switch bt := l.Options.BaseType; {
+	case bt == "" || classifierTypes[bt]:
+		return torchvisionPrep, nil
+	case bt == "image_classifier":
+		return metadataPrep, nil
+	default:
+		return 0, fmt.Errorf("OPTIONS model_type = %q must name a classification model type (resnet50, efficientnet_b0, convnext_base, image_classifier, ...)", bt)
+	}
 }
 
 func isFloat(dt ort.TensorElementDataType) bool {

@@ -1,4 +1,4 @@
-package onnx
+package modeltype
 
 import (
 	"strings"
@@ -10,7 +10,7 @@ import (
 // and no raw control character in the labels that reach query results or
 // in the errors.
 //
-//	go test ./flavor/onnx -run '^$' -fuzz '^FuzzMetadata$' -fuzztime 10m -parallel 1
+//	go test ./modeltype -run '^$' -fuzz '^FuzzMetadata$' -fuzztime 10m -parallel 1
 func FuzzMetadata(f *testing.F) {
 	for _, s := range []string{`["cat", "dog"]`, `[0, 1.5, true, null, {"a": 1}]`, `"x"`, `[0.485, 0.456, 0.406]`, `0.5`,
 		"[\"\x1b[2J\", \"\u009b1m\"]", `["\u001b]0;pwned\u0007"]`, `[`, ``, `[1e999]`} {

@@ -1,4 +1,4 @@
-package onnx
+package modeltype
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 // Code generated from torchvision 0.14's models/_meta.py; DO NOT EDIT.
 
-package onnx
+package modeltype
 
 // ImageNetLabels are the 1000 ImageNet class names, by class id.
 var ImageNetLabels = []string{
