@@ -63,7 +63,7 @@ type Arch struct {
 	Name     string
 	Manifest Manifest
 	byKey    map[string]*KeyInfo
-	head     map[string]bool
+	head     map[string]int64 // head keys: dim 0 is the classes times this (see heads.go)
 	graph    []byte // the weightless ModelProto
 }
 
@@ -123,18 +123,14 @@ func readArch(name string) (*Arch, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Arch{Name: name, byKey: map[string]*KeyInfo{}, head: map[string]bool{}}
+	a := &Arch{Name: name, byKey: map[string]*KeyInfo{}, }
 	if err := json.Unmarshal(mj, &a.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	for i := range a.Manifest.Keys {
 		a.byKey[a.Manifest.Keys[i].Key] = &a.Manifest.Keys[i]
 	}
-	if h := a.Manifest.Head; h != nil {
-		for _, k := range h.Keys {
-			a.head[k] = true
-		}
-	}
+	a.head = headMultiples(&a.Manifest, func(k string) bool { return a.byKey[k] != nil })
 	gz, err := archFS.ReadFile("arch/" + name + ".onnx.gz")
 	if err != nil {
 		return nil, err

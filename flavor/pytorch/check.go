@@ -35,14 +35,17 @@ func checkKeys(a *Arch, sd *torchfile.StateDict) (int64, error) {
 			}
 			continue
 		}
-		if a.head[k.Key] {
-			c, ok := headShapeOK(k.Shape, t.Shape, classes)
+		if mult, isHead := a.head[k.Key]; isHead {
+			c, ok := headShapeOK(k.Shape, t.Shape, mult, classes)
 			if ok {
 				classes = c
 				continue
 			}
 		} else if slices.Equal(k.Shape, t.Shape) {
 			continue
+		} else if fixedHead(k.Key) && len(t.Shape) == len(k.Shape) && slices.Equal(t.Shape[1:], k.Shape[1:]) {
+			return 0, fmt.Errorf("%s in the file is %s, %s in %s: a head fine-tuned on another number of classes, which augur's %s graph cannot take (torchvision's %s has its 91 classes built into the head's reshapes); export the fine-tuned model to ONNX with torch.onnx.export and use USING '<file>.onnx' with MODEL_TYPE %s",
+				untrusted.Quote(k.Key), shapeText(t.Shape), shapeText(k.Shape), a.Manifest.Builder, a.Name, a.Manifest.Builder, a.Name)
 		}
 		m.shapes = append(m.shapes, fmt.Sprintf("%s: %s in the file, %s in %s",
 			untrusted.Quote(k.Key), shapeText(t.Shape), shapeText(k.Shape), a.Manifest.Builder))
@@ -62,17 +65,18 @@ func checkKeys(a *Arch, sd *torchfile.StateDict) (int64, error) {
 // it existed) and FrozenBatchNorm2d drops it.
 func optionalKey(k string) bool { return strings.HasSuffix(k, "num_batches_tracked") }
 
-// headShapeOK accepts a head tensor whose dim 0 (classes) differs from
-// the architecture's, the other dims equal, and dim 0 equal to the
-// classes of the head's other keys (prev, 0 if none yet).
-func headShapeOK(want, got []int64, prev int64) (int64, bool) {
-	if len(want) != len(got) || len(got) == 0 || got[0] <= 0 || (prev != 0 && got[0] != prev) {
+// headShapeOK accepts a head tensor whose dim 0 (classes times mult)
+// differs from the architecture's, the other dims equal, and the classes
+// equal to those of the head's other keys (prev, 0 if none yet).
+func headShapeOK(want, got []int64, mult, prev int64) (int64, bool) {
+	if len(want) != len(got) || len(got) == 0 || got[0] <= 0 || got[0]%mult != 0 {
 		return 0, false
 	}
-	if !slices.Equal(want[1:], got[1:]) {
+	classes := got[0] / mult
+	if (prev != 0 && classes != prev) || !slices.Equal(want[1:], got[1:]) {
 		return 0, false
 	}
-	return got[0], true
+	return classes, true
 }
 
 func shapeText(s []int64) string {

@@ -11,9 +11,13 @@ import (
 
 // stateDict is resnet18's state_dict as its manifest describes it (shapes
 // only: checkKeys reads no data).
-func stateDict(t *testing.T) (*Arch, *torchfile.StateDict) {
+func stateDict(t *testing.T) (*Arch, *torchfile.StateDict) { return archStateDict(t, "resnet18") }
+
+// archStateDict is an architecture's state_dict as its manifest describes
+// it.
+func archStateDict(t *testing.T, name string) (*Arch, *torchfile.StateDict) {
 	t.Helper()
-	a, err := LoadArch("resnet18")
+	a, err := LoadArch(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +77,47 @@ func TestCheckKeys(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "\x1b") {
 		t.Errorf("raw escape in %q", err)
+	}
+}
+
+// TestDetectorHeads: an R-CNN's predictors may have another number of
+// classes (boxes four per class), consistently across their keys;
+// RetinaNet's and SSD's heads, whose graphs fix 91 classes, are refused
+// with the way out.
+func TestDetectorHeads(t *testing.T) {
+	for _, name := range []string{"fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn"} {
+		a, sd := archStateDict(t, name)
+		if c, err := checkKeys(a, sd); err != nil || c != 91 || defaultClasses(a) != 91 {
+			t.Fatalf("%s as torchvision has it: %d classes (default %d), %v", name, c, defaultClasses(a), err)
+		}
+		for k, mult := range rcnnHead {
+			if tn, ok := sd.Tensors[k]; ok {
+				tn.Shape[0] = 3 * mult
+			}
+		}
+		if c, err := checkKeys(a, sd); err != nil || c != 3 {
+			t.Errorf("%s with 3 classes: %d, %v", name, c, err)
+		}
+		sd.Tensors["roi_heads.box_predictor.bbox_pred.bias"].Shape[0] = 16 // 4 classes' boxes, 3 classes' scores
+		if _, err := checkKeys(a, sd); err == nil || !strings.Contains(err.Error(), "roi_heads.box_predictor.bbox_pred.bias") {
+			t.Errorf("%s with inconsistent heads: %v", name, err)
+		}
+	}
+	for _, name := range []string{"retinanet", "ssdlite"} {
+		a, sd := archStateDict(t, name)
+		if _, err := checkKeys(a, sd); err != nil {
+			t.Fatalf("%s as torchvision has it: %v", name, err)
+		}
+		for _, k := range sd.Keys {
+			if fixedHead(k) && strings.HasSuffix(k, ".bias") {
+				sd.Tensors[k].Shape[0] = sd.Tensors[k].Shape[0] / 91 * 3
+				break
+			}
+		}
+		_, err := checkKeys(a, sd)
+		if err == nil || !strings.Contains(err.Error(), "fine-tuned on another number of classes") || !strings.Contains(err.Error(), "torch.onnx.export") {
+			t.Errorf("%s with a 3-class head: %v", name, err)
+		}
 	}
 }
 

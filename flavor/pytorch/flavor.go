@@ -17,6 +17,7 @@ package pytorch
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -175,17 +176,26 @@ func optionLabels(spec *model.Spec) ([]string, error) {
 // headLabels are the labels the model runs with: OPTIONS labels, else a
 // spec's labels file, else for a head of another size than torchvision's
 // the class ids as text (torchvision's ImageNet or COCO names would be
-// wrong there), else none (modeltype's defaults). Labels of a
-// classifier must be one per class.
+// wrong there), else none (modeltype's defaults). A classifier's labels
+// name every class; a detector's name every class too, its class 0 being
+// the background, which may be left out (labels = 'cat,dog' for a head
+// of 3 classes).
 func headLabels(a *Arch, info cacheInfo, fromOptions, fromSpec []string) ([]string, error) {
 	labels := fromOptions
 	if labels == nil {
 		labels = fromSpec
 	}
-	if a.Manifest.Head == nil || info.Classes == 0 {
+	if len(a.head) == 0 || info.Classes == 0 {
 		return labels, nil
 	}
+	detector := a.Manifest.Head == nil
+	if detector && labels != nil && int64(len(labels)) == info.Classes-1 {
+		labels = append([]string{"__background__"}, labels...)
+	}
 	if labels != nil && int64(len(labels)) != info.Classes {
+		if detector {
+			return nil, fmt.Errorf("%d labels given for a detector head of %d classes (OPTIONS labels = 'name1,name2,...' names the %d classes after the background, or all %d with the background first)", len(labels), info.Classes, info.Classes-1, info.Classes)
+		}
 		return nil, fmt.Errorf("%d labels given for a head of %d classes (OPTIONS labels = 'name0,name1,...' must name every class)", len(labels), info.Classes)
 	}
 	if labels == nil && info.Classes != defaultClasses(a) {
@@ -197,11 +207,17 @@ func headLabels(a *Arch, info cacheInfo, fromOptions, fromSpec []string) ([]stri
 	return labels, nil
 }
 
-// defaultClasses is the architecture's own number of classes.
+// defaultClasses is the architecture's own number of classes: dim 0 of
+// its first head key over that key's multiple.
 func defaultClasses(a *Arch) int64 {
-	if h := a.Manifest.Head; h != nil && len(h.Keys) > 0 {
-		if k, ok := a.byKey[h.Keys[0]]; ok && len(k.Shape) > 0 {
-			return k.Shape[0]
+	keys := make([]string, 0, len(a.head))
+	for k := range a.head {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if ki, ok := a.byKey[k]; ok && len(ki.Shape) > 0 {
+			return ki.Shape[0] / a.head[k]
 		}
 	}
 	return 0
