@@ -64,7 +64,7 @@ type Arch struct {
 	Manifest Manifest
 	byKey    map[string]*KeyInfo
 	head     map[string]int64 // head keys: dim 0 is the classes times this (see heads.go)
-	graph    []byte // the weightless ModelProto
+	graph    []byte           // the weightless ModelProto
 }
 
 var (
@@ -123,7 +123,7 @@ func readArch(name string) (*Arch, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Arch{Name: name, byKey: map[string]*KeyInfo{}, }
+	a := &Arch{Name: name, byKey: map[string]*KeyInfo{}}
 	if err := json.Unmarshal(mj, &a.Manifest); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
