@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,5 +67,33 @@ func TestPretrainedTable(t *testing.T) {
 	}
 	if p, err := pretrainedOf("resnet"); err != nil || p.File() != "resnet50-11ad3fa6.pth" {
 		t.Errorf("resnet: %+v %v", p, err)
+	}
+}
+
+// TestPretrainedAsTorchvision: each entry is torchvision's own default
+// weights for its builder (URL and weights name), as the local
+// torchvision reports them.
+func TestPretrainedAsTorchvision(t *testing.T) {
+	var builders []string
+	for _, p := range pretrainedWeights {
+		builders = append(builders, p.Builder)
+	}
+	const script = `
+import json, sys
+from torchvision.models import get_model_weights
+print(json.dumps({b: [get_model_weights(b).DEFAULT.url, get_model_weights(b).DEFAULT.name] for b in sys.argv[1:]}))
+`
+	out, err := exec.Command("/usr/bin/python3", append([]string{"-c", script}, builders...)...).Output()
+	if err != nil {
+		t.Skipf("torchvision: %v (apt-get install python3-torchvision)", err)
+	}
+	var tv map[string][2]string
+	if err := json.Unmarshal(out, &tv); err != nil {
+		t.Fatal(err)
+	}
+	for mt, p := range pretrainedWeights {
+		if got := tv[p.Builder]; got != [2]string{p.URL, p.Weights} {
+			t.Errorf("%s: augur has %s (%s), torchvision %s (%s)", mt, p.URL, p.Weights, got[0], got[1])
+		}
 	}
 }
