@@ -71,9 +71,19 @@ def randomize(model, seed):
                 v.copy_(0.1 * torch.randn(v.shape, generator=g))
 
 
+# ssd_class_scores: torchvision's SSD300 with Rikai's post-processing (the
+# two best classes of each box), as scripts/torchvision_export.py exports it
+EXTRA = {"ssd_class_scores": "ssd300_vgg16"}
+
+
 def build(name):
     if name in tx.CLASSIFIERS:
         return getattr(torchvision.models, tx.CLASSIFIERS[name])(weights=None).eval()
+    if name == "ssd_class_scores":
+        import types
+        model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).eval()
+        model.postprocess_detections = types.MethodType(tx.class_scores_postprocess, model)
+        return model
     kw = {"weights": None, "weights_backbone": None}
     if name == "keypointrcnn":
         kw["num_keypoints"] = 17
@@ -149,7 +159,7 @@ def export(name, out, image):
     family = next((f for f in HEADS if name.startswith(f)), None)
     manifest = {
         "format": FORMAT, "model_type": name,
-        "builder": tx.CLASSIFIERS.get(name) or tx.DETECTORS[name],
+        "builder": tx.CLASSIFIERS.get(name) or tx.DETECTORS.get(name) or EXTRA[name],
         "torch": torch.__version__, "torchvision": torchvision.__version__,
         "version": "tv%s-f%d-%s" % (torchvision.__version__, FORMAT, digest[:12]),
         "graph_sha256": digest, "graph_bytes": len(data),
@@ -194,13 +204,13 @@ def main():
     ap.add_argument("--all", action="store_true")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
-    names = list(tx.CLASSIFIERS) + list(tx.DETECTORS) if a.all else a.names
+    names = list(tx.CLASSIFIERS) + list(tx.DETECTORS) + list(EXTRA) if a.all else a.names
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     image = tx.load_images([tx.DEFAULT_IMAGES[0]])[0][1]
     for name in names:
-        if name not in tx.CLASSIFIERS and name not in tx.DETECTORS:
-            sys.exit("unknown model type %r; known: %s" % (name, ", ".join(list(tx.CLASSIFIERS) + list(tx.DETECTORS))))
+        if name not in tx.CLASSIFIERS and name not in tx.DETECTORS and name not in EXTRA:
+            sys.exit("unknown model type %r; known: %s" % (name, ", ".join(list(tx.CLASSIFIERS) + list(tx.DETECTORS) + list(EXTRA))))
         m = export(name, a.out, image)
         gz = os.path.getsize(os.path.join(a.out, name + ".onnx.gz"))
         print("%s: %d keys, %d constants, %d renamed, graph %d bytes, gzip %d" % (

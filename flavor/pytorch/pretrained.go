@@ -45,6 +45,7 @@ var pretrainedWeights = map[string]pretrained{
 	"maskrcnn":                              {Builder: "maskrcnn_resnet50_fpn", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth"},
 	"retinanet":                             {Builder: "retinanet_resnet50_fpn", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/retinanet_resnet50_fpn_coco-eeacb38b.pth"},
 	"ssd":                                   {Builder: "ssd300_vgg16", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth"},
+	"ssd_class_scores":                      {Builder: "ssd300_vgg16", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth"},
 	"ssdlite":                               {Builder: "ssdlite320_mobilenet_v3_large", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/ssdlite320_mobilenet_v3_large_coco-a79551df.pth"},
 	"keypointrcnn":                          {Builder: "keypointrcnn_resnet50_fpn", Weights: "COCO_V1", URL: "https://download.pytorch.org/models/keypointrcnn_resnet50_fpn_coco-fc266e95.pth"},
 }
