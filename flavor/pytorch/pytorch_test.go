@@ -20,7 +20,7 @@ import (
 const python = "/usr/bin/python3"
 
 // fixtureFormat is pth_fixtures.py's FORMAT: older fixtures are remade.
-const fixtureFormat = 1
+const fixtureFormat = 2
 
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
