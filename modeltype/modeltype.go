@@ -60,11 +60,18 @@ func prepare(spec *model.Spec) (Options, ModelType, error) {
 // says where they came from in errors. The model keeps no reference to
 // data.
 func Load(spec *model.Spec, data []byte, location string) (model.Model, error) {
+	return LoadKeyed(spec, data, location, "")
+}
+
+// LoadKeyed is Load for a graph whose content key is known (the name of a
+// content-addressed cache entry): ONNX Runtime's optimized graph is found
+// by it rather than by hashing data (see rt.Options.Key).
+func LoadKeyed(spec *model.Spec, data []byte, location, key string) (model.Model, error) {
 	opts, build, err := prepare(spec)
 	if err != nil {
 		return nil, err
 	}
-	sess, err := rt.NewSession(data, rt.Options{Threads: opts.Threads, Optimized: optimizedDir()})
+	sess, err := rt.NewSession(data, rt.Options{Threads: opts.Threads, Optimized: optimizedDir(), Key: key})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", location, err)
 	}

@@ -23,8 +23,8 @@ func loadLegacy(r io.ReaderAt, size int64) (*StateDict, error) {
 	// The whole file is read (its size is bounded by limits.ModelBytes):
 	// the pickles must be in memory, and contiguous tensors then share
 	// the buffer rather than being copied.
-	buf := make([]byte, size)
-	if _, err := r.ReadAt(buf, 0); err != nil {
+	buf, err := sliceAt(r, 0, size)
+	if err != nil {
 		return nil, fmt.Errorf("reading the file: %w", err)
 	}
 	if err := legacyHeader(buf); err != nil {

@@ -91,8 +91,9 @@ func readManifest(t testing.TB, dir string) manifest {
 	return m
 }
 
-// TestTorchFiles reads every fixture and compares every tensor, byte for
-// byte, with what torch itself loaded.
+// TestTorchFiles reads every fixture, read (LoadFile) and mapped
+// (OpenFile), and compares every tensor, byte for byte, with what torch
+// itself loaded.
 func TestTorchFiles(t *testing.T) {
 	dir := fixtures(t)
 	m := readManifest(t, dir)
@@ -100,43 +101,49 @@ func TestTorchFiles(t *testing.T) {
 		t.Fatalf("only %d fixtures", len(m))
 	}
 	for name, want := range m {
-		t.Run(name, func(t *testing.T) {
-			sd, err := LoadFile(filepath.Join(dir, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			expect, err := os.ReadFile(filepath.Join(dir, name+".expect"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if sd.Format != want.Format || sd.Kind != want.Kind {
-				t.Errorf("format %q kind %q, want %q %q", sd.Format, sd.Kind, want.Format, want.Kind)
-			}
-			if !slices.Equal(sd.Keys, want.Keys) {
-				t.Fatalf("keys %q\nwant %q", sd.Keys, want.Keys)
-			}
-			if len(sd.Tensors) != len(want.Keys) {
-				t.Errorf("%d tensors for %d keys", len(sd.Tensors), len(want.Keys))
-			}
-			for _, k := range want.Keys {
-				w, got := want.Tensors[k], sd.Tensors[k]
-				if string(got.DType) != w.DType || !slices.Equal(got.Shape, w.Shape) {
-					t.Errorf("%s: %s %v, want %s %v", k, got.DType, got.Shape, w.DType, w.Shape)
-					continue
+		for _, loader := range []struct {
+			name string
+			load func(string) (*StateDict, error)
+		}{{"read", LoadFile}, {"mapped", OpenFile}} {
+			t.Run(name+"/"+loader.name, func(t *testing.T) {
+				sd, err := loader.load(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatal(err)
 				}
-				if !bytes.Equal(got.Bytes(), expect[w.Offset:w.Offset+w.NBytes]) {
-					t.Errorf("%s: bytes differ from torch's\n got %x\nwant %x", k, got.Bytes(), expect[w.Offset:w.Offset+w.NBytes])
+				defer sd.Close()
+				expect, err := os.ReadFile(filepath.Join(dir, name+".expect"))
+				if err != nil {
+					t.Fatal(err)
 				}
-				if int64(len(got.Bytes())) != got.NumElements()*elemSize[got.DType] {
-					t.Errorf("%s: %d bytes for %d elements", k, len(got.Bytes()), got.NumElements())
+				if sd.Format != want.Format || sd.Kind != want.Kind {
+					t.Errorf("format %q kind %q, want %q %q", sd.Format, sd.Kind, want.Format, want.Kind)
 				}
-				f32 := w.F32Offset
-				if got.DType == Float32 {
-					f32 = &w.Offset // the script records float32 data once
+				if !slices.Equal(sd.Keys, want.Keys) {
+					t.Fatalf("keys %q\nwant %q", sd.Keys, want.Keys)
 				}
-				checkFloat32(t, k, got, f32, expect)
-			}
-		})
+				if len(sd.Tensors) != len(want.Keys) {
+					t.Errorf("%d tensors for %d keys", len(sd.Tensors), len(want.Keys))
+				}
+				for _, k := range want.Keys {
+					w, got := want.Tensors[k], sd.Tensors[k]
+					if string(got.DType) != w.DType || !slices.Equal(got.Shape, w.Shape) {
+						t.Errorf("%s: %s %v, want %s %v", k, got.DType, got.Shape, w.DType, w.Shape)
+						continue
+					}
+					if !bytes.Equal(got.Bytes(), expect[w.Offset:w.Offset+w.NBytes]) {
+						t.Errorf("%s: bytes differ from torch's\n got %x\nwant %x", k, got.Bytes(), expect[w.Offset:w.Offset+w.NBytes])
+					}
+					if int64(len(got.Bytes())) != got.NumElements()*elemSize[got.DType] {
+						t.Errorf("%s: %d bytes for %d elements", k, len(got.Bytes()), got.NumElements())
+					}
+					f32 := w.F32Offset
+					if got.DType == Float32 {
+						f32 = &w.Offset // the script records float32 data once
+					}
+					checkFloat32(t, k, got, f32, expect)
+				}
+			})
+		}
 	}
 }
 

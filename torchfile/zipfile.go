@@ -158,9 +158,9 @@ func readStorage(r io.ReaderAt, size int64, f *zip.File, st *storage) ([]byte, e
 			have, st.numel, st.dtype, es)
 	}
 	off, _ := f.DataOffset()
-	b := make([]byte, st.numel*es)
-	if _, err := r.ReadAt(b, off); err != nil {
-		return nil, fmt.Errorf("reading %d bytes at offset %d: %w", len(b), off, err)
+	b, err := sliceAt(r, off, st.numel*es)
+	if err != nil {
+		return nil, fmt.Errorf("reading %d bytes at offset %d: %w", st.numel*es, off, err)
 	}
 	return b, nil
 }

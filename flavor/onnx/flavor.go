@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/augurdb/augur/internal/mmap"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/modeltype"
@@ -89,8 +90,8 @@ func readModel(ctx context.Context, art model.Artifact) (data []byte, release fu
 			if st.Size() > limit {
 				return nil, nil, tooLarge()
 			}
-			// mapped rather than read: see rt.Mapped
-			m, err := rt.MapFile(p, limit)
+			// mapped rather than read: see internal/mmap
+			m, err := mmap.Open(p, limit)
 			if err != nil {
 				return nil, nil, fmt.Errorf("read %s: %w", art.Location(), err)
 			}

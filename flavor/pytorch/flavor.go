@@ -17,15 +17,16 @@ package pytorch
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/internal/mmap"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/modeltype"
-	rt "github.com/augurdb/augur/runtime/onnx"
 	"github.com/augurdb/augur/source"
 	"github.com/augurdb/augur/torchfile"
 )
@@ -121,10 +122,11 @@ func bindCached(path string, a *Arch, modelType string) (string, cacheInfo, erro
 		info.Weights = path // the same content may sit under another name
 		return cp, info, nil
 	}
-	sd, err := torchfile.LoadFile(path)
+	sd, err := torchfile.OpenFile(path) // mapped: bound and written without a copy
 	if err != nil {
 		return "", cacheInfo{}, err
 	}
+	defer sd.Close()
 	classes, err := checkKeys(a, sd)
 	if err != nil {
 		return "", cacheInfo{}, err
@@ -225,15 +227,18 @@ func defaultClasses(a *Arch) int64 {
 
 // loadGraph runs a complete graph of the cache (a bound .pth file, or the
 // trusted helper's export) as spec's model type. The graph is mapped, not
-// read: see rt.Mapped.
+// read: see internal/mmap.
 func loadGraph(spec *model.Spec, path string) (model.Model, error) {
 	if err := modeltype.Check(spec); err != nil {
 		return nil, err
 	}
-	m, err := rt.MapFile(path, limits.ModelBytes.Get())
+	m, err := mmap.Open(path, limits.ModelBytes.Get())
 	if err != nil {
 		return nil, fmt.Errorf("read the cache entry: %w", err)
 	}
 	defer m.Close() // the model keeps no reference to the graph's bytes
-	return modeltype.Load(spec, m.Bytes(), path)
+	// the entry's name and size identify its content: ONNX Runtime's
+	// optimized graph is found without hashing 100 MB again
+	key := fmt.Sprintf("pytorch-%s-%d", strings.TrimSuffix(filepath.Base(path), ".onnx"), len(m.Bytes()))
+	return modeltype.LoadKeyed(spec, m.Bytes(), path, key)
 }

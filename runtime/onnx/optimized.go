@@ -11,6 +11,8 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 	"golang.org/x/sys/cpu"
+
+	"github.com/augurdb/augur/internal/mmap"
 )
 
 // ONNX Runtime optimizes a graph at every session creation (fusing
@@ -28,9 +30,13 @@ import (
 // optimizedSession loads a session from the model's optimized graph in
 // opts.Optimized, or creates it and saves the graph there. A nil session
 // means neither worked, and the caller loads the model as usual.
-func optimizedSession(data []byte, ins, outs []Info, threads int, opts Options) (*ort.DynamicAdvancedSession, *Mapped, string) {
-	path := filepath.Join(opts.Optimized, optimizedKey(data)+".ort")
-	if m, err := MapFile(path, 1<<40); err == nil {
+func optimizedSession(data []byte, ins, outs []Info, threads int, opts Options) (*ort.DynamicAdvancedSession, *mmap.File, string) {
+	key := opts.Key
+	if key == "" {
+		key = contentKey(data)
+	}
+	path := filepath.Join(opts.Optimized, optimizedName(key)+".ort")
+	if m, err := mmap.Open(path, 1<<40); err == nil {
 		s, err := newSession(m.Bytes(), ins, outs, threads, opts.Spin, func(so *ort.SessionOptions) error {
 			if err := so.AddSessionConfigEntry("session.use_ort_model_bytes_directly", "1"); err != nil {
 				return err
@@ -70,16 +76,21 @@ func optimizedSession(data []byte, ins, outs []Info, threads int, opts Options) 
 	return s, nil, path
 }
 
-// optimizedKey names a model's optimized graph: what it was made from,
-// by which ONNX Runtime, for which CPU.
-func optimizedKey(data []byte) string {
+// contentKey is the sha256 of a model's bytes.
+func contentKey(data []byte) string {
 	h := sha256.Sum256(data)
-	return fmt.Sprintf("%s-ort%s-%s", hex.EncodeToString(h[:]), sanitizeVersion(Version()), cpuFeatures())
+	return hex.EncodeToString(h[:])
+}
+
+// optimizedName names a model's optimized graph: what it was made from,
+// by which ONNX Runtime, for which CPU.
+func optimizedName(key string) string {
+	return fmt.Sprintf("%s-ort%s-%s", sanitizeVersion(key), sanitizeVersion(Version()), cpuFeatures())
 }
 
 func sanitizeVersion(v string) string {
 	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r == '.' || r == '-' {
 			return r
 		}
 		return '_'

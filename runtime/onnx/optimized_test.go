@@ -106,32 +106,16 @@ func TestOptimizedCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if optimizedKey(other) == optimizedKey(data) {
+	if optimizedName(contentKey(other)) == optimizedName(contentKey(data)) {
 		t.Error("two models share a key")
 	}
-}
-
-// TestMapFile: a file's bytes, empty for an empty file; a file over the
-// limit and a folder are refused.
-func TestMapFile(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, "f")
-	os.WriteFile(p, []byte("hello"), 0o644)
-	m, err := MapFile(p, 5)
-	if err != nil || string(m.Bytes()) != "hello" {
-		t.Fatalf("MapFile = %q, %v", m.Bytes(), err)
+	// a caller's key names the entry instead of the bytes' sha256
+	keyed, err := NewSession(data, Options{Threads: 1, Optimized: dir, Key: "entry-1"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := m.Close(); err != nil || m.Bytes() != nil {
-		t.Errorf("Close: %v", err)
-	}
-	if _, err := MapFile(p, 4); err == nil {
-		t.Error("over the limit: no error")
-	}
-	if _, err := MapFile(dir, 100); err == nil {
-		t.Error("a folder: no error")
-	}
-	os.WriteFile(p, nil, 0o644)
-	if m, err := MapFile(p, 5); err != nil || len(m.Bytes()) != 0 {
-		t.Errorf("empty: %v %v", m, err)
+	keyed.Close()
+	if !strings.Contains(filepath.Base(keyed.OptimizedPath), "entry-1-ort") {
+		t.Errorf("keyed entry %q", keyed.OptimizedPath)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
+	"github.com/augurdb/augur/internal/mmap"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 )
@@ -24,6 +25,10 @@ type Options struct {
 	// Optimized is the folder of ONNX Runtime's optimized graphs (see
 	// optimized.go); "" optimizes at every load.
 	Optimized string
+	// Key names the model's content in that folder when the caller knows
+	// it (a content-addressed cache entry's name); "" means the sha256 of
+	// the model's bytes.
+	Key string
 }
 
 // Info describes one input or output of a model.
@@ -42,7 +47,7 @@ type Session struct {
 	OptimizedPath string
 
 	s         *ort.DynamicAdvancedSession
-	optimized *Mapped // the optimized graph ONNX Runtime runs from, if any
+	optimized *mmap.File // the optimized graph ONNX Runtime runs from, if any
 }
 
 // NewSession loads a model from its bytes. An error says what is wrong

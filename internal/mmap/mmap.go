@@ -1,11 +1,14 @@
-package onnx
+// Package mmap maps files into memory read-only (copy on write) rather
+// than reading them: model files of hundreds of megabytes are used where
+// they lie in the page cache, without a fresh allocation or a copy.
+package mmap
 
 import (
 	"fmt"
 	"os"
 )
 
-// Mapped is a file's bytes mapped into memory read-only (copy on write)
+// File is a file's bytes mapped into memory read-only (copy on write)
 // rather than read: the pages are the page cache's, so a 100 MB model
 // costs neither a fresh allocation nor a copy (on this project's virtual
 // machines the page faults of a fresh 100 MB buffer alone took a second).
@@ -13,14 +16,14 @@ import (
 // on access, which is why augur maps only what it reads at once (a model
 // while its session is created) and its own cache entries, written
 // once and renamed into place.
-type Mapped struct {
+type File struct {
 	b      []byte
 	mapped bool // false: read into memory (systems without mmap)
 }
 
-// MapFile maps a regular file of at most limit bytes. An empty file
+// Open maps a regular file of at most limit bytes. An empty file
 // gives empty bytes.
-func MapFile(path string, limit int64) (*Mapped, error) {
+func Open(path string, limit int64) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -37,16 +40,16 @@ func MapFile(path string, limit int64) (*Mapped, error) {
 		return nil, fmt.Errorf("%s has %d bytes, more than %d", path, st.Size(), limit)
 	}
 	if st.Size() == 0 {
-		return &Mapped{}, nil
+		return &File{}, nil
 	}
 	return mapFile(f, int(st.Size()))
 }
 
 // Bytes are the file's contents, valid until Close.
-func (m *Mapped) Bytes() []byte { return m.b }
+func (m *File) Bytes() []byte { return m.b }
 
 // Close unmaps the bytes; they must not be used after.
-func (m *Mapped) Close() error {
+func (m *File) Close() error {
 	if m == nil || m.b == nil {
 		return nil
 	}

@@ -1,18 +1,18 @@
 //go:build !unix
 
-package onnx
+package mmap
 
 import (
 	"io"
 	"os"
 )
 
-func mapFile(f *os.File, size int) (*Mapped, error) {
+func mapFile(f *os.File, size int) (*File, error) {
 	b := make([]byte, size)
 	if _, err := io.ReadFull(f, b); err != nil {
 		return nil, err
 	}
-	return &Mapped{b: b}, nil
+	return &File{b: b}, nil
 }
 
 func unmap([]byte) error { return nil }

@@ -1,4 +1,4 @@
-package onnx
+package mmap
 
 import "syscall"
 

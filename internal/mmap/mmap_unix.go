@@ -1,6 +1,6 @@
 //go:build unix
 
-package onnx
+package mmap
 
 import (
 	"io"
@@ -8,7 +8,7 @@ import (
 	"syscall"
 )
 
-func mapFile(f *os.File, size int) (*Mapped, error) {
+func mapFile(f *os.File, size int) (*File, error) {
 	b, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|mapPopulate)
 	if err != nil {
 		// a file system without mmap: read it
@@ -16,9 +16,9 @@ func mapFile(f *os.File, size int) (*Mapped, error) {
 		if _, err := io.ReadFull(f, b); err != nil {
 			return nil, err
 		}
-		return &Mapped{b: b}, nil
+		return &File{b: b}, nil
 	}
-	return &Mapped{b: b, mapped: true}, nil
+	return &File{b: b, mapped: true}, nil
 }
 
 func unmap(b []byte) error { return syscall.Munmap(b) }

@@ -1,5 +1,5 @@
 //go:build unix && !linux
 
-package onnx
+package mmap
 
 const mapPopulate = 0
