@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/augurdb/augur"
 	rt "github.com/augurdb/augur/runtime/onnx"
@@ -46,10 +47,13 @@ func fixtures(t *testing.T) (string, expected) {
 		if err := exec.Command(python, "-c", "import torch, torchvision, PIL").Run(); err != nil {
 			t.Skipf("the .pth fixtures are made by torch: apt-get install python3-torch python3-torchvision (%v)", err)
 		}
+		start := time.Now()
 		cmd := exec.Command(python, filepath.Join(repoRoot(), "flavor", "pytorch", "testdata", "pth_fixtures.py"), dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("pth_fixtures.py: %v\n%s", err, out)
 		}
+		t.Logf("pth_fixtures.py made the fixtures in %v:\n%s", time.Since(start).Round(time.Second), out)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
 	if err != nil {
