@@ -275,15 +275,15 @@ func TestModelStatements(t *testing.T) {
 	mustExec(t, db, `create model A flavor test model_type label`)
 	_, got := rows(t, db, `SHOW MODELS`)
 	want := [][]string{
-		{"A", "test", "label", "NULL", "{}", "STRUCT(label_id INTEGER, score FLOAT, \"label\" VARCHAR)"},
-		{"b", "test", "class", "NULL", `{"a":"x","flag":"true","z":"1"}`, "BIGINT"},
+		{"A", "test", "label", "NULL", "{}", "STRUCT(label_id INTEGER, score FLOAT, \"label\" VARCHAR)", "NULL"},
+		{"b", "test", "class", "NULL", `{"a":"x","flag":"true","z":"1"}`, "BIGINT", "NULL"}, // no USING: no sha256
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("SHOW MODELS\n got  %v\n want %v", got, want)
 	}
 	cols, got := rows(t, db, `DESCRIBE MODEL B`)
 	// the test flavor does not describe its inputs and outputs
-	if !reflect.DeepEqual(cols, []string{"name", "flavor", "model_type", "uri", "options", "returns", "inputs", "outputs"}) ||
+	if !reflect.DeepEqual(cols, []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256", "inputs", "outputs"}) ||
 		!reflect.DeepEqual(got, [][]string{append(want[1], "NULL", "NULL")}) {
 		t.Errorf("DESCRIBE: %v %v", cols, got)
 	}

@@ -32,6 +32,7 @@ type Entry struct {
 	Labels    []string          // labels from a YAML spec
 	Details   map[string]any    // what the flavor says about the model (inputs, outputs, estimator)
 	Created   time.Time
+	SHA256    string // of the artifact's bytes at CREATE MODEL, "" when it has none of its own (a folder, TorchHub)
 }
 
 // Key is the case-insensitive identity of a model name.
@@ -86,6 +87,7 @@ type stored struct {
 	Requested *types.Type    `json:"requested,omitempty"`
 	Labels    []string       `json:"labels,omitempty"`
 	Details   map[string]any `json:"details,omitempty"`
+	SHA256    string         `json:"sha256,omitempty"`
 }
 
 // Catalog is the in-process view of _augur.models. Reads are served from
@@ -197,7 +199,7 @@ func scan(rows *sql.Rows) (*Entry, error) {
 	if err := json.Unmarshal([]byte(detail), &s); err != nil {
 		return nil, fmt.Errorf("model catalog entry %q: %w", e.Name, err)
 	}
-	e.Location, e.Returns, e.Requested, e.Labels, e.Details = s.Location, s.Returns, s.Requested, s.Labels, s.Details
+	e.Location, e.Returns, e.Requested, e.Labels, e.Details, e.SHA256 = s.Location, s.Returns, s.Requested, s.Labels, s.Details, s.SHA256
 	return &e, nil
 }
 
@@ -229,7 +231,7 @@ func (c *Catalog) List() []*Entry {
 
 // Put stores e, replacing any model of the same name, atomically.
 func (c *Catalog) Put(ctx context.Context, e *Entry) error {
-	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels, Details: e.Details})
+	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels, Details: e.Details, SHA256: e.SHA256})
 	if err != nil {
 		return fmt.Errorf("encode model %q: %w", e.Name, err)
 	}

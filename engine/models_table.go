@@ -10,12 +10,13 @@ import (
 	"github.com/augurdb/augur/catalog"
 )
 
-// modelColumns are the columns of SHOW MODELS; DESCRIBE MODEL adds
+// modelColumns are the columns of SHOW MODELS (sha256: of the artifact's
+// bytes at CREATE MODEL, NULL when it has none of its own); DESCRIBE MODEL adds
 // signatureColumns, the model's inputs and outputs as JSON text (NULL when
 // its flavor does not say). augur_models() has all of them and then
 // details, location and created_at.
 var (
-	modelColumns     = []string{"name", "flavor", "model_type", "uri", "options", "returns"}
+	modelColumns     = []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256"}
 	signatureColumns = []string{"inputs", "outputs"}
 )
 
@@ -58,7 +59,7 @@ func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	e := s.entries[s.next]
 	s.next++
-	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, e.DetailJSON("inputs"), e.DetailJSON("outputs"), e.DetailsJSON(), null(e.Location), e.Created}
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.SHA256), e.DetailJSON("inputs"), e.DetailJSON("outputs"), e.DetailsJSON(), null(e.Location), e.Created}
 	for i, v := range vals {
 		if err := row.SetRowValue(i, v); err != nil {
 			return false, err

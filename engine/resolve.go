@@ -214,6 +214,9 @@ func loadEntry(ctx context.Context, ent *catalog.Entry) (model.Model, error) {
 		if art, err = source.Resolve(ctx, ent.Location, "/"); err != nil {
 			return nil, err
 		}
+		if art, _, err = artifactBytes(ctx, ent.Name, art, ent.Options, ent.SHA256); err != nil {
+			return nil, err
+		}
 	}
 	m, _, err := loadModel(ctx, &spec, art)
 	return m, err

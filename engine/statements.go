@@ -34,14 +34,20 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	if err := checkOptions(r.spec.Options); err != nil {
 		return fmt.Errorf("model %q: %w", name, err)
 	}
-	m, returns, err := loadModel(ctx, &r.spec, r.art)
+	// downloaded, hashed and pinned once, here: a model that cannot run
+	// fails at CREATE, not at its first query
+	art, sha, err := artifactBytes(ctx, name, r.art, r.spec.Options, "")
+	if err != nil {
+		return err
+	}
+	m, returns, err := loadModel(ctx, &r.spec, art)
 	if err != nil {
 		return err
 	}
 	ent := &catalog.Entry{
 		Name: name, Flavor: r.spec.Flavor, ModelType: m.ModelType(), URI: r.spec.URI,
 		Location: r.location, Options: r.spec.Options, Returns: returns,
-		Requested: r.spec.Returns, Labels: r.spec.Labels, Created: time.Now().UTC(),
+		Requested: r.spec.Returns, Labels: r.spec.Labels, Created: time.Now().UTC(), SHA256: sha,
 	}
 	if ent.ModelType == "" {
 		ent.ModelType = r.spec.ModelType

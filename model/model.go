@@ -135,9 +135,13 @@ func RegisterScheme(scheme, flavor string) { schemes.Register(scheme, flavor) }
 // flavor registered it, else its file name's extension; "" when neither
 // says.
 func FlavorForPath(p string) string {
-	if scheme, _, ok := strings.Cut(p, "://"); ok {
+	if scheme, rest, ok := strings.Cut(p, "://"); ok {
 		if f, err := schemes.Lookup(strings.ToLower(scheme)); err == nil {
 			return f
+		}
+		// a URI's extension is its path's: s3://b/m.onnx?region=x
+		if i := strings.IndexAny(rest, "?#"); i >= 0 {
+			p = rest[:i]
 		}
 	}
 	ext := strings.ToLower(filepath.Ext(p))

@@ -430,8 +430,9 @@ func TestModelsPersist(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("show: exit %d: %s", code, errOut)
 	}
-	want := `{"name":"lab","flavor":"test","model_type":"label","uri":null,"options":"{}","returns":"STRUCT(label_id BIGINT, score DOUBLE, \"label\" VARCHAR)"}
-{"name":"Scaled","flavor":"test","model_type":"sum","uri":"m/s.testmodel","options":"{\"k\":\"v\"}","returns":"DOUBLE"}
+	// sha256 of the file's bytes, {"scale": 3}, as sha256sum prints it
+	want := `{"name":"lab","flavor":"test","model_type":"label","uri":null,"options":"{}","returns":"STRUCT(label_id BIGINT, score DOUBLE, \"label\" VARCHAR)","sha256":null}
+{"name":"Scaled","flavor":"test","model_type":"sum","uri":"m/s.testmodel","options":"{\"k\":\"v\"}","returns":"DOUBLE","sha256":"517d0f9efc29702c1746b11ee692c644bf5f14021d21e9d6846876beccb2e4f2"}
 `
 	if out != want {
 		t.Errorf("SHOW MODELS after reopen:\n%s\nwant\n%s", out, want)
