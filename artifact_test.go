@@ -3,9 +3,13 @@ package augur_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/augurdb/augur"
@@ -50,4 +54,89 @@ func TestSHA256Pin(t *testing.T) {
 	expectErr(t, db, `CREATE OR REPLACE MODEL pinned OPTIONS (sha256 = '`+sha+`') USING '`+file+`'`, "not "+sha)
 	mustExec(t, db, `CREATE OR REPLACE MODEL m USING '`+file+`'`)
 	expect(t, db, `SELECT ML_PREDICT(m, 1)`, [][]string{{"8"}})
+}
+
+// TestRemoteArtifact: a model USING an http:// URL is downloaded once at
+// CREATE MODEL into the artifact cache under its sha256; a later session
+// loads it from the cache with the server gone; bytes that changed on
+// the server (the cache entry gone) are refused; a download cut off
+// half-way fails at CREATE and leaves the catalog and the cache as they
+// were.
+func TestRemoteArtifact(t *testing.T) {
+	cache := t.TempDir()
+	t.Setenv("AUGUR_CACHE_DIR", cache)
+	var mu sync.Mutex
+	body, cut, hits := []byte(`{"scale": 5}`), false, 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		b, c := body, cut
+		hits++
+		mu.Unlock()
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		if c {
+			w.Write(b[:len(b)/2]) // and the connection ends
+			return
+		}
+		w.Write(b)
+	}))
+	url := srv.URL + "/models/m.testmodel"
+	entries := func() []string {
+		names, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*"))
+		hidden, _ := filepath.Glob(filepath.Join(cache, "artifacts", ".*"))
+		return append(names, hidden...)
+	}
+	dsn := filepath.Join(t.TempDir(), "p.db")
+	db, err := augur.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	cut = true
+	mu.Unlock()
+	expectErr(t, db, `CREATE MODEL r USING '`+url+`'`, url)
+	if e := entries(); len(e) != 0 {
+		t.Fatalf("a cut download left %v", e)
+	}
+	expect(t, db, `SELECT count(*) FROM augur_models()`, [][]string{{"0"}})
+	mu.Lock()
+	cut = false
+	mu.Unlock()
+	mustExec(t, db, `CREATE MODEL r USING '`+url+`'`)
+	sum := sha256.Sum256([]byte(`{"scale": 5}`))
+	sha := hex.EncodeToString(sum[:])
+	expect(t, db, `SELECT flavor, sha256, ML_PREDICT(r, 2) FROM augur_models()`, [][]string{{"test", sha, "10"}})
+	if e := entries(); len(e) != 1 || filepath.Base(e[0]) != sha {
+		t.Fatalf("cache entries %v, want one named %s", e, sha)
+	}
+	db.Close()
+
+	// the server serves other bytes; with the cache entry gone they are
+	// downloaded and refused
+	mu.Lock()
+	body = []byte(`{"scale": 6}`)
+	mu.Unlock()
+	os.Remove(filepath.Join(cache, "artifacts", sha))
+	db = open(t, dsn)
+	expectErr(t, db, `SELECT ML_PREDICT(r, 2)`, "has changed since CREATE MODEL", sha, "CREATE OR REPLACE MODEL")
+	db.Close()
+
+	// the original bytes again: downloaded once more into the cache, then
+	// a later session needs no network
+	mu.Lock()
+	body = []byte(`{"scale": 5}`)
+	mu.Unlock()
+	db = open(t, dsn)
+	expect(t, db, `SELECT ML_PREDICT(r, 2)`, [][]string{{"10"}})
+	db.Close()
+	srv.Close()
+	mu.Lock()
+	before := hits
+	mu.Unlock()
+	db = open(t, dsn)
+	expect(t, db, `SELECT ML_PREDICT(r, 3)`, [][]string{{"15"}})
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != before {
+		t.Errorf("the cached model was downloaded again")
+	}
 }
