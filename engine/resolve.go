@@ -62,6 +62,11 @@ func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
 		}
 		r.spec.Returns = &t
 	}
+	if d, ok := r.art.(model.Described); ok {
+		if err := r.applyDefaults(ctx, st, d, cwd); err != nil {
+			return nil, err
+		}
+	}
 	if r.art != nil {
 		r.location = r.art.Location()
 	}
@@ -69,6 +74,42 @@ func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
 		r.spec.Flavor = model.FlavorForPath(r.art.Location())
 	}
 	return r, nil
+}
+
+// applyDefaults fills in what a registry records about the model (see
+// model.Described) where the statement is silent: FLAVOR, MODEL_TYPE,
+// RETURNS and each OPTIONS key given in SQL win.
+func (r *resolved) applyDefaults(ctx context.Context, st *parser.CreateModel, d model.Described, cwd string) error {
+	def := d.SpecDefaults()
+	if st.Flavor == nil {
+		r.spec.Flavor = def.Flavor
+		if r.spec.Flavor == "" {
+			return fmt.Errorf("model %q: %s records no flavor; add FLAVOR to CREATE MODEL (%s)", r.spec.Name, untrusted.Clean(r.spec.URI), def.FlavorHint)
+		}
+	}
+	if st.ModelType == nil && def.ModelType != "" {
+		r.spec.ModelType = def.ModelType
+	}
+	if st.Returns == nil && def.Schema != "" {
+		t, err := ParseSchema(def.Schema)
+		if err != nil {
+			return fmt.Errorf("model %q: the schema %s records: %w", r.spec.Name, untrusted.Clean(r.spec.URI), err)
+		}
+		r.spec.Returns = &t
+	}
+	for k, v := range def.Options {
+		if _, given := r.spec.Options[k]; !given {
+			r.spec.Options[k] = v
+		}
+	}
+	if def.LabelsURI != "" {
+		labels, err := readLabels(ctx, def.LabelsURI, cwd)
+		if err != nil {
+			return fmt.Errorf("model %q: labels: %w", r.spec.Name, err)
+		}
+		r.spec.Labels = labels
+	}
+	return nil
 }
 
 // readSpec applies a YAML spec: its values first, SQL clauses later.

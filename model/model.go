@@ -172,3 +172,23 @@ type DenseModel interface {
 	// under on_error = 'null'); the engine makes that row NULL.
 	PredictDense(ctx context.Context, x []float64, skip []bool, out []float64) error
 }
+
+// SpecDefaults is what a model registry records about a model (MLflow's
+// run tags and params): the engine uses each value where the SQL
+// statement is silent.
+type SpecDefaults struct {
+	Flavor    string            // "" = none recorded
+	ModelType string            // "" = none recorded
+	Schema    string            // the result type in Rikai's schema syntax, "" = none
+	Options   map[string]string // SQL OPTIONS override these key by key
+	LabelsURI string            // a JSON list of labels, "" = none
+	// FlavorHint says how to record a flavor when there is none (for
+	// example "set the run's tag rikai.model.flavor"), for the error.
+	FlavorHint string
+}
+
+// Described is an artifact that a registry describes.
+type Described interface {
+	Artifact
+	SpecDefaults() SpecDefaults
+}
