@@ -45,6 +45,10 @@ type cacheInfo struct {
 	Parameters   int64  `json:"parameters"`
 	Classes      int64  `json:"classes,omitempty"`
 	Form         string `json:"form"` // torchfile's Kind: state_dict, module, checkpoint:...
+	// Graph is the sha256 of the bound graph (the entry without this
+	// record): the same weights saved in another form bind to the same
+	// graph, and share ONNX Runtime's optimized copy of it.
+	Graph string `json:"graph_sha256,omitempty"`
 }
 
 // cacheDir is $AUGUR_CACHE_DIR/pytorch, else ~/.cache/augur/pytorch.
@@ -126,7 +130,7 @@ func trailer(size int64, info cacheInfo) ([]byte, error) {
 // writeCached writes an entry atomically: a temporary file in the same
 // folder, renamed over the entry's name once complete. Concurrent
 // writers of one entry each rename a complete file of the same content.
-func writeCached(path string, b *bound, info cacheInfo) (err error) {
+func writeCached(path string, b *bound, info *cacheInfo) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("cache folder: %w", err)
@@ -141,15 +145,21 @@ func writeCached(path string, b *bound, info cacheInfo) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	tr, err := trailer(b.size, info)
-	if err != nil {
-		return err
-	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	for _, p := range append(b.pieces, tr) {
+	h := sha256.New()
+	for _, p := range b.pieces {
+		h.Write(p)
 		if _, err := w.Write(p); err != nil {
 			return fmt.Errorf("cache %s: %w", f.Name(), err)
 		}
+	}
+	info.Graph = hex.EncodeToString(h.Sum(nil))
+	tr, err := trailer(b.size, *info)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(tr); err != nil {
+		return fmt.Errorf("cache %s: %w", f.Name(), err)
 	}
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("cache %s: %w", f.Name(), err)

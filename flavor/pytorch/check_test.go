@@ -1,6 +1,8 @@
 package pytorch
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,8 +128,11 @@ func TestCacheTrailer(t *testing.T) {
 	b := &bound{}
 	b.add([]byte("model bytes"))
 	info := cacheInfo{SHA256: "ab", Architecture: "resnet18 v", Parameters: 42, Classes: 10, Form: "state_dict"}
-	if err := writeCached(path, b, info); err != nil {
+	if err := writeCached(path, b, &info); err != nil {
 		t.Fatal(err)
+	}
+	if sum := sha256.Sum256([]byte("model bytes")); info.Graph != hex.EncodeToString(sum[:]) {
+		t.Errorf("graph sha256 %q", info.Graph)
 	}
 	got, ok := readCached(path)
 	if !ok || got != info {

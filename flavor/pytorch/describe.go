@@ -42,6 +42,9 @@ func (d *described) Describe() map[string]any {
 	out["parameters"] = d.info.Parameters
 	out["architecture"] = d.info.Architecture
 	out["cache"] = untrusted.Clean(d.cached)
+	if d.info.Graph != "" {
+		out["graph_sha256"] = d.info.Graph
+	}
 	if d.info.Classes > 0 {
 		out["classes"] = d.info.Classes
 	}

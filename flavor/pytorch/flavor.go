@@ -81,7 +81,7 @@ func loadWeights(ctx context.Context, spec *model.Spec, path string) (model.Mode
 	if run.Labels, err = headLabels(a, info, labels, spec.Labels); err != nil {
 		return nil, err
 	}
-	m, err := loadGraph(&run, cached)
+	m, err := loadGraph(&run, cached, info.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("%s (bound into %s): %w", path, cached, err)
 	}
@@ -137,7 +137,7 @@ func bindCached(path string, a *Arch, modelType string) (string, cacheInfo, erro
 	}
 	info := cacheInfo{Weights: path, SHA256: sha, Architecture: a.Name + " " + a.Manifest.Version, ModelType: modelType,
 		Parameters: parameters(a, sd), Classes: classes, Form: sd.Kind}
-	if err := writeCached(cp, b, info); err != nil {
+	if err := writeCached(cp, b, &info); err != nil {
 		return "", cacheInfo{}, err
 	}
 	return cp, info, nil
@@ -227,8 +227,8 @@ func defaultClasses(a *Arch) int64 {
 
 // loadGraph runs a complete graph of the cache (a bound .pth file, or the
 // trusted helper's export) as spec's model type. The graph is mapped, not
-// read: see internal/mmap.
-func loadGraph(spec *model.Spec, path string) (model.Model, error) {
+// read: see internal/mmap. graph is its sha256 when known.
+func loadGraph(spec *model.Spec, path, graph string) (model.Model, error) {
 	if err := modeltype.Check(spec); err != nil {
 		return nil, err
 	}
@@ -237,8 +237,12 @@ func loadGraph(spec *model.Spec, path string) (model.Model, error) {
 		return nil, fmt.Errorf("read the cache entry: %w", err)
 	}
 	defer m.Close() // the model keeps no reference to the graph's bytes
-	// the entry's name and size identify its content: ONNX Runtime's
-	// optimized graph is found without hashing 100 MB again
-	key := fmt.Sprintf("pytorch-%s-%d", strings.TrimSuffix(filepath.Base(path), ".onnx"), len(m.Bytes()))
+	// the graph's recorded hash, else the entry's name and size, identify
+	// its content: ONNX Runtime's optimized graph is found without
+	// hashing 100 MB again
+	key := "graph-" + graph
+	if graph == "" {
+		key = fmt.Sprintf("pytorch-%s-%d", strings.TrimSuffix(filepath.Base(path), ".onnx"), len(m.Bytes()))
+	}
 	return modeltype.LoadKeyed(spec, m.Bytes(), path, key)
 }

@@ -86,7 +86,7 @@ func loadLogits(ctx context.Context, spec *model.Spec, modelType, file string) (
 	if run.Option("image_size", "") == "" {
 		run.Options["image_size"] = "224"
 	}
-	m, err := loadGraph(&run, cached)
+	m, err := loadGraph(&run, cached, info.Graph)
 	if err != nil {
 		return nil, fmt.Errorf("%s (bound into %s): %w", file, cached, err)
 	}

@@ -390,7 +390,7 @@ func loadExported(ctx context.Context, spec *model.Spec, lay layout, job map[str
 			run.Labels[i] = strconv.Itoa(i)
 		}
 	}
-	m, err := loadGraph(&run, cp)
+	m, err := loadGraph(&run, cp, "")
 	if err != nil {
 		return nil, fmt.Errorf("%s (exported by the trusted helper into %s): %w", what, cp, err)
 	}
