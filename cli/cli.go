@@ -14,16 +14,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/internal/version"
 )
-
-// Version is augur's version as --version prints it. Builds may set it with
-// -ldflags "-X github.com/augurdb/augur/cli.Version=v1.2.3"; otherwise it is
-// the module version the binary was built from, or "dev".
-var Version = ""
 
 // OpenDB opens the database named on the command line ("" or ":memory:" is
 // an in-memory database).
@@ -141,20 +136,10 @@ func ParseArgs(args []string) (Options, error) {
 	return opts, nil
 }
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
-
 // duckdbVersion asks DuckDB for its version.
 func duckdbVersion(ctx context.Context, conn *sql.Conn) string {
 	var v, src string
-	if err := conn.QueryRowContext(ctx, "SELECT library_version, source_id FROM pragma_version()").Scan(&v, &src); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT library_version, source_id FROM pragma_version.String()").Scan(&v, &src); err != nil {
 		return "unknown"
 	}
 	return v + " " + src
@@ -197,7 +182,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	if opts.Version {
-		fmt.Fprintf(stdout, "augur %s (DuckDB %s)\n", version(), duckdbVersion(ctx, conn))
+		fmt.Fprintf(stdout, "augur %s (DuckDB %s)\n", version.String(), duckdbVersion(ctx, conn))
 	} else {
 		status = session(ctx, opts, conn, stdin, stdout, stderr)
 	}

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/chzyer/readline"
+
+	"github.com/augurdb/augur/internal/version"
 )
 
 // Prompts of the interactive shell.
@@ -100,7 +102,7 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 		return err
 	}
 	defer rl.Close()
-	fmt.Fprintf(stdout, "augur %s (DuckDB %s)\nEnter \".help\" for usage hints.\n", version(), duckdbVersion(ctx, r.Conn))
+	fmt.Fprintf(stdout, "augur %s (DuckDB %s)\nEnter \".help\" for usage hints.\n", version.String(), duckdbVersion(ctx, r.Conn))
 
 	in := newInterrupter()
 	defer in.stop()

@@ -8,12 +8,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/internal/version"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
 )
@@ -23,24 +23,8 @@ func init() {
 	Schemes.Register("https", httpScheme{})
 }
 
-// Version is augur's version as the User-Agent of downloads names it
-// ("augur/<Version>"). The cli package knows the binary's version but
-// imports this one, so a program may set this at start-up; when it is
-// empty the module version the binary was built from is used, else "dev".
-var Version = ""
-
 // userAgent is the User-Agent header of every download.
-func userAgent() string {
-	v := Version
-	if v == "" {
-		if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			v = bi.Main.Version
-		} else {
-			v = "dev"
-		}
-	}
-	return "augur/" + v
-}
+func userAgent() string { return "augur/" + version.String() }
 
 // maxRedirects bounds the redirects a model URL may take.
 const maxRedirects = 10
