@@ -39,6 +39,7 @@ from PIL import Image
 
 SKLEARN_IMAGES = "/usr/lib/python3/dist-packages/sklearn/datasets/images"
 DEFAULT_IMAGES = [os.path.join(SKLEARN_IMAGES, n) for n in ("china.jpg", "flower.jpg")]
+IMAGES = DEFAULT_IMAGES  # --images
 
 CLASSIFIERS = {
     "resnet18": "resnet18", "resnet34": "resnet34", "resnet50": "resnet50",
@@ -64,6 +65,28 @@ NATIVE_SIZE = None
 # tests regenerate exports cached by an older version of this script.
 FORMAT = 3
 NORMALIZE = T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
+
+# The first seed whose detections torchvision computes the same in
+# float32 and float64 (see unstable), found by the full search with
+# --check64 on Debian's torch 1.13 / torchvision 0.14 with the test photos
+# and --native-size 427,640 (the defaults of the Go tests). With those, the
+# export starts at that seed and skips the float64 runs, which cost more
+# than the rest of a detector's export; anything else searches from 0 with
+# the float64 check.
+STABLE_SEEDS = {"ssd": 5, "fasterrcnn_mobilenet_v3_large_fpn": 1, "fasterrcnn_mobilenet_v3_large_320_fpn": 1}
+CHECK64 = False
+
+
+def known_seed(name):
+    """The recorded stable seed of a detector, or None when it must be
+    searched for with the float64 check."""
+    if CHECK64 or not torch.__version__.startswith("1.13") or not torchvision.__version__.startswith("0.14"):
+        return None
+    if name in RESIZING_DETECTORS and NATIVE_SIZE != (427, 640):
+        return None
+    if [os.path.basename(p) for p in IMAGES] != [os.path.basename(p) for p in DEFAULT_IMAGES]:
+        return None
+    return STABLE_SEEDS.get(name, 0)
 
 
 def reinit(model, seed, scale=1.0):
@@ -230,13 +253,14 @@ def export_detector(name, out, images):
         # exports at torchvision's default sizes (800, 1333) pass the same
         # parity tests (see AUGUR_DETECTOR_SIZES in flavor/onnx)
         kw["min_size"], kw["max_size"] = NATIVE_SIZE
-    for seed in range(20):
+    known = known_seed(name)
+    for seed in (range(20) if known is None else [known]):
         torch.manual_seed(seed)
         model = getattr(torchvision.models.detection, arch)(**kw).eval()
         reinit(model, seed)
         init_detector_heads(model, seed)
         calibrate_rcnn_logits(model, T.ToTensor()(images[0][1]))
-        model64 = copy.deepcopy(model).double()
+        model64 = copy.deepcopy(model).double() if known is None else None
         expected, ok = {}, True
         with torch.no_grad():
             for fname, im in images:
@@ -245,8 +269,10 @@ def export_detector(name, out, images):
                 s = r["scores"]
                 if len(s) < 2 or len(torch.unique(s)) < len(s) // 2:
                     why = "%d detections, %d distinct scores" % (len(s), len(torch.unique(s)))
-                else:
+                elif model64 is not None:
                     why = unstable(r, model64([x.double()])[0])
+                else:
+                    why = None
                 if why:
                     print(name, "seed", seed, fname + ":", why, file=sys.stderr)
                     ok = False
@@ -262,7 +288,8 @@ def export_detector(name, out, images):
         if ok:
             break
     else:
-        sys.exit("%s: no seed in 0..19 gives well-separated, float-stable detections" % name)
+        sys.exit("%s: no seed in %s gives well-separated, float-stable detections" % (
+            name, "0..19" if known is None else "the recorded %d (rerun with --check64)" % known))
     # the ONNX outputs follow the order of the model's result dict
     # (boxes, labels, scores for R-CNNs; boxes, scores, labels for SSD)
     outputs = list(r.keys())
@@ -342,6 +369,8 @@ def class_scores_unstable(r32, r64, plain, tol=3e-4):
         return "boxes differ from torchvision's SSD"
     if not bool((r32["scores"][:, 0] >= plain["scores"] - 1e-7).all()):
         return "a best score is below torchvision's score for that box"
+    if r64 is None:  # a recorded seed: the float64 check was done when it was recorded
+        return None
     if len(r32["scores"]) != len(r64["scores"]) or not torch.equal(r32["labels"], r64["labels"]):
         return "detections or class ids differ in float64"
     moved = max(float((r64["boxes"] - r32["boxes"].double()).abs().max()),
@@ -357,14 +386,17 @@ def export_ssd_class_scores(out, images):
     the same module in torch's eval, cross-checked against torchvision's
     own SSD."""
     import types
-    for seed in range(20):
+    known = known_seed("ssd_class_scores")
+    for seed in (range(20) if known is None else [known]):
         torch.manual_seed(seed)
         model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).eval()
         reinit(model, seed)
         init_detector_heads(model, seed)
         calibrate_ssd_logits(model, T.ToTensor()(images[0][1]))
-        model64 = copy.deepcopy(model).double()
-        model64.postprocess_detections = types.MethodType(class_scores_postprocess, model64)
+        model64 = None
+        if known is None:
+            model64 = copy.deepcopy(model).double()
+            model64.postprocess_detections = types.MethodType(class_scores_postprocess, model64)
         expected, why = {}, None
         with torch.no_grad():
             for fname, im in images:
@@ -373,7 +405,7 @@ def export_ssd_class_scores(out, images):
                 model.postprocess_detections = types.MethodType(class_scores_postprocess, model)
                 r = model([x])[0]
                 del model.postprocess_detections
-                why = class_scores_unstable(r, model64([x.double()])[0], plain)
+                why = class_scores_unstable(r, model64([x.double()])[0] if model64 is not None else None, plain)
                 if why:
                     print("ssd_class_scores seed", seed, fname + ":", why, file=sys.stderr)
                     break
@@ -461,9 +493,13 @@ def main():
     ap.add_argument("--digits-images", type=int, default=None)
     ap.add_argument("--native-size", default=None,
                     help="MIN,MAX: build R-CNN/RetinaNet detectors with this min_size/max_size")
+    ap.add_argument("--check64", action="store_true",
+                    help="search every detector's seed from 0 with the float64 check (see STABLE_SEEDS)")
     ap.add_argument("names", nargs="+")
     a = ap.parse_args()
-    global NATIVE_SIZE
+    global NATIVE_SIZE, CHECK64, IMAGES
+    CHECK64 = a.check64
+    IMAGES = a.images
     if a.native_size:
         NATIVE_SIZE = tuple(int(x) for x in a.native_size.split(","))
     os.makedirs(a.out, exist_ok=True)
