@@ -43,6 +43,7 @@ go vet ./...
 # Every torchvision architecture's parity test (about 14 minutes and 4 GB
 # of exports in .cache/onnx-models on 2 cores, the first time, which is
 # why one package may take more than go test's default limit); plain
-# `go test ./...` checks one of each family. AUGUR_LONG=0 for the short set.
+# `go test ./...` checks one of each family. AUGUR_LONG=0 for the short set,
+# AUGUR_LONG=full adds the ONNX exports of the detectors flavor/pytorch checks.
 export AUGUR_LONG="${AUGUR_LONG:-1}"
 go test -count=1 -timeout 60m ./...

@@ -132,7 +132,7 @@ func one(t testing.TB, db *sql.DB, q string) any {
 func sqlStr(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // long says whether the slow tests (every architecture) run.
-func long() bool { return os.Getenv("AUGUR_LONG") == "1" }
+func long() bool { v := os.Getenv("AUGUR_LONG"); return v == "1" || v == "full" }
 
 var exportMu sync.Mutex
 
