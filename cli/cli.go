@@ -139,7 +139,7 @@ func ParseArgs(args []string) (Options, error) {
 // duckdbVersion asks DuckDB for its version.
 func duckdbVersion(ctx context.Context, conn *sql.Conn) string {
 	var v, src string
-	if err := conn.QueryRowContext(ctx, "SELECT library_version, source_id FROM pragma_version.String()").Scan(&v, &src); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT library_version, source_id FROM pragma_version()").Scan(&v, &src); err != nil {
 		return "unknown"
 	}
 	return v + " " + src
