@@ -57,15 +57,15 @@ func TestGenericModels(t *testing.T) {
 	}
 	// DESCRIBE MODEL shows the inputs and outputs, in the model's order
 	desc := all(t, db, "DESCRIBE MODEL multi")
-	if len(desc) != 1 || len(desc[0]) != 8 {
+	if len(desc) != 1 || len(desc[0]) != 9 || len(desc[0][6].(string)) != 64 {
 		t.Fatalf("DESCRIBE MODEL multi: %v", desc)
 	}
 	var inputs, outputs []struct{ Name, Type, Shape string }
-	if err := json.Unmarshal([]byte(desc[0][6].(string)), &inputs); err != nil {
-		t.Fatalf("inputs %v: %v", desc[0][6], err)
+	if err := json.Unmarshal([]byte(desc[0][7].(string)), &inputs); err != nil {
+		t.Fatalf("inputs %v: %v", desc[0][7], err)
 	}
-	if err := json.Unmarshal([]byte(desc[0][7].(string)), &outputs); err != nil {
-		t.Fatalf("outputs %v: %v", desc[0][7], err)
+	if err := json.Unmarshal([]byte(desc[0][8].(string)), &outputs); err != nil {
+		t.Fatalf("outputs %v: %v", desc[0][8], err)
 	}
 	wantIn := []struct{ Name, Type, Shape string }{{"a", "float", "[?,2]"}, {"b", "double", "[?]"}}
 	wantOut := []struct{ Name, Type, Shape string }{{"total", "float", "[?]"}, {"double2", "float", "[?,2]"}, {"klass", "int64", "[?]"}}
