@@ -255,7 +255,7 @@ func loadEntry(ctx context.Context, ent *catalog.Entry) (model.Model, error) {
 		if art, err = source.Resolve(ctx, ent.Location, "/"); err != nil {
 			return nil, err
 		}
-		if art, _, err = artifactBytes(ctx, ent.Name, art, ent.Options, ent.SHA256); err != nil {
+		if art, spec.SHA256, err = artifactBytes(ctx, ent.Name, art, ent.Options, ent.SHA256); err != nil {
 			return nil, err
 		}
 	}

@@ -40,6 +40,7 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	if err != nil {
 		return err
 	}
+	r.spec.SHA256 = sha
 	m, returns, err := loadModel(ctx, &r.spec, art)
 	if err != nil {
 		return err

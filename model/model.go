@@ -23,6 +23,10 @@ type Spec struct {
 	Options   map[string]string // in effect (YAML options, then SQL options)
 	Returns   *types.Type       // RETURNS or the YAML schema; nil: the model type decides
 	Labels    []string          // from a YAML spec's labels.uri, if any
+	// SHA256 is the sha256 of the artifact's bytes when the engine has
+	// hashed them ("" otherwise): a flavor that keys a cache by content
+	// need not read the file again.
+	SHA256 string
 }
 
 // Option returns an option's value, or def when it is not set.

@@ -73,7 +73,7 @@ func loadWeights(ctx context.Context, spec *model.Spec, path string) (model.Mode
 	if err != nil {
 		return nil, err
 	}
-	cached, info, err := bindCached(path, a, strings.ToLower(spec.ModelType))
+	cached, info, err := bindCached(path, spec.SHA256, a, strings.ToLower(spec.ModelType))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -108,14 +108,17 @@ func archOf(spec *model.Spec) (*Arch, error) {
 
 // bindCached returns the cache entry of a weights file in an
 // architecture, binding it first when the cache has no complete one.
-func bindCached(path string, a *Arch, modelType string) (string, cacheInfo, error) {
+// sha is the file's sha256 when the caller knows it ("" hashes it).
+func bindCached(path, sha string, a *Arch, modelType string) (string, cacheInfo, error) {
 	dir, err := cacheDir()
 	if err != nil {
 		return "", cacheInfo{}, err
 	}
-	sha, err := fileSHA256(path)
-	if err != nil {
-		return "", cacheInfo{}, fmt.Errorf("hash the weights: %w", err)
+	if sha == "" {
+		var err error
+		if sha, err = fileSHA256(path); err != nil {
+			return "", cacheInfo{}, fmt.Errorf("hash the weights: %w", err)
+		}
 	}
 	cp := cachePath(dir, sha, a)
 	if info, ok := readCached(cp); ok {

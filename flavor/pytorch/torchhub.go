@@ -72,7 +72,7 @@ func loadLogits(ctx context.Context, spec *model.Spec, modelType, file string) (
 	if a.Manifest.Head == nil {
 		return nil, fmt.Errorf("TorchHub model %s is not a classifier; give MODEL_TYPE %s to load its detections", untrusted.Quote(modelType), a.Name)
 	}
-	cached, info, err := bindCached(file, a, strings.ToLower(modelType))
+	cached, info, err := bindCached(file, "", a, strings.ToLower(modelType))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
