@@ -8,9 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
+	"github.com/augurdb/augur/internal/netwatch"
 	"github.com/augurdb/augur/limits"
 )
 
@@ -45,66 +45,17 @@ var httpClient = &http.Client{
 	},
 }
 
-// A timeout is the cause with which a watchdog cancels a request.
-type timeout struct {
-	what  string // "response", "idle" or "total"
-	limit *limits.Limit
-	d     time.Duration
-}
-
-func (t *timeout) Error() string {
-	switch t.what {
-	case "response":
-		return fmt.Sprintf("no response within %v (the connect and response timeouts; set %s or %s to raise them)", t.d, limits.ConnectTimeout.Env, t.limit.Env)
-	case "idle":
-		return fmt.Sprintf("no data for %v (set %s to raise the network idle timeout)", t.d, t.limit.Env)
-	}
-	return fmt.Sprintf("the download took longer than %v (the connect and response timeouts plus 4 x the idle timeout; set %s to raise it)", t.d, t.limit.Env)
-}
-
-// watchdog cancels a request when its timer fires, with the cause the
-// last arm gave; reading the body re-arms it after each read.
-type watchdog struct {
-	mu     sync.Mutex
-	cause  error
-	timer  *time.Timer
-	cancel context.CancelCauseFunc
-}
-
-func newWatchdog(cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{cancel: cancel}
-	w.timer = time.AfterFunc(time.Hour, w.fire)
-	w.timer.Stop()
-	return w
-}
-
-func (w *watchdog) fire() {
-	w.mu.Lock()
-	cause := w.cause
-	w.mu.Unlock()
-	w.cancel(cause)
-}
-
-func (w *watchdog) arm(t *timeout) {
-	w.mu.Lock()
-	w.cause = t
-	w.mu.Unlock()
-	w.timer.Reset(t.d)
-}
-
-func (w *watchdog) stop() { w.timer.Stop() }
-
 // idleReader re-arms the watchdog whenever bytes arrive.
 type idleReader struct {
 	r    io.Reader
-	w    *watchdog
-	idle *timeout
+	w    *netwatch.Watchdog
+	idle *netwatch.Timeout
 }
 
 func (r *idleReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if n > 0 {
-		r.w.arm(r.idle)
+		r.w.Arm(r.idle)
 	}
 	return n, err
 }
@@ -116,28 +67,27 @@ func (r *idleReader) Read(p []byte) (int, error) {
 // that trickles a byte a second is never idle). The body may not exceed
 // limits.ImageBytes; cancelling ctx (the query) stops the read.
 func readHTTP(ctx context.Context, uri string) ([]byte, error) {
-	connect, header, idle := limits.ConnectTimeout.Duration(), limits.HeaderTimeout.Duration(), limits.IdleTimeout.Duration()
-	total := &timeout{what: "total", limit: limits.IdleTimeout, d: connect + header + 4*idle}
-	ctx, cancelTotal := context.WithTimeoutCause(ctx, total.d, total)
+	total := netwatch.Total()
+	ctx, cancelTotal := context.WithTimeoutCause(ctx, total.D, total)
 	defer cancelTotal()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	dog := newWatchdog(cancel)
-	defer dog.stop()
+	dog := netwatch.New(cancel)
+	defer dog.Stop()
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET %s: %w", DisplayURI(uri), parseError(err))
 	}
 	req.Header.Set("User-Agent", userAgent)
-	dog.arm(&timeout{what: "response", limit: limits.HeaderTimeout, d: connect + header})
+	dog.Arm(netwatch.Response())
 	resp, err := httpClient.Do(req)
 	if err != nil {
 		return nil, httpError(ctx, uri, err)
 	}
 	defer resp.Body.Close()
-	idleT := &timeout{what: "idle", limit: limits.IdleTimeout, d: idle}
-	dog.arm(idleT)
+	idleT := netwatch.Idle()
+	dog.Arm(idleT)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET %s: %s", DisplayURI(uri), resp.Status)
 	}
@@ -155,7 +105,7 @@ func readHTTP(ctx context.Context, uri string) ([]byte, error) {
 // connection that could not be made in time, or the query's
 // cancellation; the URL is shown without its password.
 func httpError(ctx context.Context, uri string, err error) error {
-	var t *timeout
+	var t *netwatch.Timeout
 	if cause := context.Cause(ctx); errors.As(cause, &t) {
 		return fmt.Errorf("GET %s: %w", DisplayURI(uri), t)
 	}

@@ -19,6 +19,7 @@ import (
 	"gocloud.dev/gcerrors"
 	"gocloud.dev/gcp"
 
+	"github.com/augurdb/augur/internal/netwatch"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
@@ -91,11 +92,11 @@ func (a *blobArtifact) Remote()                   {}
 func (a *blobArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	prefix := "read " + untrusted.Quote(a.uri)
 	ctx, cancel := context.WithCancelCause(ctx)
-	dog := newWatchdog(cancel)
-	dog.arm(responseTimeout())
+	dog := netwatch.New(cancel)
+	dog.Arm(netwatch.Response())
 	b, err := a.openBucket(ctx)
 	if err != nil {
-		dog.stop()
+		dog.Stop()
 		if ctxErr := watchdogError(ctx); ctxErr != nil {
 			err = ctxErr
 		}
@@ -106,19 +107,19 @@ func (a *blobArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	if err != nil {
 		err = a.readError(ctx, b, err)
 		b.Close()
-		dog.stop()
+		dog.Stop()
 		cancel(nil)
 		return nil, fmt.Errorf("%s: %w", prefix, err)
 	}
 	if size := r.Size(); size > limits.ModelBytes.Get() {
 		r.Close()
 		b.Close()
-		dog.stop()
+		dog.Stop()
 		cancel(nil)
 		return nil, fmt.Errorf("%s: %w", prefix, limits.ModelBytes.Exceeded("the object", size))
 	}
-	idle := idleTimeout()
-	dog.arm(idle)
+	idle := netwatch.Idle()
+	dog.Arm(idle)
 	return &watchedBody{
 		r:    r,
 		c:    closers{r, b},
@@ -144,7 +145,7 @@ func (cs closers) Close() error {
 
 // watchdogError is the timeout or cancellation that ended ctx, if any.
 func watchdogError(ctx context.Context) error {
-	var t *timeout
+	var t *netwatch.Timeout
 	if cause := context.Cause(ctx); errors.As(cause, &t) {
 		return t
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/augurdb/augur/internal/netwatch"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/internal/version"
 	"github.com/augurdb/augur/limits"
@@ -90,9 +91,9 @@ func (a *httpArtifact) Remote()                   {}
 func (a *httpArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	shown := untrusted.Quote(a.location)
 	ctx, cancel := context.WithCancelCause(ctx)
-	dog := newWatchdog(cancel)
+	dog := netwatch.New(cancel)
 	fail := func(err error) (io.ReadCloser, error) {
-		dog.stop()
+		dog.Stop()
 		cancel(nil)
 		return nil, err
 	}
@@ -106,7 +107,7 @@ func (a *httpArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 		// on a redirect to another host.
 		req.SetBasicAuth(a.user, a.password)
 	}
-	dog.arm(responseTimeout())
+	dog.Arm(netwatch.Response())
 	resp, err := httpClient().Do(req)
 	if err != nil {
 		return fail(netError(ctx, "GET "+shown, a.url.Host, err))
@@ -120,8 +121,8 @@ func (a *httpArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return fail(fmt.Errorf("GET %s: %w", shown, limits.ModelBytes.Exceeded("the file", resp.ContentLength)))
 	}
-	idle := idleTimeout()
-	dog.arm(idle)
+	idle := netwatch.Idle()
+	dog.Arm(idle)
 	return &watchedBody{
 		r:    &httpBody{r: resp.Body, want: resp.ContentLength},
 		c:    resp.Body,
@@ -229,7 +230,7 @@ func (b *httpBody) Read(p []byte) (int, error) {
 // caller's cancellation, a host that could not be reached; the URL is
 // not repeated (the caller's prefix names it without secrets).
 func netError(ctx context.Context, prefix, host string, err error) error {
-	var t *timeout
+	var t *netwatch.Timeout
 	if cause := context.Cause(ctx); errors.As(cause, &t) {
 		return fmt.Errorf("%s: %w", prefix, t)
 	}
@@ -282,57 +283,6 @@ func redactURI(uri string) string {
 	return out
 }
 
-// A timeout is the cause with which a watchdog cancels a request.
-type timeout struct {
-	what string // "response" or "idle"
-	d    time.Duration
-}
-
-func (t *timeout) Error() string {
-	if t.what == "response" {
-		return fmt.Sprintf("no response within %v (the connect and response timeouts; set %s or %s to raise them)", t.d, limits.ConnectTimeout.Env, limits.HeaderTimeout.Env)
-	}
-	return fmt.Sprintf("no data for %v (set %s to raise the network idle timeout)", t.d, limits.IdleTimeout.Env)
-}
-
-func responseTimeout() *timeout {
-	return &timeout{what: "response", d: limits.ConnectTimeout.Duration() + limits.HeaderTimeout.Duration()}
-}
-
-func idleTimeout() *timeout { return &timeout{what: "idle", d: limits.IdleTimeout.Duration()} }
-
-// watchdog cancels a request when its timer fires, with the cause the
-// last arm gave; reading the body re-arms it after each read.
-type watchdog struct {
-	mu     sync.Mutex
-	cause  error
-	timer  *time.Timer
-	cancel context.CancelCauseFunc
-}
-
-func newWatchdog(cancel context.CancelCauseFunc) *watchdog {
-	w := &watchdog{cancel: cancel}
-	w.timer = time.AfterFunc(time.Hour, w.fire)
-	w.timer.Stop()
-	return w
-}
-
-func (w *watchdog) fire() {
-	w.mu.Lock()
-	cause := w.cause
-	w.mu.Unlock()
-	w.cancel(cause)
-}
-
-func (w *watchdog) arm(t *timeout) {
-	w.mu.Lock()
-	w.cause = t
-	w.mu.Unlock()
-	w.timer.Reset(t.d)
-}
-
-func (w *watchdog) stop() { w.timer.Stop() }
-
 // watchedBody is a download's body: each read that brings bytes re-arms
 // the idle watchdog, and a read that fails because the watchdog (or the
 // caller) cancelled the request says so. Close ends the request.
@@ -340,8 +290,8 @@ type watchedBody struct {
 	r    io.Reader
 	c    io.Closer
 	ctx  context.Context
-	dog  *watchdog
-	idle *timeout
+	dog  *netwatch.Watchdog
+	idle *netwatch.Timeout
 	done func()
 	once sync.Once
 }
@@ -349,10 +299,10 @@ type watchedBody struct {
 func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	if n > 0 {
-		b.dog.arm(b.idle)
+		b.dog.Arm(b.idle)
 	}
 	if err != nil && err != io.EOF {
-		var t *timeout
+		var t *netwatch.Timeout
 		if cause := context.Cause(b.ctx); errors.As(cause, &t) {
 			err = t
 		} else if b.ctx.Err() != nil {
@@ -365,7 +315,7 @@ func (b *watchedBody) Read(p []byte) (int, error) {
 func (b *watchedBody) Close() error {
 	var err error
 	b.once.Do(func() {
-		b.dog.stop()
+		b.dog.Stop()
 		err = b.c.Close()
 		b.done()
 	})

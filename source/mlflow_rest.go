@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/augurdb/augur/internal/netwatch"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
@@ -316,9 +317,9 @@ func (a *mlflowArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	shown = untrusted.Quote(a.location + " (" + u.Scheme + "://" + u.Host + ")")
 
 	ctx, cancel := context.WithCancelCause(ctx)
-	dog := newWatchdog(cancel)
+	dog := netwatch.New(cancel)
 	fail := func(err error) (io.ReadCloser, error) {
-		dog.stop()
+		dog.Stop()
 		cancel(nil)
 		return nil, err
 	}
@@ -328,7 +329,7 @@ func (a *mlflowArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	}
 	req.Header.Set("User-Agent", userAgent())
 	store.auth.set(req)
-	dog.arm(responseTimeout())
+	dog.Arm(netwatch.Response())
 	resp, err := httpClient().Do(req)
 	if err != nil {
 		return fail(netError(ctx, "GET "+shown, u.Host, err))
@@ -347,8 +348,8 @@ func (a *mlflowArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 		resp.Body.Close()
 		return fail(fmt.Errorf("GET %s: %w", shown, limits.ModelBytes.Exceeded("the file", resp.ContentLength)))
 	}
-	idle := idleTimeout()
-	dog.arm(idle)
+	idle := netwatch.Idle()
+	dog.Arm(idle)
 	return &watchedBody{
 		r:    &httpBody{r: resp.Body, want: resp.ContentLength},
 		c:    resp.Body,
