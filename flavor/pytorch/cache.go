@@ -84,32 +84,37 @@ func fileSHA256(path string) (string, error) {
 // readCached returns the details of a complete cache entry; ok is false
 // when there is none, or it is incomplete.
 func readCached(path string) (info cacheInfo, ok bool) {
+	js, ok := readRecord(path, trailerMagic)
+	return info, ok && json.Unmarshal(js, &info) == nil
+}
+
+// readRecord returns the JSON of the record that ends a complete entry
+// whose record ends in magic; ok is false when there is none, or the
+// entry is incomplete.
+func readRecord(path, magic string) (js []byte, ok bool) {
 	f, err := os.Open(path)
 	if err != nil {
-		return info, false
+		return nil, false
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(footerLen) {
-		return info, false
+		return nil, false
 	}
 	foot := make([]byte, footerLen)
 	if _, err := f.ReadAt(foot, st.Size()-int64(footerLen)); err != nil {
-		return info, false
+		return nil, false
 	}
 	jsonLen := int64(binary.LittleEndian.Uint32(foot))
 	total := int64(binary.LittleEndian.Uint64(foot[4:]))
-	if string(foot[12:]) != trailerMagic || total != st.Size() || jsonLen > 1<<20 || jsonLen+int64(footerLen) > total {
-		return info, false
+	if string(foot[12:]) != magic || total != st.Size() || jsonLen > 1<<20 || jsonLen+int64(footerLen) > total {
+		return nil, false
 	}
-	js := make([]byte, jsonLen)
+	js = make([]byte, jsonLen)
 	if _, err := f.ReadAt(js, total-int64(footerLen)-jsonLen); err != nil {
-		return info, false
+		return nil, false
 	}
-	if json.Unmarshal(js, &info) != nil {
-		return info, false
-	}
-	return info, true
+	return js, true
 }
 
 // trailer is the record that ends an entry of size bytes before it.
@@ -118,13 +123,20 @@ func trailer(size int64, info cacheInfo) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return record(size, js, trailerMagic), nil
+}
+
+// record lays out the record that ends an entry of size bytes before it:
+// an unknown ModelProto field holding js, its length, the entry's total
+// size and magic (both magics have footerLen's length).
+func record(size int64, js []byte, magic string) []byte {
 	payloadLen := len(js) + footerLen
 	hdr := protowire.AppendVarint(protowire.AppendTag(nil, trailerField, protowire.BytesType), uint64(payloadLen))
 	total := size + int64(len(hdr)) + int64(payloadLen)
 	out := append(hdr, js...)
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(js)))
 	out = binary.LittleEndian.AppendUint64(out, uint64(total))
-	return append(out, trailerMagic...), nil
+	return append(out, magic...)
 }
 
 // writeCached writes an entry atomically: a temporary file in the same

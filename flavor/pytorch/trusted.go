@@ -15,7 +15,6 @@ import (
 	"context"
 	"crypto/sha256"
 	_ "embed"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -537,53 +536,13 @@ func trustedTrailer(size int64, info trustedInfo) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return record(size, js), nil
-}
-
-// record lays out a trailing record as cache.go's trailer does.
-func record(size int64, js []byte) []byte {
-	payloadLen := len(js) + footerLen
-	var hdr []byte
-	hdr = appendTagLen(hdr, uint64(payloadLen))
-	total := size + int64(len(hdr)) + int64(payloadLen)
-	out := append(hdr, js...)
-	out = binary.LittleEndian.AppendUint32(out, uint32(len(js)))
-	out = binary.LittleEndian.AppendUint64(out, uint64(total))
-	return append(out, trustedMagic...)
-}
-
-// appendTagLen appends the record's protobuf tag (field trailerField,
-// bytes) and length as varints.
-func appendTagLen(b []byte, n uint64) []byte {
-	b = binary.AppendUvarint(b, uint64(trailerField)<<3|2)
-	return binary.AppendUvarint(b, n)
+	return record(size, js, trustedMagic), nil
 }
 
 // readTrusted returns the details of a complete helper export.
 func readTrusted(path string) (info trustedInfo, ok bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return info, false
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() < int64(footerLen) {
-		return info, false
-	}
-	foot := make([]byte, footerLen)
-	if _, err := f.ReadAt(foot, st.Size()-int64(footerLen)); err != nil {
-		return info, false
-	}
-	jsonLen := int64(binary.LittleEndian.Uint32(foot))
-	total := int64(binary.LittleEndian.Uint64(foot[4:]))
-	if string(foot[12:]) != trustedMagic || total != st.Size() || jsonLen > 1<<20 || jsonLen+int64(footerLen) > total {
-		return info, false
-	}
-	js := make([]byte, jsonLen)
-	if _, err := f.ReadAt(js, total-int64(footerLen)-jsonLen); err != nil {
-		return info, false
-	}
-	return info, json.Unmarshal(js, &info) == nil
+	js, ok := readRecord(path, trustedMagic)
+	return info, ok && json.Unmarshal(js, &info) == nil
 }
 
 // tailBuffer keeps the last max bytes written to it.
