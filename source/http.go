@@ -89,7 +89,23 @@ func (a *httpArtifact) Remote()                   {}
 // takes what it takes) other than limits.ModelBytes, which Fetch applies.
 // Cancelling ctx ends the request.
 func (a *httpArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
-	shown := untrusted.Quote(a.location)
+	return download(ctx, a.url.String(), untrusted.Quote(a.location), a.url.Host,
+		func(req *http.Request) {
+			if a.user != "" || a.hasPassword {
+				// Set as a header (not URL user info) so that net/http
+				// drops it on a redirect to another host.
+				req.SetBasicAuth(a.user, a.password)
+			}
+		},
+		func(resp *http.Response) error { return statusError(a.location, resp) })
+}
+
+// download GETs url under augur's network timeouts (see
+// httpArtifact.Open) and returns the body, whose reads re-arm the idle
+// timeout. shown names the request in errors (escaped, no secrets), host
+// the server; prepare adds headers; status turns a response other than
+// 2xx into the error to return.
+func download(ctx context.Context, url, shown, host string, prepare func(*http.Request), status func(*http.Response) error) (io.ReadCloser, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	dog := netwatch.New(cancel)
 	fail := func(err error) (io.ReadCloser, error) {
@@ -97,23 +113,19 @@ func (a *httpArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 		cancel(nil)
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.url.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fail(fmt.Errorf("GET %s: %v", shown, err))
 	}
 	req.Header.Set("User-Agent", userAgent())
-	if a.user != "" || a.hasPassword {
-		// Set as a header (not URL user info) so that net/http drops it
-		// on a redirect to another host.
-		req.SetBasicAuth(a.user, a.password)
-	}
+	prepare(req)
 	dog.Arm(netwatch.Response())
 	resp, err := httpClient().Do(req)
 	if err != nil {
-		return fail(netError(ctx, "GET "+shown, a.url.Host, err))
+		return fail(netError(ctx, "GET "+shown, host, err))
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg := statusError(a.location, resp)
+		msg := status(resp)
 		resp.Body.Close()
 		return fail(msg)
 	}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/augurdb/augur/internal/netwatch"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/model"
@@ -315,47 +314,13 @@ func (a *mlflowArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	}
 	u.Path += "/api/2.0/mlflow-artifacts/artifacts/" + a.path
 	shown = untrusted.Quote(a.location + " (" + u.Scheme + "://" + u.Host + ")")
-
-	ctx, cancel := context.WithCancelCause(ctx)
-	dog := netwatch.New(cancel)
-	fail := func(err error) (io.ReadCloser, error) {
-		dog.Stop()
-		cancel(nil)
-		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fail(fmt.Errorf("GET %s: %v", shown, err))
-	}
-	req.Header.Set("User-Agent", userAgent())
-	store.auth.set(req)
-	dog.Arm(netwatch.Response())
-	resp, err := httpClient().Do(req)
-	if err != nil {
-		return fail(netError(ctx, "GET "+shown, u.Host, err))
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		defer resp.Body.Close()
+	return download(ctx, u.String(), shown, u.Host, store.auth.set, func(resp *http.Response) error {
 		switch resp.StatusCode {
 		case http.StatusUnauthorized, http.StatusForbidden:
-			return fail(fmt.Errorf("GET %s: HTTP %d: the server refused the credentials (set %s, or %s and %s)", shown, resp.StatusCode, envTrackingToken, envTrackingUser, envTrackingPassword))
+			return fmt.Errorf("GET %s: HTTP %d: the server refused the credentials (set %s, or %s and %s)", shown, resp.StatusCode, envTrackingToken, envTrackingUser, envTrackingPassword)
 		case http.StatusNotFound:
-			return fail(fmt.Errorf("GET %s: HTTP 404: the tracking server has no such artifact (is it run with --serve-artifacts?)", shown))
+			return fmt.Errorf("GET %s: HTTP 404: the tracking server has no such artifact (is it run with --serve-artifacts?)", shown)
 		}
-		return fail(statusError(a.location, resp))
-	}
-	if resp.ContentLength > limits.ModelBytes.Get() {
-		resp.Body.Close()
-		return fail(fmt.Errorf("GET %s: %w", shown, limits.ModelBytes.Exceeded("the file", resp.ContentLength)))
-	}
-	idle := netwatch.Idle()
-	dog.Arm(idle)
-	return &watchedBody{
-		r:    &httpBody{r: resp.Body, want: resp.ContentLength},
-		c:    resp.Body,
-		ctx:  ctx,
-		dog:  dog,
-		idle: idle,
-		done: func() { cancel(nil) },
-	}, nil
+		return statusError(a.location, resp)
+	})
 }
