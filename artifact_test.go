@@ -140,3 +140,47 @@ func TestRemoteArtifact(t *testing.T) {
 		t.Errorf("the cached model was downloaded again")
 	}
 }
+
+// TestEmbeddedModel: OPTIONS (embed = true) keeps the artifact's bytes in
+// the database file, so a copy of that file in another folder runs the
+// model with the original file deleted and an empty cache; DROP MODEL
+// frees the bytes; a folder or no USING cannot be embedded.
+func TestEmbeddedModel(t *testing.T) {
+	t.Setenv("AUGUR_CACHE_DIR", t.TempDir())
+	dir := t.TempDir()
+	file := filepath.Join(dir, "m.testmodel")
+	os.WriteFile(file, []byte(`{"scale": 4}`), 0o644)
+	dsn := filepath.Join(dir, "p.db")
+	db, err := augur.Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, `CREATE MODEL e OPTIONS (embed = true) USING '`+file+`'`)
+	mustExec(t, db, `CREATE MODEL twin OPTIONS (embed = 'TRUE') USING '`+file+`'`)
+	mustExec(t, db, `CREATE MODEL plain USING '`+file+`'`)
+	expect(t, db, `SELECT name, json_extract(details, '$.embedded_bytes') FROM augur_models() ORDER BY name`,
+		[][]string{{"e", "12"}, {"plain", "NULL"}, {"twin", "12"}})
+	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"1"}}) // one copy for both
+	expectErr(t, db, `CREATE MODEL f OPTIONS (embed = true) USING '`+dir+`'`, "embed = true", "must name one file")
+	expectErr(t, db, `CREATE MODEL f FLAVOR test OPTIONS (embed = true)`, "must name one file")
+	expectErr(t, db, `CREATE MODEL f OPTIONS (embed = 'maybe') USING '`+file+`'`, "embed must be true or false")
+	db.Close()
+
+	// another machine: the database file copied, the model file gone, an
+	// empty artifact cache
+	other := filepath.Join(t.TempDir(), "copy.db")
+	data, err := os.ReadFile(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(other, data, 0o644)
+	os.Remove(file)
+	t.Setenv("AUGUR_CACHE_DIR", t.TempDir())
+	db = open(t, other)
+	expect(t, db, `SELECT ML_PREDICT(e, 2), ML_PREDICT(twin, 3)`, [][]string{{"8", "12"}})
+	expectErr(t, db, `SELECT ML_PREDICT(plain, 2)`, "does not exist")
+	mustExec(t, db, `DROP MODEL e`)
+	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"1"}}) // twin keeps it
+	mustExec(t, db, `CREATE OR REPLACE MODEL twin FLAVOR test MODEL_TYPE label`)
+	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"0"}})
+}

@@ -33,6 +33,7 @@ type Entry struct {
 	Details   map[string]any    // what the flavor says about the model (inputs, outputs, estimator)
 	Created   time.Time
 	SHA256    string // of the artifact's bytes at CREATE MODEL, "" when it has none of its own (a folder, TorchHub)
+	Embedded  int64  // the size of the artifact's bytes kept in the database (OPTIONS embed), 0 if not kept
 }
 
 // Key is the case-insensitive identity of a model name.
@@ -88,6 +89,7 @@ type stored struct {
 	Labels    []string       `json:"labels,omitempty"`
 	Details   map[string]any `json:"details,omitempty"`
 	SHA256    string         `json:"sha256,omitempty"`
+	Embedded  int64          `json:"embedded,omitempty"`
 }
 
 // Catalog is the in-process view of _augur.models. Reads are served from
@@ -199,7 +201,7 @@ func scan(rows *sql.Rows) (*Entry, error) {
 	if err := json.Unmarshal([]byte(detail), &s); err != nil {
 		return nil, fmt.Errorf("model catalog entry %q: %w", e.Name, err)
 	}
-	e.Location, e.Returns, e.Requested, e.Labels, e.Details, e.SHA256 = s.Location, s.Returns, s.Requested, s.Labels, s.Details, s.SHA256
+	e.Location, e.Returns, e.Requested, e.Labels, e.Details, e.SHA256, e.Embedded = s.Location, s.Returns, s.Requested, s.Labels, s.Details, s.SHA256, s.Embedded
 	return &e, nil
 }
 
@@ -230,8 +232,20 @@ func (c *Catalog) List() []*Entry {
 }
 
 // Put stores e, replacing any model of the same name, atomically.
-func (c *Catalog) Put(ctx context.Context, e *Entry) error {
-	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels, Details: e.Details, SHA256: e.SHA256})
+func (c *Catalog) Put(ctx context.Context, e *Entry) error { return c.PutEmbedded(ctx, e, nil) }
+
+// artifactsSQL keeps embedded artifacts (OPTIONS embed), by sha256, so
+// that models sharing bytes share one copy.
+const artifactsSQL = `CREATE TABLE IF NOT EXISTS _augur.artifacts (
+	sha256 VARCHAR PRIMARY KEY,
+	bytes  BLOB NOT NULL
+)`
+
+// PutEmbedded is Put that also keeps data, the artifact's bytes (whose
+// sha256 is e.SHA256), in the database, in the same transaction; nil
+// keeps none. Artifacts no model refers to any more are removed.
+func (c *Catalog) PutEmbedded(ctx context.Context, e *Entry, data []byte) error {
+	detail, err := json.Marshal(stored{Location: e.Location, Returns: e.Returns, Requested: e.Requested, Labels: e.Labels, Details: e.Details, SHA256: e.SHA256, Embedded: e.Embedded})
 	if err != nil {
 		return fmt.Errorf("encode model %q: %w", e.Name, err)
 	}
@@ -252,8 +266,18 @@ func (c *Catalog) Put(ctx context.Context, e *Entry) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT OR IGNORE INTO _augur.result_types VALUES (?, ?)`, e.Returns.SQL(), string(typeJSON))
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO _augur.result_types VALUES (?, ?)`, e.Returns.SQL(), string(typeJSON)); err != nil {
+			return err
+		}
+		if data != nil {
+			if _, err := tx.ExecContext(ctx, artifactsSQL); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO _augur.artifacts VALUES (?, ?)`, e.SHA256, data); err != nil {
+				return err
+			}
+		}
+		return c.pruneArtifacts(ctx, tx, e)
 	})
 	if err != nil {
 		return fmt.Errorf("store model %q in the catalog: %w", e.Name, err)
@@ -270,8 +294,10 @@ func (c *Catalog) Delete(ctx context.Context, name string) (bool, error) {
 		return false, nil
 	}
 	err := c.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM _augur.models WHERE key = ?`, Key(name))
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM _augur.models WHERE key = ?`, Key(name)); err != nil {
+			return err
+		}
+		return c.pruneArtifacts(ctx, tx, &Entry{Name: name})
 	})
 	if err != nil {
 		return false, fmt.Errorf("remove model %q from the catalog: %w", name, err)
@@ -280,6 +306,43 @@ func (c *Catalog) Delete(ctx context.Context, name string) (bool, error) {
 	delete(c.entries, Key(name))
 	c.mu.Unlock()
 	return true, nil
+}
+
+// pruneArtifacts removes the embedded artifacts that no model keeps once
+// changed (replaced by e, or dropped when e has no bytes) is gone.
+func (c *Catalog) pruneArtifacts(ctx context.Context, tx *sql.Tx, changed *Entry) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = '_augur' AND table_name = 'artifacts'`).Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	keep := []any{}
+	marks := []string{}
+	c.mu.RLock()
+	for k, e := range c.entries {
+		if k != Key(changed.Name) && e.Embedded > 0 {
+			keep, marks = append(keep, e.SHA256), append(marks, "?")
+		}
+	}
+	c.mu.RUnlock()
+	if changed.Embedded > 0 {
+		keep, marks = append(keep, changed.SHA256), append(marks, "?")
+	}
+	q := `DELETE FROM _augur.artifacts`
+	if len(keep) > 0 {
+		q += ` WHERE sha256 NOT IN (` + strings.Join(marks, ", ") + `)`
+	}
+	_, err := tx.ExecContext(ctx, q, keep...)
+	return err
+}
+
+// Artifact returns the embedded bytes of the artifact whose sha256 is
+// sha.
+func (c *Catalog) Artifact(ctx context.Context, sha string) ([]byte, error) {
+	var data []byte
+	if err := c.db.QueryRowContext(ctx, `SELECT bytes FROM _augur.artifacts WHERE sha256 = ?`, sha).Scan(&data); err != nil {
+		return nil, fmt.Errorf("read the embedded artifact %s: %w", sha, err)
+	}
+	return data, nil
 }
 
 func (c *Catalog) inTx(ctx context.Context, f func(*sql.Tx) error) error {

@@ -2,8 +2,15 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/limits"
 
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/source"
@@ -70,4 +77,75 @@ func artifactBytes(ctx context.Context, name string, art model.Artifact, opts ma
 func isRegular(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.Mode().IsRegular()
+}
+
+// embedOption is the OPTIONS key that keeps the artifact's bytes in the
+// database.
+const embedOption = "embed"
+
+// embedBytes reads the artifact's bytes when OPTIONS embed = true: they
+// are kept in the database with the model, so that the database file can
+// be copied elsewhere with its models. The bytes must be those hashed.
+func embedBytes(name string, art model.Artifact, sha string, opts map[string]string) ([]byte, error) {
+	v, ok := opts[embedOption]
+	if !ok {
+		return nil, nil
+	}
+	on, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return nil, fmt.Errorf("model %q: OPTIONS embed must be true or false, got %q", name, v)
+	}
+	if !on {
+		return nil, nil
+	}
+	p, local := "", false
+	if art != nil {
+		p, local = art.LocalPath()
+	}
+	if !local || sha == "" {
+		return nil, fmt.Errorf("model %q: OPTIONS embed = true keeps a model file in the database; USING must name one file (not a folder, a TorchHub name, or nothing)", name)
+	}
+	if err := limits.ModelBytes.Check("the embedded model file", fileSize(p)); err != nil {
+		return nil, fmt.Errorf("model %q: %w", name, err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", name, err)
+	}
+	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sha {
+		return nil, fmt.Errorf("model %q: %s changed while it was read; try again", name, art.Location())
+	}
+	return data, nil
+}
+
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// embeddedArtifact is a model's embedded artifact as a local file: the
+// artifact cache's entry of its sha256, written from the database when
+// the cache has none (a database copied to another machine).
+func embeddedArtifact(ctx context.Context, ent *catalog.Entry, cat *catalog.Catalog) (model.Artifact, error) {
+	loc := ent.Location
+	if loc == "" {
+		loc = ent.URI
+	}
+	if art, ok := source.Cached(loc, ent.SHA256); ok {
+		return art, nil
+	}
+	if cat == nil {
+		return nil, fmt.Errorf("model %q: its embedded artifact cannot be read here", ent.Name)
+	}
+	data, err := cat.Artifact(ctx, ent.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: %w", ent.Name, err)
+	}
+	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != ent.SHA256 {
+		return nil, fmt.Errorf("model %q: the embedded artifact's sha256 is %s, the catalog recorded %s; re-create the model with CREATE OR REPLACE MODEL", ent.Name, hex.EncodeToString(got[:]), ent.SHA256)
+	}
+	return source.Store(loc, data)
 }

@@ -178,6 +178,7 @@ rows:
 type handle struct {
 	entry     *catalog.Entry
 	batchSize int
+	cat       *catalog.Catalog // where an embedded artifact's bytes are
 
 	loadMu sync.Mutex
 	m      model.Model
@@ -200,7 +201,7 @@ func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, er
 			e.mu.Unlock()
 			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
 		}
-		h = &handle{entry: ent, batchSize: batchSize(ent)}
+		h = &handle{entry: ent, batchSize: batchSize(ent), cat: e.cat}
 		e.handles[key] = h
 	}
 	if h.entry.Returns.SQL() != sqlType {
@@ -278,7 +279,7 @@ func (h *handle) load(ctx context.Context) error {
 	if h.m != nil {
 		return nil
 	}
-	m, err := loadEntry(ctx, h.entry)
+	m, err := loadEntry(ctx, h.entry, h.cat)
 	if err != nil {
 		return fmt.Errorf("ML_PREDICT: load model %q: %w", h.entry.Name, err)
 	}

@@ -244,13 +244,19 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 
 // loadEntry loads a model that is in the catalog, from its recorded
 // location, so that a process started elsewhere finds the same file.
-func loadEntry(ctx context.Context, ent *catalog.Entry) (model.Model, error) {
+func loadEntry(ctx context.Context, ent *catalog.Entry, cat *catalog.Catalog) (model.Model, error) {
 	spec := model.Spec{
 		Name: ent.Name, Flavor: ent.Flavor, ModelType: ent.ModelType, URI: ent.URI,
 		Options: ent.Options, Returns: ent.Requested, Labels: ent.Labels,
 	}
 	var art model.Artifact
-	if ent.Location != "" {
+	if ent.Embedded > 0 {
+		var err error
+		if art, err = embeddedArtifact(ctx, ent, cat); err != nil {
+			return nil, err
+		}
+		spec.SHA256 = ent.SHA256
+	} else if ent.Location != "" {
 		var err error
 		if art, err = source.Resolve(ctx, ent.Location, "/"); err != nil {
 			return nil, err

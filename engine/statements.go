@@ -41,6 +41,10 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 		return err
 	}
 	r.spec.SHA256 = sha
+	embed, err := embedBytes(name, art, sha, r.spec.Options)
+	if err != nil {
+		return err
+	}
 	m, returns, err := loadModel(ctx, &r.spec, art)
 	if err != nil {
 		return err
@@ -49,12 +53,19 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 		Name: name, Flavor: r.spec.Flavor, ModelType: m.ModelType(), URI: r.spec.URI,
 		Location: r.location, Options: r.spec.Options, Returns: returns,
 		Requested: r.spec.Returns, Labels: r.spec.Labels, Created: time.Now().UTC(), SHA256: sha,
+		Embedded: int64(len(embed)),
 	}
 	if ent.ModelType == "" {
 		ent.ModelType = r.spec.ModelType
 	}
 	if d, ok := m.(model.Describer); ok {
 		ent.Details = d.Describe()
+	}
+	if embed != nil {
+		if ent.Details == nil {
+			ent.Details = map[string]any{}
+		}
+		ent.Details["embedded_bytes"] = len(embed)
 	}
 	h := &handle{entry: ent, batchSize: batchSize(ent)}
 	if err := h.set(m); err != nil {
@@ -68,7 +79,7 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 		h.close()
 		return err
 	}
-	if err := e.cat.Put(ctx, ent); err != nil {
+	if err := e.cat.PutEmbedded(ctx, ent, embed); err != nil {
 		h.close()
 		return err
 	}

@@ -160,3 +160,35 @@ func ParseSHA256(v string) (string, error) {
 	}
 	return s, nil
 }
+
+// Store puts bytes into the artifact cache under their sha256 (an
+// embedded model's bytes, read from the database) and returns the local
+// copy, named uri. It is written like a download: a temporary file
+// renamed into place.
+func Store(uri string, data []byte) (model.Artifact, error) {
+	dir, err := ArtifactDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("artifact cache: %w", err)
+	}
+	sum := sha256.Sum256(data)
+	p := filepath.Join(dir, hex.EncodeToString(sum[:]))
+	tmp, err := os.CreateTemp(dir, ".store-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("artifact cache: %w", err)
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), p)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return nil, fmt.Errorf("artifact cache: %w", werr)
+	}
+	return &fetched{uri: uri, path: p}, nil
+}
