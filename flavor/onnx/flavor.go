@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/augurdb/augur/internal/mmap"
@@ -62,7 +63,7 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 	if err := rt.Init(); err != nil {
 		return nil, err
 	}
-	data, release, err := readModel(ctx, art)
+	data, release, err := readModel(ctx, spec, art)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +75,7 @@ func LoadFile(ctx context.Context, spec *model.Spec, art model.Artifact) (model.
 // protobuf's 2 GiB, and inlines its external data from the file's folder
 // (see rt.InlineExternalData: ONNX Runtime never opens a path the file
 // names). An artifact without a local folder may not have external data.
-func readModel(ctx context.Context, art model.Artifact) (data []byte, release func(), err error) {
+func readModel(ctx context.Context, spec *model.Spec, art model.Artifact) (data []byte, release func(), err error) {
 	limit := min(limits.ModelBytes.Get(), maxProtoBytes)
 	tooLarge := func() error {
 		if limit == maxProtoBytes {
@@ -112,6 +113,10 @@ func readModel(ctx context.Context, art model.Artifact) (data []byte, release fu
 			return nil, nil, tooLarge()
 		}
 	}
+	if has, _ := rt.HasExternalData(data); has && embedded(spec) {
+		release()
+		return nil, nil, fmt.Errorf("OPTIONS embed = true keeps one file in the database, and this model keeps its weights in other files beside it; save it as one file (onnx.save_model(m, path, save_as_external_data=False)) or leave out embed")
+	}
 	inlined, err := rt.InlineExternalData(data, dir)
 	if err != nil {
 		release()
@@ -125,4 +130,16 @@ func readAtMost(r io.Reader, n int64) ([]byte, error) {
 	var buf bytes.Buffer
 	_, err := buf.ReadFrom(io.LimitReader(r, n))
 	return buf.Bytes(), err
+}
+
+// embedded says whether OPTIONS embed = true (the engine keeps the file's
+// bytes in the database).
+func embedded(spec *model.Spec) bool {
+	for k, v := range spec.Options {
+		if strings.EqualFold(k, "embed") {
+			on, _ := strconv.ParseBool(strings.TrimSpace(v))
+			return on
+		}
+	}
+	return false
 }

@@ -140,6 +140,8 @@ func TestExternalDataBeside(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ML_PREDICT = %v, want %v", got, want)
 	}
+	// the database could not carry data.bin: embedding it is refused
+	expectErr(t, db, "CREATE MODEL e OPTIONS (embed = true) USING "+sqlStr(path), "embed = true", "weights in other files")
 }
 
 // TestHugeInputShape: a model whose input can never fit a tensor, even
