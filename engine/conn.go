@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/augurdb/augur/catalog"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/rewrite"
+	"github.com/augurdb/augur/source"
 )
 
 // Conn is a database/sql driver connection: DuckDB's, with model
@@ -21,6 +23,9 @@ type Conn struct {
 	e       *Engine
 	inner   driver.Conn
 	onClose func() error
+
+	mu       sync.Mutex
+	settings map[string]string // SET of augur's own settings (parser.Settings), this session's
 }
 
 // Connect opens a new connection to the engine's database.
@@ -39,7 +44,8 @@ func (c *Conn) Unwrap() driver.Conn { return c.inner }
 func (c *Conn) Engine() *Engine { return c.e }
 
 // mayNeedAugur is the fast path: SQL that mentions neither "model" nor
-// "ml_predict" goes to DuckDB untouched, without being split or lexed.
+// "ml_predict" (nor "mlflow_", augur's SET) goes to DuckDB untouched,
+// without being split or lexed.
 func mayNeedAugur(q string) bool {
 	for i := 0; i+5 <= len(q); i++ {
 		switch q[i] | 0x20 {
@@ -49,6 +55,9 @@ func mayNeedAugur(q string) bool {
 			}
 			if i+10 <= len(q) && strings.EqualFold(q[i:i+10], "ml_predict") {
 				return true
+			}
+			if i+7 <= len(q) && strings.EqualFold(q[i:i+7], "mlflow_") {
+				return true // SET mlflow_tracking_uri (parser.Settings)
 			}
 		}
 	}
@@ -197,10 +206,33 @@ func (c *Conn) guard(q string, f func()) {
 	f()
 }
 
+// withSettings puts the session's settings on ctx, where the sources
+// that read them look (source.Setting).
+func (c *Conn) withSettings(ctx context.Context) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.settings {
+		ctx = source.WithSetting(ctx, k, v)
+	}
+	return ctx
+}
+
 func (c *Conn) execModel(ctx context.Context, st parser.Statement) (driver.Result, error) {
 	switch s := st.(type) {
 	case *parser.CreateModel:
-		return driver.RowsAffected(0), c.e.CreateModel(ctx, s)
+		return driver.RowsAffected(0), c.e.CreateModel(c.withSettings(ctx), s)
+	case *parser.SetOption:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.settings == nil {
+			c.settings = map[string]string{}
+		}
+		if s.Reset {
+			delete(c.settings, s.Name)
+		} else {
+			c.settings[s.Name] = s.Value
+		}
+		return driver.RowsAffected(0), nil
 	case *parser.DropModel:
 		return driver.RowsAffected(0), c.e.DropModel(ctx, s)
 	}

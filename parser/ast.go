@@ -112,6 +112,24 @@ type DescribeModel struct {
 // ShowModels is SHOW MODELS.
 type ShowModels struct{ At Pos }
 
+// SetOption is SET name = 'value' (or TO), or RESET name, for a setting
+// of augur's own (Settings); other SET statements are DuckDB's.
+type SetOption struct {
+	At    Pos
+	Name  string // lower-case
+	Value string
+	Reset bool
+}
+
+// Settings are the session settings augur keeps itself, with what each
+// is for.
+var Settings = map[string]string{
+	"mlflow_tracking_uri": "the MLflow tracking server or file store of mlflow: URIs (over MLFLOW_TRACKING_URI)",
+}
+
+// Pos returns the position of SET or RESET.
+func (s *SetOption) Pos() Pos { return s.At }
+
 // DropModel is DROP MODEL [IF EXISTS] name.
 type DropModel struct {
 	At       Pos

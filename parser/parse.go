@@ -35,8 +35,48 @@ func Parse(text string, start Pos) (Statement, error) {
 		return p.show()
 	case p.isKw("DROP"):
 		return p.drop()
+	case p.isKw("SET"), p.isKw("RESET"):
+		return p.set()
 	}
 	return nil, nil
+}
+
+// set parses SET [SESSION] name {= | TO} 'value' and RESET name for
+// augur's own settings; anything else is DuckDB's (nil, nil).
+func (p *parser) set() (Statement, error) {
+	st := &SetOption{At: p.tok.Pos, Reset: p.isKw("RESET")}
+	p.next()
+	if p.isKw("SESSION") {
+		p.next()
+	}
+	if p.tok.Kind != PlainIdent {
+		return nil, nil
+	}
+	name := strings.ToLower(p.tok.Text)
+	if _, ours := Settings[name]; !ours {
+		return nil, nil
+	}
+	st.Name = name
+	p.next()
+	if !st.Reset {
+		if !p.isPunct("=") && !p.isKw("TO") {
+			return nil, p.expected("= or TO")
+		}
+		p.next()
+		lit, ok := p.stringLit()
+		if !ok {
+			return nil, p.expected("a quoted value")
+		}
+		st.Value = lit.Value
+		p.next()
+	}
+	for p.isPunct(";") {
+		p.next()
+	}
+	if p.tok.Kind != EOF {
+		return nil, p.errorf(p.tok.Pos, "unexpected %s after SET %s", describe(p.tok), name)
+	}
+	return st, nil
 }
 
 // result returns st, or only err when there is one (never a half-parsed

@@ -209,11 +209,20 @@ type mlflowStore interface {
 	String() string
 }
 
-// openStore opens the tracking store MLFLOW_TRACKING_URI names.
-func openStore(base string) (mlflowStore, error) {
-	t := strings.TrimSpace(os.Getenv(envTrackingURI))
+// trackingURI is the session's SET mlflow_tracking_uri, else
+// MLFLOW_TRACKING_URI.
+func trackingURI(ctx context.Context) string {
+	if t := strings.TrimSpace(Setting(ctx, "mlflow_tracking_uri")); t != "" {
+		return t
+	}
+	return strings.TrimSpace(os.Getenv(envTrackingURI))
+}
+
+// openStore opens the tracking store of trackingURI.
+func openStore(ctx context.Context, base string) (mlflowStore, error) {
+	t := trackingURI(ctx)
 	if t == "" {
-		return nil, fmt.Errorf("%s is not set; set it to the tracking server (http://host:5000) or a local file store (file:///path/mlruns)", envTrackingURI)
+		return nil, fmt.Errorf("no MLflow tracking server: SET mlflow_tracking_uri = '…' or set %s to the tracking server (http://host:5000) or a local file store (file:///path/mlruns)", envTrackingURI)
 	}
 	switch SchemeOf(t) {
 	case "http", "https":
@@ -255,7 +264,7 @@ func (mlflowScheme) Resolve(ctx context.Context, uri, base string) (model.Artifa
 	fail := func(err error) (model.Artifact, error) {
 		return nil, fmt.Errorf("USING %s: %w", shown, err)
 	}
-	store, err := openStore(base)
+	store, err := openStore(ctx, base)
 	if err != nil {
 		return fail(err)
 	}

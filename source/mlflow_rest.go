@@ -299,9 +299,9 @@ func (a *mlflowArtifact) Remote()                   {}
 // http(s) downloads (see httpArtifact.Open).
 func (a *mlflowArtifact) Open(ctx context.Context) (io.ReadCloser, error) {
 	shown := untrusted.Quote(a.location)
-	t := strings.TrimSpace(os.Getenv(envTrackingURI))
+	t := trackingURI(ctx)
 	if s := SchemeOf(t); s != "http" && s != "https" {
-		return nil, fmt.Errorf("read %s: set %s to the MLflow tracking server (http://host:5000) that serves it", shown, envTrackingURI)
+		return nil, fmt.Errorf("read %s: SET mlflow_tracking_uri or set %s to the MLflow tracking server (http://host:5000) that serves it", shown, envTrackingURI)
 	}
 	store, err := newRESTStore(t)
 	if err != nil {

@@ -454,7 +454,7 @@ func TestMLflowErrors(t *testing.T) {
 	}
 	// the tracking server's address and credentials
 	t.Setenv(envTrackingURI, "")
-	if _, err := resolveMLflow(t, "mlflow:/iris"); err == nil || !strings.Contains(err.Error(), envTrackingURI+" is not set") {
+	if _, err := resolveMLflow(t, "mlflow:/iris"); err == nil || !strings.Contains(err.Error(), "no MLflow tracking server") || !strings.Contains(err.Error(), envTrackingURI) {
 		t.Errorf("no tracking URI: %v", err)
 	}
 	t.Setenv(envTrackingURI, "sqlite:///mlflow.db")

@@ -62,3 +62,18 @@ func parseURL(uri string) (*url.URL, error) {
 	}
 	return u, nil
 }
+
+// settingKey is the context key of a session setting.
+type settingKey string
+
+// WithSetting returns ctx carrying a session's setting (SET name =
+// 'value' of parser.Settings) for the schemes that read it.
+func WithSetting(ctx context.Context, name, value string) context.Context {
+	return context.WithValue(ctx, settingKey(name), value)
+}
+
+// Setting returns a session setting from ctx, "" when it is not set.
+func Setting(ctx context.Context, name string) string {
+	v, _ := ctx.Value(settingKey(name)).(string)
+	return v
+}
