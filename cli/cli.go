@@ -18,6 +18,7 @@ import (
 
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/internal/version"
+	"github.com/augurdb/augur/source"
 )
 
 // OpenDB opens the database named on the command line ("" or ":memory:" is
@@ -210,6 +211,9 @@ func readOnlyDSN(dsn string) string {
 
 // session runs the inputs, piped input or the shell.
 func session(ctx context.Context, opts Options, conn *sql.Conn, stdin io.Reader, stdout, stderr io.Writer) int {
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		ctx = source.WithProgress(ctx, downloadProgress(stderr, progressAfter))
+	}
 	r := &Runner{Conn: conn, Printer: NewPrinter(stdout, opts.Format), Help: stdout}
 	fail := func(err error) int {
 		r.Printer.Flush()

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -333,4 +334,41 @@ func TestHTTPResolveErrors(t *testing.T) {
 
 func netLimits() []*limits.Limit {
 	return []*limits.Limit{limits.ConnectTimeout, limits.HeaderTimeout, limits.IdleTimeout}
+}
+
+// TestFetchProgress: a download under WithProgress reports growing byte
+// counts and finishes once with the whole size.
+func TestFetchProgress(t *testing.T) {
+	t.Setenv("AUGUR_CACHE_DIR", t.TempDir())
+	body := strings.Repeat("x", 1<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i < 4; i++ {
+			w.Write([]byte(body[:len(body)/4]))
+			w.(http.Flusher).Flush()
+			time.Sleep(250 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	art, err := Resolve(context.Background(), srv.URL+"/m.onnx", "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []int64
+	finished := 0
+	ctx := WithProgress(context.Background(), func(uri string, done int64, fin bool) {
+		if fin {
+			finished++
+			if done != int64(len(body)) {
+				t.Errorf("finished at %d bytes", done)
+			}
+			return
+		}
+		seen = append(seen, done)
+	})
+	if _, _, err := Fetch(ctx, art.(Remote)); err != nil {
+		t.Fatal(err)
+	}
+	if finished != 1 || len(seen) < 2 || !slices.IsSorted(seen) {
+		t.Errorf("progress %v, finished %d times", seen, finished)
+	}
 }

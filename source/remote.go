@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/augurdb/augur/internal/cachedir"
 	"github.com/augurdb/augur/limits"
@@ -91,7 +92,13 @@ func Fetch(ctx context.Context, art Remote) (model.Artifact, string, error) {
 	}()
 	h := sha256.New()
 	limit := limits.ModelBytes.Get()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(contextReader{ctx, rc}, limit+1))
+	var body io.Reader = contextReader{ctx, rc}
+	if p := progressOf(ctx); p != nil {
+		pr := &progressReader{r: body, uri: art.Location(), p: p, last: time.Now()}
+		defer func() { p(art.Location(), pr.done, true) }()
+		body = pr
+	}
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, limit+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("download %s: %w", art.Location(), err)
 	}
