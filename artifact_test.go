@@ -161,6 +161,9 @@ func TestEmbeddedModel(t *testing.T) {
 	expect(t, db, `SELECT name, json_extract(details, '$.embedded_bytes') FROM augur_models() ORDER BY name`,
 		[][]string{{"e", "12"}, {"plain", "NULL"}, {"twin", "12"}})
 	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"1"}}) // one copy for both
+	if cols, got := rows(t, db, `DESCRIBE MODEL e`); cols[len(cols)-1] != "embedded" || got[0][len(cols)-1] != "12" {
+		t.Errorf("DESCRIBE MODEL e: %v %v", cols, got)
+	}
 	expectErr(t, db, `CREATE MODEL f OPTIONS (embed = true) USING '`+dir+`'`, "embed = true", "must name one file")
 	expectErr(t, db, `CREATE MODEL f FLAVOR test OPTIONS (embed = true)`, "must name one file")
 	expectErr(t, db, `CREATE MODEL f OPTIONS (embed = 'maybe') USING '`+file+`'`, "embed must be true or false")

@@ -255,7 +255,7 @@ func (c *Conn) queryModel(ctx context.Context, st parser.Statement) (driver.Rows
 		if !ok {
 			return nil, fmt.Errorf("model %q does not exist", s.Name.Name)
 		}
-		cols += ", " + strings.Join(signatureColumns, ", ")
+		cols += ", " + strings.Join(describeColumns, ", ")
 		return c.query(ctx, "SELECT "+cols+" FROM augur_models() WHERE lower(name) = "+quote(catalog.Key(ent.Name)), nil)
 	}
 	if _, err := c.execModel(ctx, st); err != nil {

@@ -11,13 +11,14 @@ import (
 )
 
 // modelColumns are the columns of SHOW MODELS (sha256: of the artifact's
-// bytes at CREATE MODEL, NULL when it has none of its own); DESCRIBE MODEL adds
-// signatureColumns, the model's inputs and outputs as JSON text (NULL when
-// its flavor does not say). augur_models() has all of them and then
-// details, location and created_at.
+// bytes at CREATE MODEL, NULL when it has none of its own); DESCRIBE MODEL
+// adds describeColumns: the model's inputs and outputs as JSON text (NULL
+// when its flavor does not say) and the size of the bytes the database
+// keeps for it (OPTIONS embed; NULL when none). augur_models() has all of
+// them and then details, location and created_at.
 var (
-	modelColumns     = []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256"}
-	signatureColumns = []string{"inputs", "outputs"}
+	modelColumns    = []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256"}
+	describeColumns = []string{"inputs", "outputs", "embedded"}
 )
 
 // registerModelsTable installs augur_models(), the catalog as a table.
@@ -25,9 +26,11 @@ func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
 	var cols []duckdb.ColumnInfo
-	for _, c := range slices.Concat(modelColumns, signatureColumns) {
+	for _, c := range slices.Concat(modelColumns, describeColumns[:2]) {
 		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
 	}
+	bigint, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
+	cols = append(cols, duckdb.ColumnInfo{Name: "embedded", T: bigint})
 	cols = append(cols, duckdb.ColumnInfo{Name: "details", T: varchar},
 		duckdb.ColumnInfo{Name: "location", T: varchar}, duckdb.ColumnInfo{Name: "created_at", T: ts})
 	f := duckdb.RowTableFunction{
@@ -59,13 +62,22 @@ func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	e := s.entries[s.next]
 	s.next++
-	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.SHA256), e.DetailJSON("inputs"), e.DetailJSON("outputs"), e.DetailsJSON(), null(e.Location), e.Created}
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.SHA256), e.DetailJSON("inputs"), e.DetailJSON("outputs"), embedded(e), e.DetailsJSON(), null(e.Location), e.Created}
 	for i, v := range vals {
 		if err := row.SetRowValue(i, v); err != nil {
 			return false, err
 		}
 	}
 	return true, nil
+}
+
+// embedded is the size of the bytes the database keeps for the model
+// (OPTIONS embed), NULL when it keeps none.
+func embedded(e *catalog.Entry) any {
+	if e.Embedded == 0 {
+		return nil
+	}
+	return e.Embedded
 }
 
 func null(s string) any {
