@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
+	"log"
 	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -297,6 +302,33 @@ func TestAzureFetch(t *testing.T) {
 			t.Fatalf("a failed download left %v in the cache", e)
 		}
 	}
+	// A body cut off half-way (a proxy in front of Azurite sends half of
+	// what Content-Length promised): the download fails and leaves
+	// nothing in the cache.
+	target, _ := url.Parse("http://" + host)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.Method == http.MethodGet && resp.StatusCode/100 == 2 && resp.ContentLength > 1 {
+			resp.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.LimitReader(resp.Body, resp.ContentLength/2), resp.Body}
+		}
+		return nil
+	}
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	cutSrv := httptest.NewServer(proxy)
+	defer cutSrv.Close()
+	cutHost := strings.TrimPrefix(cutSrv.URL, "http://")
+	_, cache, err := fetchURI(t, ctx, "azblob://models/sk/model.pkl?protocol=http&domain="+cutHost+"&localemu=true")
+	if err == nil {
+		t.Fatal("a download cut off half-way did not fail")
+	}
+	if e := cacheEntries(t, cache); len(e) != 0 {
+		t.Fatalf("a cut download left %v in the cache", e)
+	}
+	t.Logf("cut off: %v", err)
+
 	// A wrong key: permission denied, and the key is not shown.
 	t.Setenv("AZURE_STORAGE_KEY", "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=")
 	_, _, err = fetchURI(t, ctx, "azblob://models/sk/model.pkl"+opts)
