@@ -8,11 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/augurdb/augur/source"
 )
 
 // The cache holds bound models, content-addressed: the name is the
@@ -68,18 +69,7 @@ func cachePath(dir, sha string, a *Arch) string {
 }
 
 // fileSHA256 hashes a file by streaming it.
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
+func fileSHA256(path string) (string, error) { return source.FileSHA256(path) }
 
 // readCached returns the details of a complete cache entry; ok is false
 // when there is none, or it is incomplete.

@@ -43,13 +43,7 @@ else:
 torch.save(m.state_dict(), sys.argv[1])
 print(json.dumps([{"box": b.tolist(), "score": float(s), "label_id": int(l)} for b, s, l in zip(r["boxes"], r["scores"], r["labels"])]))
 `
-	out, err := exec.Command(python, "-c", script, weights, img, filepath.Join(repoRoot(), "scripts")).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && !strings.Contains(string(ee.Stderr), "No module named 'torch") {
-			t.Fatalf("torchvision: %v\n%s", err, ee.Stderr)
-		}
-		t.Skipf("torchvision: %v (apt-get install python3-torch python3-torchvision)", err)
-	}
+	out := runTorch(t, script, weights, img, filepath.Join(repoRoot(), "scripts"))
 	var want []struct {
 		Box     []float64
 		Score   float64
@@ -87,4 +81,19 @@ print(json.dumps([{"box": b.tolist(), "score": float(s), "label_id": int(l)} for
 	}
 	expectErr(t, db, "CREATE MODEL bad MODEL_TYPE fasterrcnn_mobilenet_v3_large_320_fpn OPTIONS (labels = 'a,b,c,d') USING "+w,
 		"4 labels given for a detector head of 3 classes", "the 2 classes after the background")
+}
+
+// runTorch runs a Python script with Debian's torch and returns its
+// standard output; the test is skipped when torch is not installed, and
+// fails when the script does.
+func runTorch(t *testing.T, script string, args ...string) []byte {
+	t.Helper()
+	out, err := exec.Command(python, append([]string{"-c", script}, args...)...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && !strings.Contains(string(ee.Stderr), "No module named 'torch") {
+			t.Fatalf("torchvision: %v\n%s", err, ee.Stderr)
+		}
+		t.Skipf("torchvision: %v (apt-get install python3-torch python3-torchvision)", err)
+	}
+	return out
 }

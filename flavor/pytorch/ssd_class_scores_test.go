@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/augurdb/augur/modeltype"
@@ -49,13 +47,7 @@ else:
 torch.save(sd, sys.argv[1])
 print(json.dumps([{"box": b.tolist(), "scores": s.tolist(), "label_ids": l.tolist()} for b, s, l in zip(r["boxes"], r["scores"], r["labels"])]))
 `
-	out, err := exec.Command(python, "-c", script, weights, img, filepath.Join(repoRoot(), "scripts")).Output()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok && !strings.Contains(string(ee.Stderr), "No module named 'torch") {
-			t.Fatalf("torchvision: %v\n%s", err, ee.Stderr)
-		}
-		t.Skipf("torchvision: %v (apt-get install python3-torch python3-torchvision)", err)
-	}
+	out := runTorch(t, script, weights, img, filepath.Join(repoRoot(), "scripts"))
 	var want []struct {
 		Box      []float64
 		Scores   []float64
