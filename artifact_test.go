@@ -80,11 +80,7 @@ func TestRemoteArtifact(t *testing.T) {
 		w.Write(b)
 	}))
 	url := srv.URL + "/models/m.testmodel"
-	entries := func() []string {
-		names, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*"))
-		hidden, _ := filepath.Glob(filepath.Join(cache, "artifacts", ".*"))
-		return append(names, hidden...)
-	}
+	entries := func() []string { return artifactFiles(cache) }
 	dsn := filepath.Join(t.TempDir(), "p.db")
 	db, err := augur.Open(dsn)
 	if err != nil {
@@ -186,4 +182,11 @@ func TestEmbeddedModel(t *testing.T) {
 	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"1"}}) // twin keeps it
 	mustExec(t, db, `CREATE OR REPLACE MODEL twin FLAVOR test MODEL_TYPE label`)
 	expect(t, db, `SELECT count(*) FROM _augur.artifacts`, [][]string{{"0"}})
+}
+
+// artifactFiles lists the artifact cache's files, temporary ones included.
+func artifactFiles(cache string) []string {
+	names, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*"))
+	hidden, _ := filepath.Glob(filepath.Join(cache, "artifacts", ".*"))
+	return append(names, hidden...)
 }

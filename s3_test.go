@@ -66,11 +66,7 @@ func TestS3Model(t *testing.T) {
 	}
 	put(`{"scale": 3}`)
 	uri := "s3://models/m.testmodel?endpoint=" + srv.URL + "&region=us-east-1&use_path_style=true&disable_https=true"
-	entries := func() []string {
-		all, _ := filepath.Glob(filepath.Join(cache, "artifacts", "*"))
-		hidden, _ := filepath.Glob(filepath.Join(cache, "artifacts", ".*"))
-		return append(all, hidden...)
-	}
+	entries := func() []string { return artifactFiles(cache) }
 	dsn := filepath.Join(t.TempDir(), "p.db")
 	db, err := augur.Open(dsn)
 	if err != nil {
