@@ -227,6 +227,12 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 		}
 		return nil, types.Type{}, fmt.Errorf("model %q: %w", spec.Name, err)
 	}
+	pm, err := model.ApplyProbabilities(spec, m)
+	if err != nil {
+		_ = m.Close()
+		return nil, types.Type{}, err
+	}
+	m = pm
 	t := m.Type()
 	if spec.Returns != nil && !t.Equal(*spec.Returns) {
 		if !types.CanConvert(t, *spec.Returns) {
