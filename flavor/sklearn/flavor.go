@@ -47,9 +47,6 @@ import (
 
 func init() {
 	model.Flavors.Register("sklearn", Flavor{})
-	for _, ext := range []string{".pkl", ".pickle", ".joblib"} {
-		model.RegisterExtension(ext, "sklearn")
-	}
 }
 
 // modelType is one MODEL_TYPE: the estimator classes it accepts and how
