@@ -73,6 +73,9 @@ func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
 	if r.spec.Flavor == "" && r.art != nil {
 		r.spec.Flavor = model.FlavorForPath(r.art.Location())
 	}
+	if err := checkOptionKeys(&r.spec, st.Options); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

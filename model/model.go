@@ -148,15 +148,19 @@ func FlavorForPath(p string) string {
 			p = rest[:i]
 		}
 	}
-	ext := strings.ToLower(filepath.Ext(p))
-	if ext == "" {
-		return ""
+	// The longest registered ending wins, so a compound extension that a
+	// flavor registers (".joblib.gz") is found before its last part
+	// (".gz", which says nothing about the flavor).
+	base := strings.ToLower(filepath.Base(p))
+	for i := 0; i < len(base); i++ {
+		if base[i] != '.' {
+			continue
+		}
+		if f, err := extensions.Lookup(base[i:]); err == nil {
+			return f
+		}
 	}
-	f, err := extensions.Lookup(ext)
-	if err != nil {
-		return ""
-	}
-	return f
+	return ""
 }
 
 // DenseModel is an optional fast path for models that take a fixed number

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -127,77 +126,6 @@ type Options struct {
 	BatchSize       int     // batch_size: images per Run (0: default)
 	BaseType        string  // model_type (feature_extractor): the architecture's type
 	FastDecode      bool    // fast_decode: JPEG DCT scaling before image_size's resize (not PIL-exact)
-}
-
-func parseOptions(spec *model.Spec) (Options, error) {
-	o := Options{MinScore: 0.5}
-	get := func(k string) (string, bool) {
-		for key, v := range spec.Options {
-			if strings.EqualFold(key, k) {
-				return v, true
-			}
-		}
-		return "", false
-	}
-	posInt := func(k string) (int, error) {
-		v, ok := get(k)
-		if !ok {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || n <= 0 {
-			return 0, fmt.Errorf("OPTIONS %s must be a positive integer, got %q", k, v)
-		}
-		return n, nil
-	}
-	boolean := func(k string) (bool, error) {
-		v, ok := get(k)
-		if !ok {
-			return false, nil
-		}
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return false, fmt.Errorf("OPTIONS %s must be true or false, got %q", k, v)
-		}
-		return b, nil
-	}
-	var err error
-	if o.Threads, err = posInt("threads"); err != nil {
-		return o, err
-	}
-	if err := rt.CheckThreads(o.Threads); err != nil {
-		return o, fmt.Errorf("OPTIONS %w", err)
-	}
-	if o.ImageSize, err = posInt("image_size"); err != nil {
-		return o, err
-	}
-	if err := checkImageSize(o.ImageSize); err != nil {
-		return o, err
-	}
-	if o.BatchSize, err = posInt("batch_size"); err != nil {
-		return o, err
-	}
-	if v, ok := get("min_score"); ok {
-		if o.MinScore, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
-			return o, fmt.Errorf("OPTIONS min_score must be a number, got %q", v)
-		}
-	}
-	if o.OnErrorNull, err = spec.OnErrorNull(); err != nil {
-		return o, err
-	}
-	if o.ReturnMasks, err = boolean("return_masks"); err != nil {
-		return o, err
-	}
-	if o.ReturnKeypoints, err = boolean("return_keypoints"); err != nil {
-		return o, err
-	}
-	if o.FastDecode, err = boolean("fast_decode"); err != nil {
-		return o, err
-	}
-	if v, ok := get("model_type"); ok {
-		o.BaseType = strings.ToLower(strings.TrimSpace(v))
-	}
-	return o, nil
 }
 
 // checkImageSize refuses an image_size whose crop could never be a
