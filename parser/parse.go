@@ -575,20 +575,43 @@ func hex4(s string) (rune, bool) {
 	return r, true
 }
 
-// dataType parses STRUCT<name:type, ...>, ARRAY<type> or a plain type
-// name. STRUCT and ARRAY are keywords in any case.
+// dataType parses a RETURNS type: Rikai's STRUCT<name:type, ...> and
+// ARRAY<type>, the LIST<type> of Spark and Arrow, DuckDB's STRUCT(name
+// type, ...) and type[] (as SHOW MODELS prints types), or a plain type
+// name. STRUCT, ARRAY and LIST are keywords in any case.
 func (p *parser) dataType() (*DataType, error) {
+	t, err := p.baseType()
+	if err != nil {
+		return nil, err
+	}
+	for p.isPunct("[") { // DuckDB's type[] (any depth)
+		pos := p.tok.Pos
+		p.next()
+		if !p.isPunct("]") {
+			return nil, p.expected("']' after '[' in a type")
+		}
+		p.next()
+		t = &DataType{Kind: ArrayType, Elem: t, Pos: pos}
+	}
+	return t, nil
+}
+
+func (p *parser) baseType() (*DataType, error) {
 	t := p.tok
-	if p.isKw("STRUCT") || p.isKw("ARRAY") {
+	if p.isKw("STRUCT") || p.isKw("ARRAY") || p.isKw("LIST") {
 		kw := strings.ToUpper(t.Text)
 		p.next()
+		if kw == "STRUCT" && p.isPunct("(") {
+			p.next()
+			return p.structType(t.Pos, ')')
+		}
 		if !p.takeOp('<') {
 			return nil, p.expected("'<' after " + kw)
 		}
-		if kw == "ARRAY" {
-			return p.arrayType(t.Pos)
+		if kw != "STRUCT" {
+			return p.arrayType(t.Pos, kw)
 		}
-		return p.structType(t.Pos)
+		return p.structType(t.Pos, '>')
 	}
 	id, err := p.ident("a type", false)
 	if err != nil {
@@ -597,28 +620,35 @@ func (p *parser) dataType() (*DataType, error) {
 	return &DataType{Kind: PlainType, Name: id.Name, Pos: id.Pos}, nil
 }
 
-func (p *parser) arrayType(pos Pos) (*DataType, error) {
+func (p *parser) arrayType(pos Pos, kw string) (*DataType, error) {
 	elem, err := p.dataType()
 	if err != nil {
 		return nil, err
 	}
 	if !p.takeOp('>') {
-		return nil, p.expected("'>' to close ARRAY<")
+		return nil, p.expected("'>' to close " + kw + "<")
 	}
 	return &DataType{Kind: ArrayType, Elem: elem, Pos: pos}, nil
 }
 
-func (p *parser) structType(pos Pos) (*DataType, error) {
+// structType parses the fields of STRUCT<name:type, ...> (close is '>')
+// or STRUCT(name type, ...) (close is ')'; the ':' is optional there).
+func (p *parser) structType(pos Pos, close byte) (*DataType, error) {
 	st := &DataType{Kind: StructType, Pos: pos}
+	open := "STRUCT<"
+	if close == ')' {
+		open = "STRUCT("
+	}
 	for {
 		name, err := p.ident("a field name", false)
 		if err != nil {
 			return nil, err
 		}
-		if !p.isPunct(":") {
+		if p.isPunct(":") {
+			p.next()
+		} else if close == '>' {
 			return nil, p.expected("':' after field name")
 		}
-		p.next()
 		ft, err := p.dataType()
 		if err != nil {
 			return nil, err
@@ -628,8 +658,15 @@ func (p *parser) structType(pos Pos) (*DataType, error) {
 			p.next()
 			continue
 		}
+		if close == ')' {
+			if !p.isPunct(")") {
+				return nil, p.expected("',' or ')' in " + open)
+			}
+			p.next()
+			return st, nil
+		}
 		if !p.takeOp('>') {
-			return nil, p.expected("',' or '>' in STRUCT<")
+			return nil, p.expected("',' or '>' in " + open)
 		}
 		return st, nil
 	}
