@@ -246,6 +246,10 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 			}
 			return nil, types.Type{}, fmt.Errorf("model %q (%s) returns %s, which cannot be returned as %s (RETURNS)", spec.Name, mt, t, spec.Returns)
 		}
+		if err := checkBoolReturns(spec, m, t); err != nil {
+			_ = m.Close()
+			return nil, types.Type{}, err
+		}
 		t = *spec.Returns
 	}
 	return m, t, nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/types"
 )
@@ -54,4 +56,43 @@ func ParseSchema(s string) (types.Type, error) {
 		return types.Type{}, fmt.Errorf("%q is not a type", s)
 	}
 	return TypeOf(cm.Returns)
+}
+
+// checkBoolReturns allows RETURNS boolean for a model whose result is not
+// a boolean only when it is a binary classifier whose classes are 0 and 1
+// or false and true (types.CanConvert allows integers and strings, and
+// Convert refuses other values row by row; this says so at CREATE).
+func checkBoolReturns(spec *model.Spec, m model.Model, from types.Type) error {
+	if spec.Returns.Kind != types.Bool || from.Kind == types.Bool {
+		return nil
+	}
+	mt := m.ModelType()
+	if mt == "" {
+		mt = spec.Flavor
+	}
+	c, ok := m.(model.Classifier)
+	if !ok || len(c.Classes()) == 0 {
+		return fmt.Errorf("model %q (%s) returns %s; RETURNS boolean is for binary classifiers whose classes are 0 and 1 (or False and True), and this model is not a classifier that lists its classes", spec.Name, mt, from)
+	}
+	classes := c.Classes()
+	if len(classes) <= 2 {
+		binary := true
+		for _, v := range classes {
+			if _, err := types.Convert(v, c.ClassType(), types.BoolT); err != nil {
+				binary = false
+			}
+		}
+		if binary {
+			return nil
+		}
+	}
+	shown := make([]string, 0, min(len(classes), 10))
+	for i, v := range classes {
+		if i == 10 {
+			shown = append(shown, "...")
+			break
+		}
+		shown = append(shown, untrusted.Clean(fmt.Sprint(v)))
+	}
+	return fmt.Errorf("model %q (%s) has the classes %s; RETURNS boolean is for binary classifiers whose classes are 0 and 1 (or False and True): leave RETURNS out or return %s", spec.Name, mt, strings.Join(shown, ", "), from)
 }

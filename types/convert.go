@@ -4,17 +4,24 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // CanConvert reports whether values of type from can be returned as type
 // to without losing meaning: widening numbers (int to bigint, float to
 // double), integers to strings, and the same rules field by field inside
-// lists and structs (struct fields are matched by name).
+// lists and structs. A struct may be returned as a struct of some of its
+// fields (matched by name, case-insensitively), as Rikai lets a schema
+// name the fields it wants. Integers and strings convert to booleans
+// (0/1, false/true; Convert refuses other values): the engine allows that
+// only for binary classifiers.
 func CanConvert(from, to Type) bool {
 	if from.Equal(to) {
 		return true
 	}
 	switch to.Kind {
+	case Bool:
+		return isInt(from.Kind) || from.Kind == String
 	case Int16:
 		return from.Kind == Int8 || from.Kind == Bool
 	case Int32:
@@ -30,7 +37,7 @@ func CanConvert(from, to Type) bool {
 	case List:
 		return from.Kind == List && CanConvert(*from.Elem, *to.Elem)
 	case Struct:
-		if from.Kind != Struct || len(from.Fields) != len(to.Fields) {
+		if from.Kind != Struct || len(from.Fields) < len(to.Fields) {
 			return false
 		}
 		for _, tf := range to.Fields {
@@ -44,9 +51,16 @@ func CanConvert(from, to Type) bool {
 	return false
 }
 
+// field finds a struct field by name: the exact name first, else the
+// first that differs only in case (SQL names are case-insensitive).
 func (t Type) field(name string) (Field, bool) {
 	for _, f := range t.Fields {
 		if f.Name == name {
+			return f, true
+		}
+	}
+	for _, f := range t.Fields {
+		if strings.EqualFold(f.Name, name) {
 			return f, true
 		}
 	}
@@ -84,16 +98,21 @@ func Convert(v any, from, to Type) (any, error) {
 		if !ok {
 			return nil, fmt.Errorf("expected a struct, got %T", v)
 		}
-		out := make(map[string]any, len(in))
+		out := make(map[string]any, len(to.Fields))
 		for _, tf := range to.Fields {
-			ff, _ := from.field(tf.Name)
-			c, err := Convert(in[tf.Name], ff.Type, tf.Type)
+			ff, ok := from.field(tf.Name)
+			if !ok {
+				return nil, fmt.Errorf("cannot convert %s to %s: no field %q", from, to, tf.Name)
+			}
+			c, err := Convert(in[ff.Name], ff.Type, tf.Type)
 			if err != nil {
 				return nil, err
 			}
 			out[tf.Name] = c
 		}
 		return out, nil
+	case Bool:
+		return toBool(v)
 	case String:
 		if n, ok := AsInt64(v); ok {
 			return strconv.FormatInt(n, 10), nil
@@ -130,6 +149,23 @@ func Convert(v any, from, to Type) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("cannot convert %T from %s to %s", v, from, to)
+}
+
+// toBool reads a binary class as a boolean: 0 and 1, or the strings
+// false and true (scikit-learn's classes of a boolean target), in any case.
+func toBool(v any) (any, error) {
+	if n, ok := AsInt64(v); ok && (n == 0 || n == 1) {
+		return n == 1, nil
+	}
+	if s, ok := v.(string); ok {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case "false", "0":
+			return false, nil
+		case "true", "1":
+			return true, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot return %s as BOOLEAN: only 0 and 1, or false and true, are booleans", DescribeValue(v))
 }
 
 // AsInt64 reads any Go integer.
