@@ -31,18 +31,18 @@ import (
 const testdata = "../../testdata/lightgbm"
 
 type parityCase struct {
-	name      string
-	model     string
-	data      string
-	labelCol  bool // the data's first column is the label
-	libsvm    bool
-	preds     string
-	raw       bool // preds are raw scores (predict_raw_score)
+	name     string
+	model    string
+	data     string
+	labelCol bool // the data's first column is the label
+	libsvm   bool
+	preds    string
+	raw      bool // preds are raw scores (predict_raw_score)
 	// oldRF: a random forest's predictions made by LightGBM before 2.2.3
 	// (microsoft/LightGBM#1906), which averaged its trees and applied no
 	// transform; LightGBM since averages and then applies the objective's
 	// (what augur does), so the test compares the average.
-	oldRF bool
+	oldRF     bool
 	objective string
 	wantType  string
 }
