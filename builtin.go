@@ -7,5 +7,6 @@ import (
 	_ "github.com/augurdb/augur/flavor/onnx"
 	_ "github.com/augurdb/augur/flavor/pytorch"
 	_ "github.com/augurdb/augur/flavor/sklearn"
+	_ "github.com/augurdb/augur/flavor/xgboost"
 	_ "github.com/augurdb/augur/functions"
 )

@@ -1,0 +1,216 @@
+package xgboost
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// node is one node of a compiled tree. Trees are laid out in preorder, so
+// a split's left child is the next node; right and miss (the child a
+// missing value goes to, XGBoost's default_left) are absolute indices
+// into ensemble.nodes, always past the node itself, so a walk always
+// ends. A leaf has feat -1 and its value (times dart's weight) in thr.
+type node struct {
+	thr   float32
+	feat  int32
+	right int32
+	miss  int32
+}
+
+// ensemble is every tree of a gbtree or dart booster, compiled.
+type ensemble struct {
+	nodes    []node
+	roots    []int32 // per tree, its root in nodes
+	group    []int32 // per tree, the output it adds to (tree_info)
+	ntrees   int
+	perRound int // trees per boosting round: num_parallel_tree * groups
+	depth    int // the deepest tree's depth, for DESCRIBE
+}
+
+func (e *ensemble) truncate(n int) {
+	e.roots, e.group, e.ntrees = e.roots[:n], e.group[:n], n
+}
+
+// leaf walks one tree for one row of float32 features (NaN: missing).
+func (e *ensemble) leaf(root int32, row []float32) float32 {
+	nodes := e.nodes
+	i := root
+	for {
+		n := &nodes[i]
+		if n.feat < 0 {
+			return n.thr
+		}
+		v := row[n.feat]
+		switch {
+		case v < n.thr:
+			i++
+		case v != v:
+			i = n.miss
+		default:
+			i = n.right
+		}
+	}
+}
+
+// compiler turns the trees of a model file into an ensemble.
+type compiler struct {
+	nf    int
+	e     *ensemble
+	seen  []bool
+	stack []pending
+}
+
+type pending struct {
+	orig   int32 // the node's index in the file's tree
+	parent int32 // its parent's compiled index (-1 for the root)
+	right  bool  // it is its parent's right child
+}
+
+func newCompiler(nf, ntrees int) *compiler {
+	return &compiler{nf: nf, e: &ensemble{roots: make([]int32, 0, ntrees), group: make([]int32, 0, ntrees)}}
+}
+
+// treeArrays are the arrays of one tree in the file.
+type treeArrays struct {
+	left, right, feat, cond, dleft []float64
+}
+
+func (c *compiler) arrays(t any, p path) (*treeArrays, error) {
+	var a treeArrays
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *[]float64
+	}{
+		{"left_children", &a.left}, {"right_children", &a.right}, {"split_indices", &a.feat},
+		{"split_conditions", &a.cond}, {"default_left", &a.dleft},
+	} {
+		if *f.dst, _, err = numbersAt(t, p, f.key); err != nil {
+			return nil, err
+		}
+	}
+	n := len(a.left)
+	if n == 0 {
+		return nil, fmt.Errorf("%s has no nodes", p)
+	}
+	for _, arr := range []struct {
+		name string
+		v    []float64
+	}{{"right_children", a.right}, {"split_indices", a.feat}, {"split_conditions", a.cond}, {"default_left", a.dleft}} {
+		if len(arr.v) != n {
+			return nil, fmt.Errorf("%s.%s has %d entries for %d nodes (left_children)", p, arr.name, len(arr.v), n)
+		}
+	}
+	if tp, ok := t.(map[string]any)["tree_param"]; ok {
+		nn, err := intAt(tp, append(p, "tree_param"), "num_nodes", 1, math.MaxInt32)
+		if err != nil {
+			return nil, err
+		}
+		if nn != n {
+			return nil, fmt.Errorf("%s.tree_param.num_nodes is %d, but the tree has %d nodes", p, nn, n)
+		}
+		if v, ok := tp.(map[string]any)["size_leaf_vector"]; ok && v != "0" && v != 0.0 {
+			return nil, fmt.Errorf("%s has vector leaves (multi-target trees), which augur does not support", p)
+		}
+	}
+	if st, ok := t.(map[string]any)["split_type"]; ok {
+		types, _ := st.([]float64)
+		for i, s := range types {
+			if s != 0 && i < n && a.left[i] != -1 {
+				return nil, fmt.Errorf("%s node %d is a categorical split: augur does not support XGBoost's categorical features yet; encode them as numbers (one-hot or ordinal) before training, or export the model to ONNX", p, i)
+			}
+		}
+	}
+	return &a, nil
+}
+
+// add compiles one tree: the nodes reachable from node 0, each reached
+// once (a node reached twice, by a cycle or two parents, is refused).
+func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
+	a, err := c.arrays(t, p)
+	if err != nil {
+		return err
+	}
+	n := len(a.left)
+	if len(c.e.nodes)+n > math.MaxInt32 {
+		return fmt.Errorf("%s: more than %d nodes in all", p, math.MaxInt32)
+	}
+	if cap(c.seen) < n {
+		c.seen = make([]bool, n)
+	}
+	seen := c.seen[:n]
+	clear(seen)
+	base := int32(len(c.e.nodes))
+	c.e.roots = append(c.e.roots, base)
+	c.e.group = append(c.e.group, int32(group))
+	c.e.ntrees++
+	// dleft[i] says where node i's missing values go; resolved into miss
+	// once both children have their compiled index.
+	var dleft []bool
+	var depths []int32 // per compiled node of this tree
+	c.stack = append(c.stack[:0], pending{orig: 0, parent: -1})
+	for len(c.stack) > 0 {
+		top := c.stack[len(c.stack)-1]
+		c.stack = c.stack[:len(c.stack)-1]
+		i := top.orig
+		if seen[i] {
+			return fmt.Errorf("%s: node %d is reached twice (a cycle, or two parents)", p, i)
+		}
+		seen[i] = true
+		idx := int32(len(c.e.nodes))
+		d := int32(0)
+		if top.parent >= 0 {
+			d = depths[top.parent-base] + 1
+			if top.right {
+				c.e.nodes[top.parent].right = idx
+			}
+		}
+		if int(d) > c.e.depth {
+			c.e.depth = int(d)
+		}
+		depths = append(depths, d)
+		l, r := a.left[i], a.right[i]
+		if l == -1 {
+			if r != -1 {
+				return fmt.Errorf("%s: node %d has a right child but no left one", p, i)
+			}
+			v := float32(a.cond[i])
+			if dart {
+				v *= w
+			}
+			c.e.nodes = append(c.e.nodes, node{thr: v, feat: -1})
+			dleft = append(dleft, false)
+			continue
+		}
+		for _, ch := range []float64{l, r} {
+			if ch != math.Trunc(ch) || ch < 1 || ch >= float64(n) {
+				return fmt.Errorf("%s: node %d's child %s is not a node of the tree (1 to %d)", p, i, strconv.FormatFloat(ch, 'g', -1, 64), n-1)
+			}
+		}
+		f := a.feat[i]
+		if f != math.Trunc(f) || f < 0 || f >= float64(c.nf) {
+			return fmt.Errorf("%s: node %d splits on feature %g, but the model has %d features (num_feature)", p, i, f, c.nf)
+		}
+		c.e.nodes = append(c.e.nodes, node{thr: float32(a.cond[i]), feat: int32(f)})
+		dleft = append(dleft, a.dleft[i] != 0)
+		// The right child is pushed first, so the left one comes next.
+		c.stack = append(c.stack, pending{orig: int32(r), parent: idx, right: true}, pending{orig: int32(l), parent: idx})
+	}
+	for k, dl := range dleft {
+		nd := &c.e.nodes[int(base)+k]
+		if nd.feat < 0 {
+			continue
+		}
+		nd.miss = nd.right
+		if dl {
+			nd.miss = base + int32(k) + 1
+		}
+	}
+	return nil
+}
+
+func (c *compiler) finish(perRound int) *ensemble {
+	c.e.perRound = max(perRound, 1)
+	return c.e
+}
