@@ -67,7 +67,7 @@ func knownOptionKeys(flavor []model.OptionKey) map[string]string {
 }
 
 // closest is the name nearest to key by edit distance, when it is near
-// enough to be a slip (at most a third of the key's length, at least 2
+// enough to be a slip (at most two fifths of the key's length, at least 2
 // edits allowed); "" otherwise.
 func closest(key string, names []string) string {
 	best, bestD := "", -1
@@ -77,7 +77,7 @@ func closest(key string, names []string) string {
 			best, bestD = n, d
 		}
 	}
-	if bestD < 0 || bestD > max(2, len(key)/3) {
+	if bestD < 0 || bestD > max(2, 2*len(key)/5) {
 		return ""
 	}
 	return best
