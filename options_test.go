@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/augurdb/augur/model"
 )
 
 // TestOptionKeysSQL: OPTIONS keys written in SQL are checked against the
@@ -64,6 +66,27 @@ func TestCompressedJoblibNames(t *testing.T) {
 			}
 			mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL m RETURNS string USING '%s'`, p))
 			expect(t, db, `SELECT flavor FROM augur_models() WHERE name = 'm'`, [][]string{{"sklearn"}})
+		}
+	}
+}
+
+// TestOptionKeysDocumented: every key a flavor lists, and every common
+// key, has a row in README's OPTIONS table.
+func TestOptionKeysDocumented(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := append([]model.OptionKey(nil), model.CommonOptions...)
+	for _, name := range model.Flavors.Names() {
+		fl, _ := model.Flavors.Lookup(name)
+		if k, ok := fl.(model.OptionKeyer); ok {
+			keys = append(keys, k.OptionKeys(&model.Spec{Flavor: name, URI: "m.onnx"})...)
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(string(readme), "| `"+k.Name+"` |") {
+			t.Errorf("OPTIONS key %q (%s) has no row in README.md", k.Name, k.Doc)
 		}
 	}
 }
