@@ -90,7 +90,7 @@ func benchData(nf int) ([][]float64, *model.Batch) {
 	return rows, listBatch(rows)
 }
 
-func runPredict(b *testing.B, m *Model) {
+func benchPredict(b *testing.B, m *Model) {
 	_, batch := benchData(m.NFeatures())
 	ctx := context.Background()
 	b.ResetTimer()
@@ -127,9 +127,9 @@ func logisticModel(b *testing.B) *Model {
 	return benchModel(b, "logistic.joblib", func() *Model { return synthLogistic(8) })
 }
 
-func BenchmarkForestPredict(b *testing.B)   { runPredict(b, forestModel(b)) }
+func BenchmarkForestPredict(b *testing.B)   { benchPredict(b, forestModel(b)) }
 func BenchmarkForestCore(b *testing.B)      { runCore(b, forestModel(b)) }
-func BenchmarkLogisticPredict(b *testing.B) { runPredict(b, logisticModel(b)) }
+func BenchmarkLogisticPredict(b *testing.B) { benchPredict(b, logisticModel(b)) }
 func BenchmarkLogisticCore(b *testing.B)    { runCore(b, logisticModel(b)) }
 
 // BenchmarkForestPredictParallel runs Predict from every CPU at once,

@@ -21,11 +21,20 @@ type estimator struct {
 	version      string // _sklearn_version, "" when absent
 	nFeatures    int
 	featureNames []string
+	ctx          *buildContext
+	where        string // inside a composite: "step 'scaler'", "" at the top
+	modelType    string // the model type that builds it
 }
 
 func (e *estimator) errorf(format string, args ...any) error {
+	if e.where != "" {
+		return fmt.Errorf("model %q (%s, %s): %s", e.spec.Name, e.class, untrusted.Clean(e.where), fmt.Sprintf(format, args...))
+	}
 	return fmt.Errorf("model %q (%s): %s", e.spec.Name, e.class, fmt.Sprintf(format, args...))
 }
+
+// className is the estimator's class, for messages.
+func (e *estimator) className() string { return e.class }
 
 func (e *estimator) init() error {
 	if v, ok := e.obj.Attr("_sklearn_version"); ok {

@@ -50,12 +50,16 @@ func init() {
 }
 
 // modelType is one MODEL_TYPE: the estimator classes it accepts and how
-// to turn a fitted estimator into a predictor.
+// to turn a fitted estimator into a node (a predictor or a transformer).
 type modelType struct {
 	// estimators maps "module.Class" (as pickles name them) to the
 	// class name users know.
 	estimators []string
-	build      func(e *estimator) (predictor, error)
+	build      func(e *estimator) (node, error)
+	// composite: the model type of a file holding it is its final
+	// estimator's (a Pipeline of a scaler and a logistic regression is a
+	// logistic_regression).
+	composite bool
 }
 
 // modelTypes holds every sklearn model type by name; each registers
@@ -64,13 +68,12 @@ var modelTypes = registry.New[*modelType]("sklearn model type")
 
 // predictor runs an estimator on rows of features.
 type predictor interface {
+	node
 	// resultType is the type of the values predict stores.
 	resultType() types.Type
 	// predict fills out[r] for every row r with !null[r]; X holds the
 	// rows' features, row-major, nf per row.
 	predict(X []float64, null []bool, out []any)
-	// describe adds what DESCRIBE should show.
-	describe(d map[string]any)
 }
 
 // Flavor loads scikit-learn models.
@@ -84,7 +87,7 @@ func unpickleOptions() *pickle.Options {
 		mt, _ := modelTypes.Lookup(name)
 		classes = append(classes, mt.estimators...)
 	}
-	return &pickle.Options{Classes: classes}
+	return &pickle.Options{Classes: classes, Allow: sklearnClass}
 }
 
 const treeClass = "sklearn.tree._tree.Tree"
@@ -130,7 +133,7 @@ func loadPickle(ctx context.Context, spec *model.Spec, art model.Artifact) (*Mod
 	if err != nil {
 		return nil, err
 	}
-	m.onErrorNull = opts.onErrorNull
+	_ = opts // read by build too; parsed first so that a bad value fails before the file is read
 	return m, nil
 }
 
@@ -151,46 +154,75 @@ func build(spec *model.Spec, v any) (*Model, error) {
 	if !ok || obj.Class.Key == treeClass || obj.Dict == nil {
 		return nil, fmt.Errorf("model %q: the file holds a %s, not a fitted scikit-learn estimator", spec.Name, describePickled(v))
 	}
-	class := obj.Class.Key
-	short := obj.Class.Name
-	inferred := typeOf(class)
-	mtName := spec.ModelType
-	if mtName == "" {
-		if inferred == "" {
-			return nil, fmt.Errorf("model %q: no sklearn model type supports %s", spec.Name, short)
-		}
-		mtName = inferred
-	}
-	mt, err := modelTypes.Lookup(mtName)
+	onErrorNull, err := spec.OnErrorNull()
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", spec.Name, err)
 	}
-	if !contains(mt.estimators, class) {
-		hint := ""
-		if inferred != "" {
-			hint = fmt.Sprintf(" (it is a %s model)", inferred)
+	class := obj.Class.Key
+	inferred := typeOf(class)
+	if inferred == "" {
+		if strings.HasPrefix(class, "sklearn.") {
+			return nil, unsupported(spec, obj, "")
 		}
-		return nil, fmt.Errorf("model %q: MODEL_TYPE %s expects one of %s, but the file holds a %s%s",
-			spec.Name, strings.ToLower(mtName), shortNames(mt.estimators), short, hint)
+		return nil, fmt.Errorf("model %q: the file holds a %s, not a scikit-learn estimator", spec.Name, describePickled(v))
 	}
-	e := &estimator{spec: spec, obj: obj, class: short}
+	mt, _ := modelTypes.Lookup(inferred)
+	e := &estimator{spec: spec, obj: obj, class: obj.Class.Name, modelType: inferred,
+		ctx: &buildContext{onErrorNull: onErrorNull}}
 	if err := e.init(); err != nil {
 		return nil, err
 	}
-	p, err := mt.build(e)
+	n, err := mt.build(e)
 	if err != nil {
 		return nil, err
 	}
-	f, trees := p.(*forest)
-	return &Model{
-		acceptsNaN: trees && f.acceptsNaN,
-		name:       spec.Name,
-		modelType:  strings.ToLower(mtName),
-		est:        e,
-		pred:       p,
-		typ:        p.resultType(),
-		float32:    trees,
-	}, nil
+	mtName, finalClass := inferred, class
+	if f, ok := n.(interface{ finalModelType() (string, string) }); ok {
+		mtName, finalClass = f.finalModelType()
+	}
+	if err := checkModelType(spec, mtName, finalClass); err != nil {
+		return nil, err
+	}
+	var p predictor
+	switch x := n.(type) {
+	case predictor:
+		p = x
+	case transformer:
+		p = newTransformOut(e, x)
+	default:
+		return nil, e.errorf("it neither predicts nor transforms")
+	}
+	m := &Model{
+		name:        spec.Name,
+		modelType:   strings.ToLower(mtName),
+		est:         e,
+		pred:        p,
+		typ:         p.resultType(),
+		check:       checkOf(p),
+		text:        e.ctx.text,
+		onErrorNull: onErrorNull,
+	}
+	m.classes = classesOf(p)
+	return m, nil
+}
+
+// checkModelType checks MODEL_TYPE, when CREATE MODEL names one,
+// against the estimator (a pipeline's final one): the model type that
+// builds it (Rikai's names group several estimators).
+func checkModelType(spec *model.Spec, inferred, class string) error {
+	if spec.ModelType == "" || strings.EqualFold(spec.ModelType, inferred) {
+		return nil
+	}
+	mt, err := modelTypes.Lookup(spec.ModelType)
+	if err != nil {
+		return fmt.Errorf("model %q: %w", spec.Name, err)
+	}
+	if contains(mt.estimators, class) {
+		return nil
+	}
+	short := class[strings.LastIndexByte(class, '.')+1:]
+	return fmt.Errorf("model %q: MODEL_TYPE %s expects one of %s, but the file holds a %s (it is a %s model; MODEL_TYPE may be left out for scikit-learn)",
+		spec.Name, strings.ToLower(spec.ModelType), shortNames(mt.estimators), short, inferred)
 }
 
 // typeOf is the model type whose estimators include class, or "".
@@ -260,10 +292,10 @@ type Model struct {
 	est       *estimator
 	pred      predictor
 	typ       types.Type
-	// float32: the estimator reads features as float32 (trees), so
-	// scikit-learn also refuses finite values beyond float32's range.
-	float32     bool
-	acceptsNaN  bool // scikit-learn's predict takes NaN (recent trees)
+	check     inputCheck // scikit-learn's check of predict's input
+	classes   *classes   // nil unless the model has class probabilities
+	// text: a step takes text columns, so the model has no dense path.
+	text        bool
 	onErrorNull bool // OPTIONS (on_error = 'null')
 }
 
@@ -278,6 +310,27 @@ func (m *Model) Close() error { return nil }
 
 // NFeatures is the number of features the estimator was fitted on.
 func (m *Model) NFeatures() int { return m.est.nFeatures }
+
+// FeatureNames are feature_names_in_ (a model fitted on a DataFrame),
+// nil when the file has none (model.FeatureNamer).
+func (m *Model) FeatureNames() []string { return m.est.featureNames }
+
+// Classes are classes_ as Predict returns them, nil when the model has
+// no class probabilities (model.Classifier).
+func (m *Model) Classes() []any {
+	if m.classes == nil {
+		return nil
+	}
+	return m.classes.boxed
+}
+
+// ClassType is the type of Classes' values.
+func (m *Model) ClassType() types.Type {
+	if m.classes == nil {
+		return m.typ
+	}
+	return m.classes.typ
+}
 
 // Describe reports the estimator for DESCRIBE MODEL.
 func (m *Model) Describe() map[string]any {
@@ -306,37 +359,100 @@ func (m *Model) Describe() map[string]any {
 	d["inputs"] = []any{in}
 	d["outputs"] = []any{map[string]any{"name": "prediction", "type": m.typ.SQL()}}
 	m.pred.describe(d)
+	if m.classes != nil {
+		d["classes_"] = m.classes.labels
+		d["n_classes"] = len(m.classes.boxed)
+	}
 	return d
 }
 
 // Predict runs a batch: one LIST/ARRAY argument holding the features,
-// or one numeric argument per feature.
+// or one argument per feature (numbers, or text for the columns an
+// encoder takes).
 func (m *Model) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
-	nf := m.est.nFeatures
 	out := make([]any, b.Rows)
 	if b.Rows == 0 {
 		return out, nil
 	}
-	sc := getScratch(b.Rows * nf)
-	defer scratchPool.Put(sc)
-	X, null := sc.X[:b.Rows*nf], sc.null[:b.Rows]
-	clear(null)
-	if err := m.features(b, X, null); err != nil {
+	f, null, release, err := m.input(ctx, b)
+	if err != nil {
 		return nil, err
 	}
-	if err := m.checkFinite(X, null); err != nil {
-		return nil, err
+	defer release()
+	if err := runPredict(m.pred, f, null, out); err != nil {
+		return nil, m.wrap(err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.pred.predict(X, null, out)
 	return out, nil
 }
 
+// PredictProba runs predict_proba on a batch (model.Classifier).
+func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba, error) {
+	if m.classes == nil {
+		return nil, fmt.Errorf("model %q (%s) has no class probabilities", m.name, m.est.class)
+	}
+	out := make([]model.Proba, b.Rows)
+	if b.Rows == 0 {
+		return out, nil
+	}
+	f, null, release, err := m.input(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	k := len(m.classes.boxed)
+	P := make([]float64, b.Rows*k)
+	cls := make([]int, b.Rows)
+	if err := runProba(m.pred, f, null, P, cls); err != nil {
+		return nil, m.wrap(err)
+	}
+	for r := range out {
+		if !null[r] {
+			out[r] = model.Proba{P: P[r*k : (r+1)*k : (r+1)*k], Class: cls[r]}
+		}
+	}
+	return out, nil
+}
+
+// wrap names the model in an error that does not yet.
+func (m *Model) wrap(err error) error {
+	if strings.Contains(err.Error(), fmt.Sprintf("%q", m.name)) {
+		return err
+	}
+	return fmt.Errorf("model %q: %w", m.name, err)
+}
+
+// input reads a batch's features into a frame and checks them as
+// scikit-learn checks predict's input; null marks the rows that get no
+// result. release returns the scratch memory.
+func (m *Model) input(ctx context.Context, b *model.Batch) (*frame, []bool, func(), error) {
+	nf := m.est.nFeatures
+	sc := getScratch(b.Rows * nf)
+	release := func() { scratchPool.Put(sc) }
+	f := &frame{n: b.Rows, w: nf, X: sc.X[:b.Rows*nf]}
+	null := sc.null[:b.Rows]
+	clear(null)
+	if err := m.features(b, f, null); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	if err := m.est.check(m.check, f, null, m.est.class, ""); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		release()
+		return nil, nil, nil, err
+	}
+	return f, null, release, nil
+}
+
 // Features enables the engine's dense path (model.DenseModel) for every
-// estimator whose results are numbers; PCA and text classes have none.
+// estimator whose results are numbers and whose input is numbers; PCA,
+// text classes and encoders of text have none.
 func (m *Model) Features() int {
+	if m.text {
+		return 0
+	}
 	switch m.typ.Kind {
 	case types.Float32, types.Float64, types.Int32, types.Int64:
 		return m.est.nFeatures
@@ -351,7 +467,8 @@ func (m *Model) PredictDense(ctx context.Context, x []float64, skip []bool, out 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := m.checkFinite(x, skip); err != nil {
+	f := &frame{n: len(out), w: m.est.nFeatures, X: x}
+	if err := m.est.check(m.check, f, skip, m.est.class, ""); err != nil {
 		return err
 	}
 	bp, _ := boxPool.Get().(*[]any)
@@ -363,7 +480,9 @@ func (m *Model) PredictDense(ctx context.Context, x []float64, skip []bool, out 
 		*bp = make([]any, len(out))
 	}
 	vals := (*bp)[:len(out)] // class values are boxed once, in classes.boxed
-	m.pred.predict(x, skip, vals)
+	if err := runPredict(m.pred, f, skip, vals); err != nil {
+		return m.wrap(err)
+	}
 	for r, v := range vals {
 		if skip[r] {
 			continue
@@ -403,10 +522,11 @@ func getScratch(n int) *scratch {
 	return sc
 }
 
-// features fills X (row-major) from the batch, flagging rows with a NULL
-// feature.
-func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
+// features fills f (row-major) from the batch, flagging rows with a NULL
+// feature. Text arguments become text columns, for the encoders.
+func (m *Model) features(b *model.Batch, f *frame, null []bool) error {
 	nf := m.est.nFeatures
+	X := f.X
 	if len(b.Args) == 0 {
 		return fmt.Errorf("model %q expects %d features (n_features_in_), got none", m.name, nf)
 	}
@@ -426,17 +546,20 @@ func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
 			}
 			for r := 0; r < b.Rows; r++ {
 				v := col[r]
-				f, ok := v.(float64)
+				x, ok := v.(float64)
 				if !ok {
 					if v == nil {
 						null[r] = true
 						continue
 					}
-					if f, ok = model.Float64Of(v); !ok {
+					if s, isText := v.(string); isText {
+						f.setText(i, r, s)
+						x = math.NaN()
+					} else if x, ok = model.Float64Of(v); !ok {
 						return fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, types.DescribeValue(v))
 					}
 				}
-				X[r*nf+i] = f
+				X[r*nf+i] = x
 			}
 		}
 		return nil
@@ -459,11 +582,11 @@ func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
 			row := X[r*nf : (r+1)*nf]
 			j := 0
 			for ; j < nf; j++ {
-				f, ok := l[j].(float64)
+				x, ok := l[j].(float64)
 				if !ok {
 					break
 				}
-				row[j] = f
+				row[j] = x
 			}
 			if j == nf {
 				continue
@@ -484,6 +607,17 @@ func (m *Model) features(b *model.Batch, X []float64, null []bool) error {
 	return nil
 }
 
+// setText records that column j of row r is the text s.
+func (f *frame) setText(j, r int, s string) {
+	if f.text == nil {
+		f.text = make([][]string, f.w)
+	}
+	if f.text[j] == nil {
+		f.text[j] = make([]string, f.n)
+	}
+	f.text[j][r] = s
+}
+
 // isList reports whether a column holds lists (judged by its first
 // non-NULL value).
 func isList(col []any) bool {
@@ -500,54 +634,51 @@ func isList(col []any) bool {
 	return false
 }
 
-// checkFinite applies scikit-learn's check of predict's input (check_array
-// with force_all_finite): a row holding NaN or an infinity (or, for
-// estimators that read float32, a value beyond its range) fails the
-// batch, naming the feature and showing the row's features (a scalar
-// function cannot know a row's place in the query, but its values find
-// it), or is marked in skip under on_error = 'null'. Rows
-// already in skip are not looked at.
-func (m *Model) checkFinite(X []float64, skip []bool) error {
-	nf := m.est.nFeatures
-	bound := math.MaxFloat64
-	if m.float32 {
-		bound = math.MaxFloat32
-	}
-	for r := range skip {
-		if skip[r] {
-			continue
+// check applies scikit-learn's check of an estimator's input (check_array
+// with force_all_finite) to the rows of f not in skip: a row holding NaN
+// (where the estimator does not take it) or an infinity (or, for
+// estimators that read float32, a value beyond its range) fails the batch,
+// naming the feature and showing the row's features (a scalar function
+// cannot know a row's place in the query, but its values find it), or is
+// marked in skip under on_error = 'null'. who is the estimator whose
+// check it is, after the pipeline step before it ("" at the input).
+func (e *estimator) check(c inputCheck, f *frame, skip []bool, who, after string) error {
+	for r := 0; ; r++ {
+		bad, j := c.badValue(f, skip, r)
+		if bad < 0 {
+			return nil
 		}
-		for j, v := range X[r*nf : (r+1)*nf] {
-			// One comparison in the common case; false for NaN too.
-			if math.Abs(v) <= bound || m.acceptsNaN && v != v {
-				continue
-			}
-			if m.onErrorNull {
-				skip[r] = true
-				break
-			}
-			return m.refused(X[r*nf:(r+1)*nf], j, v)
+		if !e.ctx.onErrorNull {
+			return refused(e.spec.Name, who, c, f.row(bad), j, after)
 		}
+		skip[bad] = true
+		r = bad
 	}
-	return nil
 }
 
 // refused says why scikit-learn refuses feature j of row, in its words.
-func (m *Model) refused(row []float64, j int, v float64) error {
+func refused(name, who string, c inputCheck, row []float64, j int, after string) error {
+	v := row[j]
 	what, sk := "NaN", "Input X contains NaN."
 	switch {
 	case math.IsInf(v, 0):
 		what = "infinity"
 		sk = "Input X contains infinity or a value too large for dtype('float64')."
-		if m.float32 {
+		if c.float32 {
 			sk = "Input X contains infinity or a value too large for dtype('float32')."
 		}
 	case !math.IsNaN(v):
-		what = fmt.Sprintf("%g, beyond float32's range, which %s reads its features as", v, m.est.class)
+		what = fmt.Sprintf("%g, beyond float32's range, which %s reads its features as", v, who)
 		sk = "Input X contains infinity or a value too large for dtype('float32')."
 	}
-	return fmt.Errorf("model %q: input contains %s (feature %d of the row %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
-		m.name, what, j+1, showRow(row), sk)
+	where := "of the row"
+	if after != "" {
+		where = "of the row " + after + ","
+		return fmt.Errorf("model %q: the input of %s contains %s (feature %d %s %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
+			name, who, what, j+1, where, showRow(row), sk)
+	}
+	return fmt.Errorf("model %q: input contains %s (feature %d %s %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
+		name, what, j+1, where, showRow(row), sk)
 }
 
 // showRow prints a row's features as a SQL list, the first 8 and the

@@ -21,7 +21,7 @@ type linear struct {
 	typ       types.Type
 }
 
-func buildLinear(e *estimator) (predictor, error) {
+func buildLinear(e *estimator) (node, error) {
 	coef, shape, err := e.floats("coef_")
 	if err != nil {
 		return nil, err

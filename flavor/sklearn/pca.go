@@ -1,6 +1,7 @@
 package sklearn
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/augurdb/augur/types"
@@ -24,7 +25,7 @@ type pca struct {
 	typ        types.Type
 }
 
-func buildPCA(e *estimator) (predictor, error) {
+func buildPCA(e *estimator) (node, error) {
 	comp, shape, err := e.floats("components_")
 	if err != nil {
 		return nil, err
@@ -98,4 +99,34 @@ func (p *pca) predict(X []float64, null []bool, out []any) {
 func (p *pca) describe(d map[string]any) {
 	d["n_components_"] = p.nc
 	d["whiten"] = p.whiten
+}
+
+// PCA is a pipeline step too.
+func (p *pca) width() int        { return p.nc }
+func (p *pca) className() string { return "PCA" }
+
+func (p *pca) transform(in *frame) (*frame, error) {
+	if err := in.numeric("PCA"); err != nil {
+		return nil, err
+	}
+	if in.w != p.nf {
+		return nil, fmt.Errorf("PCA expects %d features, got %d", p.nf, in.w)
+	}
+	out := newFrame(in.n, p.nc)
+	centred := make([]float64, p.nf)
+	for r := 0; r < in.n; r++ {
+		x := in.row(r)
+		for i := range centred {
+			centred[i] = x[i] - p.mean[i]
+		}
+		o := out.row(r)
+		for j := range o {
+			s := dot(centred, p.components[j*p.nf:j*p.nf+p.nf])
+			if p.whiten {
+				s /= p.scale[j]
+			}
+			o[j] = s
+		}
+	}
+	return out, nil
 }

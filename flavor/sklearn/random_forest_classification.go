@@ -18,7 +18,7 @@ func init() {
 // counts, and still divide, so augur always does too), and takes the first
 // most probable class; a single tree takes the class with the largest raw
 // weight in its leaf.
-func buildForestClassifier(e *estimator) (predictor, error) {
+func buildForestClassifier(e *estimator) (node, error) {
 	c, err := e.readClasses()
 	if err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ func init() {
 			"sklearn.tree._classes.DecisionTreeRegressor",
 			"sklearn.tree._classes.ExtraTreeRegressor",
 		},
-		build: func(e *estimator) (predictor, error) {
+		build: func(e *estimator) (node, error) {
 			return buildForest(e, nil, false)
 		},
 	})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
 )
@@ -288,6 +289,7 @@ type forest struct {
 	// acceptsNaN: scikit-learn's predict takes NaN for this estimator
 	// (its trees route missing values; see nanAccepted).
 	acceptsNaN bool
+	normalised bool // leaf values are fractions (a forest), not weights
 }
 
 // nanAccepted reports whether scikit-learn's predict, at the version that
@@ -411,6 +413,7 @@ func buildForest(e *estimator, cls *classes, normalise bool) (*forest, error) {
 		f.trees = append(f.trees, t)
 	}
 	f.acceptsNaN = f.acceptsNaN && nanAccepted(e)
+	f.normalised = normalise
 	f.classes = cls
 	if cls != nil {
 		f.typ = cls.typ
@@ -440,15 +443,84 @@ func (f *forest) describe(d map[string]any) {
 const block = 128
 
 func (f *forest) predict(X []float64, null []bool, out []any) {
+	w := f.width
+	ntrees := float64(len(f.trees))
+	f64 := f.typ.Kind == types.Float64
+	f.blocks(X, len(out), func(start, n int, acc []float64) {
+		for r := 0; r < n; r++ {
+			if null[start+r] {
+				continue
+			}
+			if f.classes == nil {
+				y := acc[r] / ntrees
+				if f64 {
+					out[start+r] = y
+				} else {
+					out[start+r] = float32(y)
+				}
+				continue
+			}
+			p := acc[r*w : r*w+w]
+			best, bestP := 0, p[0]/ntrees
+			for k := 1; k < w; k++ {
+				if q := p[k] / ntrees; q > bestP {
+					best, bestP = k, q
+				}
+			}
+			out[start+r] = f.classes.boxed[best]
+		}
+	})
+}
+
+func (f *forest) classList() *classes { return f.classes }
+
+// proba is predict_proba: the mean of the trees' leaf fractions (a
+// single tree's leaf weights divided by their sum).
+func (f *forest) proba(X []float64, null []bool, P []float64, cls []int) {
+	w := f.width
+	ntrees := float64(len(f.trees))
+	f.blocks(X, len(null), func(start, n int, acc []float64) {
+		for r := 0; r < n; r++ {
+			if null[start+r] {
+				continue
+			}
+			a := acc[r*w : r*w+w]
+			p := P[(start+r)*w : (start+r+1)*w]
+			div := ntrees
+			if !f.normalised {
+				div = 0
+				for _, v := range a {
+					div += v
+				}
+				if div == 0 {
+					div = 1
+				}
+			}
+			for k, v := range a {
+				p[k] = v / div
+			}
+			cls[start+r] = model.ArgMax(a)
+		}
+	})
+}
+
+// inputCheck: trees read float32, and take NaN where scikit-learn does.
+func (f *forest) inputCheck() inputCheck {
+	return inputCheck{allowNaN: f.acceptsNaN, float32: true}
+}
+
+func (f *forest) className() string { return f.kind }
+
+// blocks sums the leaf values of every tree for the n rows of X, block
+// rows at a time, and hands each block's sums (width per row) to use.
+func (f *forest) blocks(X []float64, n int, use func(start, n int, acc []float64)) {
 	nf, w := f.nf, f.width
 	xb := make([]float32, block*nf)
 	xk := make([]int32, block*nf)
 	acc := make([]float64, block*w)
-	ntrees := float64(len(f.trees))
 	vals := f.vals
-	f64 := f.typ.Kind == types.Float64
-	for start := 0; start < len(out); start += block {
-		n := min(block, len(out)-start)
+	for start := 0; start < n; start += block {
+		n := min(block, n-start)
 		for i, v := range X[start*nf : (start+n)*nf] {
 			xb[i] = float32(v)
 			xk[i] = key32(xb[i])
@@ -481,28 +553,7 @@ func (f *forest) predict(X []float64, null []bool, out []any) {
 				addTo(acc[r*w:r*w+w], vals[l*w:l*w+w])
 			}
 		}
-		for r := 0; r < n; r++ {
-			if null[start+r] {
-				continue
-			}
-			if f.classes == nil {
-				y := acc[r] / ntrees
-				if f64 {
-					out[start+r] = y
-				} else {
-					out[start+r] = float32(y)
-				}
-				continue
-			}
-			p := acc[r*w : r*w+w]
-			best, bestP := 0, p[0]/ntrees
-			for k := 1; k < w; k++ {
-				if q := p[k] / ntrees; q > bestP {
-					best, bestP = k, q
-				}
-			}
-			out[start+r] = f.classes.boxed[best]
-		}
+		use(start, n, acc)
 	}
 }
 
