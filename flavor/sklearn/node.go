@@ -281,10 +281,11 @@ func newTransformOut(e *estimator, t transformer) *transformOut {
 	return &transformOut{t: t, typ: typ}
 }
 
-func (o *transformOut) resultType() types.Type     { return o.typ }
-func (o *transformOut) describe(d map[string]any)  { o.t.describe(d) }
-func (o *transformOut) className() string          { return nodeName(o.t) }
-func (o *transformOut) inputCheck() inputCheck     { return checkOf(o.t) }
+func (o *transformOut) resultType() types.Type    { return o.typ }
+func (o *transformOut) describe(d map[string]any) { o.t.describe(d) }
+func (o *transformOut) className() string         { return nodeName(o.t) }
+func (o *transformOut) inputCheck() inputCheck    { return checkOf(o.t) }
+
 // predict serves numeric rows; Model calls predictFrame, which can fail.
 func (o *transformOut) predict(X []float64, null []bool, out []any) {
 	w := 0
