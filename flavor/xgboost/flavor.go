@@ -48,10 +48,11 @@
 // trained). OPTIONS (iterations = n) keeps the first n boosting rounds
 // (Booster.predict's iteration_range=(0, n)).
 //
-// Missing values: NaN, and a NULL inside a list of features, are missing
-// and take each split's default direction, as XGBoost treats NaN; OPTIONS
-// (missing = v), or the wrapper's own missing parameter, makes v missing
-// too. An infinite feature, or one beyond float32's range, fails the
+// Missing values: NaN is missing and takes each split's default
+// direction, as in XGBoost; OPTIONS (missing = v), or the wrapper's own
+// missing parameter, makes v missing too. A NULL feature (an argument, or
+// an element of the list) makes the row's result NULL, as for every
+// flavor: write coalesce(x, 'NaN') to pass a NULL as missing. An infinite feature, or one beyond float32's range, fails the
 // query as XGBoost's DMatrix refuses it; OPTIONS (on_error = 'null')
 // makes such rows NULL instead. Categorical features (enable_categorical)
 // are refused at CREATE MODEL, as are multi-target models.

@@ -364,8 +364,9 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 	return out, err
 }
 
-// features reads the batch into a row-major matrix; NULL inside a list
-// is NaN (missing). A NULL argument never reaches Predict.
+// features reads the batch into a row-major matrix. A row whose list
+// holds a NULL gives NULL, as on the engine's dense path (a NULL argument
+// never reaches Predict): NaN, not NULL, is XGBoost's missing value.
 func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
 	nf := m.b.numFeature
 	x := make([]float64, b.Rows*nf)
@@ -384,7 +385,11 @@ func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
 				skip[r] = true
 				continue
 			}
-			got, _, err := model.AppendFloat64s(x[r*nf:r*nf:(r+1)*nf], v)
+			got, hasNull, err := model.AppendFloat64s(x[r*nf:r*nf:(r+1)*nf], v)
+			if hasNull {
+				// NULL, as on the engine's dense path; NaN is missing.
+				skip[r] = true
+			}
 			if err != nil {
 				return nil, nil, fmt.Errorf("model %q: features: %w", m.name, err)
 			}
@@ -405,7 +410,7 @@ func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
 	for j, col := range b.Args {
 		for r, v := range col[:b.Rows] {
 			if v == nil {
-				x[r*nf+j] = math.NaN()
+				skip[r] = true
 				continue
 			}
 			f, ok := v.(float64)
