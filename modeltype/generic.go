@@ -19,12 +19,17 @@ import (
 // feeds the inputs in order (or one STRUCT keyed by input name); each
 // argument is one row of its input's tensor. One output gives its value,
 // several a STRUCT keyed by output name. Outputs that are not tensors
-// (skl2onnx's ZipMap probabilities) are left out.
+// (skl2onnx's ZipMap probabilities) are left out, but a classifier in
+// skl2onnx's layout is a model.Classifier (see classifier.go): its
+// probabilities are read from ZipMap's input.
 type generic struct {
 	base
 	ins    []genIn
 	outs   []genOut
-	perRow bool // the model has no batch dimension (or a fixed batch of 1)
+	shown  []int // the outputs in the result (all but a hidden one)
+	perRow bool  // the model has no batch dimension (or a fixed batch of 1)
+	cls    *classInfo
+	prob   int // the output of the class probabilities, if cls != nil
 }
 
 type genIn struct {
@@ -38,12 +43,16 @@ type genOut struct {
 	name   string
 	scalar bool
 	label  bool // integer class ids shown as the model's labels
+	hidden bool // read for PredictProba only (ZipMap's input)
 	typ    types.Type
 }
 
 func newGeneric(l *Loaded) (model.Model, error) {
+	g := &generic{base: base{l: l}, prob: -1}
+	if err := g.findClasses(); err != nil {
+		return nil, err
+	}
 	s := l.Session
-	g := &generic{base: base{l: l}}
 	if len(s.Inputs) == 0 {
 		return nil, fmt.Errorf("the model has no inputs")
 	}
@@ -95,16 +104,25 @@ func newGeneric(l *Loaded) (model.Model, error) {
 			}
 		}
 		out.typ = t
+		if g.cls != nil && o.Name == g.cls.probs {
+			g.prob, out.hidden = len(g.outs), g.cls.zipMap
+		}
+		if !out.hidden {
+			g.shown = append(g.shown, len(g.outs))
+			fields = append(fields, types.Field{Name: out.name, Type: t})
+		}
 		g.outs = append(g.outs, out)
-		fields = append(fields, types.Field{Name: out.name, Type: t})
 	}
-	if len(g.outs) == 0 {
+	if len(g.shown) == 0 {
 		return nil, fmt.Errorf("the model has no tensor outputs")
 	}
-	if len(g.outs) == 1 {
-		g.typ = g.outs[0].typ
+	if len(g.shown) == 1 {
+		g.typ = g.outs[g.shown[0]].typ
 	} else {
 		g.typ = types.StructOf(fields...)
+	}
+	if g.cls != nil && (g.prob < 0 || g.outs[g.prob].scalar) {
+		g.cls = nil // not the [N, classes] tensor expected
 	}
 	return g, nil
 }
@@ -179,6 +197,12 @@ func isImage(m map[string]any) bool {
 }
 
 func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
+	return g.predict(b, nil)
+}
+
+// predict predicts a batch; probs, when not nil, receives each row's
+// class probabilities (the prob output's value).
+func (g *generic) predict(b *model.Batch, probs []any) ([]any, error) {
 	cols, err := g.args(b)
 	if err != nil {
 		return nil, err
@@ -223,10 +247,10 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	}
 	out := make([]any, b.Rows)
 	if same && !g.perRow {
-		return out, g.runSplit(flats, shapes, b.Rows, out)
+		return out, g.runSplit(flats, shapes, b.Rows, out, probs)
 	}
 	for r := 0; r < b.Rows; r++ {
-		if _, err := g.run(flats, shapes, r, r+1, out); err != nil {
+		if _, err := g.run(flats, shapes, r, r+1, out, probs); err != nil {
 			return nil, err
 		}
 	}
@@ -235,7 +259,7 @@ func (g *generic) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 
 // runSplit predicts rows in as few Runs as keep every input tensor
 // within limits.TensorElements (each row alone fits: Predict checked).
-func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out []any) error {
+func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out, probs []any) error {
 	lim := limits.TensorElements.Get()
 	for from := 0; from < rows; {
 		to, sums := from, make([]int64, len(g.ins))
@@ -251,7 +275,7 @@ func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out []
 				sums[i] += int64(len(flats[i][to].nums))
 			}
 		}
-		if _, err := g.run(flats, shapes, from, to, out); err != nil {
+		if _, err := g.run(flats, shapes, from, to, out, probs); err != nil {
 			return err
 		}
 		from = to
@@ -259,8 +283,9 @@ func (g *generic) runSplit(flats [][]*flat, shapes [][][]int64, rows int, out []
 	return nil
 }
 
-// run predicts rows [from, to) in one Run and stores the results in out.
-func (g *generic) run(flats [][]*flat, shapes [][][]int64, from, to int, out []any) ([]any, error) {
+// run predicts rows [from, to) in one Run and stores the results in out
+// (and the class probabilities in probs, when not nil).
+func (g *generic) run(flats [][]*flat, shapes [][][]int64, from, to int, out, probs []any) ([]any, error) {
 	n := to - from
 	inputs := make([]ort.Value, len(g.ins))
 	defer rt.Destroy(inputs)
@@ -306,13 +331,16 @@ func (g *generic) run(flats [][]*flat, shapes [][][]int64, from, to int, out []a
 		results[j] = vals
 	}
 	for r := 0; r < n; r++ {
-		if len(g.outs) == 1 {
-			out[from+r] = results[0][r]
+		if probs != nil {
+			probs[from+r] = results[g.prob][r]
+		}
+		if len(g.shown) == 1 {
+			out[from+r] = results[g.shown[0]][r]
 			continue
 		}
-		m := make(map[string]any, len(g.outs))
-		for j, o := range g.outs {
-			m[o.name] = results[j][r]
+		m := make(map[string]any, len(g.shown))
+		for _, j := range g.shown {
+			m[g.outs[j].name] = results[j][r]
 		}
 		out[from+r] = m
 	}
