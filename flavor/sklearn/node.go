@@ -28,6 +28,10 @@ type frame struct {
 	// text[j] holds column j's values (n of them) when the column holds
 	// text; text is nil when no column does.
 	text [][]string
+	// skip marks the rows the caller will not use (a NULL feature, a row
+	// refused under on_error = 'null'): they hold anything, and a step
+	// must not fail on them. nil when every row is used.
+	skip []bool
 }
 
 func newFrame(n, w int) *frame { return &frame{n: n, w: w, X: make([]float64, n*w)} }
@@ -101,6 +105,7 @@ func classesOf(n node) *classes {
 
 // runPredict predicts the rows of f with p.
 func runPredict(p predictor, f *frame, null []bool, out []any) error {
+	f.skip = null
 	if fp, ok := p.(framePredictor); ok {
 		return fp.predictFrame(f, null, out)
 	}
@@ -114,6 +119,7 @@ func runPredict(p predictor, f *frame, null []bool, out []any) error {
 // runProba runs predict_proba on the rows of f with n, which classesOf
 // found to have probabilities.
 func runProba(n node, f *frame, null []bool, P []float64, cls []int) error {
+	f.skip = null
 	switch p := n.(type) {
 	case frameProber:
 		return p.probaFrame(f, null, P, cls)
@@ -259,10 +265,20 @@ func supportedNames() string {
 // rather than refused as unsafe: inert objects only hold their state.
 func sklearnClass(key string) bool {
 	if !strings.HasPrefix(key, "sklearn.") {
-		return false
+		return numpyTypes[key]
 	}
 	name := key[strings.LastIndexByte(key, '.')+1:]
 	return name != "" && name[0] >= 'A' && name[0] <= 'Z'
+}
+
+// numpyTypes are the numpy scalar types an estimator's dtype parameter
+// names (OneHotEncoder(dtype=np.float64)): admitted as inert names,
+// never called.
+var numpyTypes = map[string]bool{
+	"numpy.float64": true, "numpy.float32": true, "numpy.float16": true,
+	"numpy.int64": true, "numpy.int32": true, "numpy.int16": true, "numpy.int8": true,
+	"numpy.uint64": true, "numpy.uint32": true, "numpy.uint16": true, "numpy.uint8": true,
+	"numpy.bool_": true,
 }
 
 // transformOut is a transformer as a whole model (a pipeline of
@@ -296,7 +312,8 @@ func (o *transformOut) predict(X []float64, null []bool, out []any) {
 }
 
 func (o *transformOut) predictFrame(f *frame, null []bool, out []any) error {
-	g, err := o.t.transform(f)
+	f.skip = null
+	g, err := runTransform(o.t, f)
 	if err != nil {
 		return err
 	}

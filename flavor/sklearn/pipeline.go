@@ -67,7 +67,7 @@ func buildPipeline(e *estimator) (node, error) {
 			}
 			break
 		}
-		t, ok := n.(transformer)
+		t, ok := transformerOf(n)
 		if !ok {
 			return nil, e.errorf("step %q (%s) is not a transformer, but only the last step may predict", name, ce.class)
 		}
@@ -177,14 +177,16 @@ func (p *pipeline) predict(X []float64, null []bool, out []any) {
 
 // through runs the transformers, checking each step's input.
 func (p *pipeline) through(f *frame, null []bool) (*frame, error) {
+	f.skip = null
 	for i, s := range p.steps {
 		if err := p.est.check(p.checks[i], f, null, nodeName(s), p.after(i)); err != nil {
 			return nil, err
 		}
-		g, err := s.transform(f)
+		g, err := runTransform(s, f)
 		if err != nil {
 			return nil, p.est.errorf("step %q: %v", p.names[i], err)
 		}
+		g.skip = null
 		f = g
 	}
 	err := p.est.check(p.checks[len(p.steps)], f, null, nodeName(p.final), p.after(len(p.steps)))
