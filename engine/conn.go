@@ -81,7 +81,7 @@ func (c *Conn) plan(ctx context.Context, s parser.Stmt) (plan, error) {
 	}
 	p := plan{stmt: s, model: st}
 	if st == nil {
-		if p.sql, _, err = rewrite.Rewrite(s.Text, s.Pos, c.resolver(ctx)); err != nil {
+		if p.sql, _, err = rewrite.RewriteEnv(s.Text, s.Pos, c.rewriteEnv(ctx)); err != nil {
 			return plan{}, err
 		}
 	}

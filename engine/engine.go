@@ -34,7 +34,9 @@ type Engine struct {
 	mu       sync.Mutex
 	handles  map[string]*handle // loaded (or loading) models by catalog key
 	predicts map[string]string  // result type SQL -> registered function name
-	refs     int
+	// probaReady: probaFunc is registered (ML_EVALUATE of a classifier)
+	probaReady bool
+	refs       int
 
 	spin spinGuard // ML_PREDICT queries' client threads
 }

@@ -134,40 +134,97 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 			return err
 		}
 	}
-	args := make([][]any, cols-1)
-	for i := range args {
-		args[i] = make([]any, 0, n)
-	}
-	row := make([]any, cols-1)
-rows:
-	for r := 0; r < n; r++ {
-		for c := 1; c < cols; c++ {
-			v, err := in.GetValue(c, r)
-			if err != nil {
-				return fmt.Errorf("ML_PREDICT(%s): read argument %d: %w", h.entry.Name, c, err)
-			}
-			if v == nil {
-				continue rows
-			}
-			row[c-1] = v
-		}
-		for c := range row {
-			args[c] = append(args[c], row[c])
-		}
-	}
-	results, err := h.predict(ctx, args)
+	ca, err := h.chunkArgs(in)
 	if err != nil {
 		return err
 	}
-	i := 0
+	results, err := h.predict(ctx, ca.args)
+	if err != nil {
+		return err
+	}
+	return ca.write(st, results, func(v any, err error) error {
+		return fmt.Errorf("ML_PREDICT(%s): write result %v as %s: %w", h.entry.Name, v, f.sqlType, err)
+	})
+}
+
+// chunkArgs is one chunk's model arguments.
+type chunkArgs struct {
+	args   [][]any // args[i]: argument i of every row that runs, in order
+	direct []bool  // the row has a NULL argument: DuckDB makes it NULL
+	null   []bool  // the row does not run (direct, or a NULL field of a row taken by name)
+}
+
+// chunkArgs reads a chunk's arguments after the model name. A single
+// STRUCT argument to a model that knows its features' names is taken by
+// name (see features.go).
+func (h *handle) chunkArgs(in *duckdb.DataChunk) (*chunkArgs, error) {
+	n, cols := in.GetSize(), in.ColumnCount()
+	ca := &chunkArgs{direct: make([]bool, n), null: make([]bool, n)}
+	raw := make([][]any, cols-1)
+	for c := 1; c < cols; c++ {
+		col := make([]any, n)
+		for r := range n {
+			v, err := in.GetValue(c, r)
+			if err != nil {
+				return nil, fmt.Errorf("ML_PREDICT(%s): read argument %d: %w", h.entry.Name, c, err)
+			}
+			if v == nil {
+				ca.direct[r], ca.null[r] = true, true
+			}
+			col[r] = v
+		}
+		raw[c-1] = col
+	}
+	if len(raw) == 1 && structArg(raw[0]) {
+		if names, named := featureNames(h.m); named {
+			if len(names) == 0 {
+				return nil, noNamesError(h.entry.Name)
+			}
+			args, err := byName(h.entry.Name, names, raw[0], ca.null)
+			if err != nil {
+				return nil, err
+			}
+			ca.args = args
+			return ca, nil
+		}
+	}
+	ca.args = make([][]any, len(raw))
+	for i, col := range raw {
+		a := make([]any, 0, n)
+		for r, v := range col {
+			if !ca.null[r] {
+				a = append(a, v)
+			}
+		}
+		ca.args[i] = a
+	}
+	return ca, nil
+}
+
+// write stores the results of the rows that ran, in order, and NULL for
+// the rows that did not. duckdb-go's Rows skips the rows with a NULL
+// argument (DuckDB makes their result NULL itself).
+func (ca *chunkArgs) write(st *duckdb.ChunkIteratorState, results []any, fail func(any, error) error) error {
+	r, k := 0, 0
 	for s, err := range st.Rows() {
 		if err != nil {
 			return err
 		}
-		if err := s.SetResult(results[i]); err != nil {
-			return fmt.Errorf("ML_PREDICT(%s): write result %v as %s: %w", h.entry.Name, results[i], f.sqlType, err)
+		for r < len(ca.direct) && ca.direct[r] {
+			r++
 		}
-		i++
+		var v any
+		if r < len(ca.null) && !ca.null[r] {
+			if k >= len(results) {
+				return fmt.Errorf("ML_PREDICT: %d results for more rows", len(results))
+			}
+			v = results[k]
+			k++
+		}
+		if err := s.SetResult(v); err != nil {
+			return fail(v, err)
+		}
+		r++
 	}
 	return nil
 }

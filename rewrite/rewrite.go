@@ -32,19 +32,34 @@ type Resolver func(model string, pos parser.Pos) (fn string, err error)
 //
 // changed is false, and out is sql itself, when there is no call.
 func Rewrite(sql string, start parser.Pos, resolve Resolver) (out string, changed bool, err error) {
+	return RewriteEnv(sql, start, Env{Resolve: resolve})
+}
+
+// RewriteEnv is Rewrite with what the table forms need as well (see
+// table.go): ML_PREDICT(MODEL m, TABLE t | (subquery)) and
+// ML_EVALUATE(MODEL m, TABLE t | (subquery), 'label'). Without
+// env.Model, they are refused.
+func RewriteEnv(sql string, start parser.Pos, env Env) (out string, changed bool, err error) {
 	// Most SQL never mentions ML_PREDICT: skip the lexer for it.
-	if !containsFold(sql, "ml_predict") {
+	if !containsFold(sql, "ml_predict") && !containsFold(sql, "ml_evaluate") {
 		return sql, false, nil
 	}
 	toks := parser.Tokens(sql, start)
 	if last := toks[len(toks)-1]; last.Kind == parser.Illegal {
 		return "", false, &parser.Error{Pos: last.Pos, Msg: last.Err}
 	}
-	r := &rewriter{toks: toks, match: matchBrackets(toks), inSelect: selectListTokens(toks), named: map[int]bool{}}
+	r := &rewriter{sql: sql, base: start.Offset, env: env, toks: toks, match: matchBrackets(toks), inSelect: selectListTokens(toks), named: map[int]bool{}}
 	r.items = r.selectItems()
-	for i := range toks {
+	for i := 0; i < len(toks); i++ {
+		if end, ok, err := r.tableForm(i); ok || err != nil {
+			if err != nil {
+				return "", false, err
+			}
+			i = end // the call's own rewrite covers its arguments
+			continue
+		}
 		if r.isCall(i) {
-			if err := r.call(i, resolve); err != nil {
+			if err := r.call(i, env.Resolve); err != nil {
 				return "", false, err
 			}
 		}
@@ -56,6 +71,9 @@ func Rewrite(sql string, start parser.Pos, resolve Resolver) (out string, change
 }
 
 type rewriter struct {
+	sql      string // the text rewritten
+	base     int    // the offset of sql[0] in its script
+	env      Env
 	toks     []parser.Token
 	match    []int  // index of the matching bracket, -1 if none
 	inSelect []bool // token is directly in a SELECT list (same bracket depth)
