@@ -422,4 +422,3 @@ func (b *booster) limitIterations(n int) error {
 	}
 	return nil
 }
-

@@ -253,7 +253,7 @@ func TestSQLForms(t *testing.T) {
 	}
 	var a, b, c float64
 	var typ string
-	err := db.QueryRow(`SELECT ML_PREDICT(r, f), ML_PREDICT(r, ` + strings.Join(cols, ", ") + `), ML_PREDICT(r2, f), typeof(ML_PREDICT(r2, f)) FROM x WHERE i = 1`).Scan(&a, &b, &c, &typ)
+	err := db.QueryRow(`SELECT ML_PREDICT(r, f), ML_PREDICT(r, `+strings.Join(cols, ", ")+`), ML_PREDICT(r2, f), typeof(ML_PREDICT(r2, f)) FROM x WHERE i = 1`).Scan(&a, &b, &c, &typ)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -228,3 +228,5 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func specFor(name string) *model.Spec { return &model.Spec{Name: name, Flavor: "xgboost"} }
