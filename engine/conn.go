@@ -44,7 +44,7 @@ func (c *Conn) Unwrap() driver.Conn { return c.inner }
 func (c *Conn) Engine() *Engine { return c.e }
 
 // mayNeedAugur is the fast path: SQL that mentions neither "model" nor
-// "ml_predict" (nor "mlflow_", augur's SET) goes to DuckDB untouched,
+// "ml_predict" nor "ml_evaluate" (nor "mlflow_", augur's SET) goes to DuckDB untouched,
 // without being split or lexed.
 func mayNeedAugur(q string) bool {
 	for i := 0; i+5 <= len(q); i++ {
@@ -54,6 +54,9 @@ func mayNeedAugur(q string) bool {
 				return true
 			}
 			if i+10 <= len(q) && strings.EqualFold(q[i:i+10], "ml_predict") {
+				return true
+			}
+			if i+11 <= len(q) && strings.EqualFold(q[i:i+11], "ml_evaluate") {
 				return true
 			}
 			if i+7 <= len(q) && strings.EqualFold(q[i:i+7], "mlflow_") {
