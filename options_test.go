@@ -17,7 +17,7 @@ func TestOptionKeysSQL(t *testing.T) {
 	db := open(t, "")
 	pkl := filepath.Join("testdata", "sklearn", "dt_objlabels.joblib")
 	expectErr(t, db, fmt.Sprintf(`CREATE MODEL m OPTIONS (probabilty = true) USING '%s'`, pkl),
-		`model "m": unknown OPTIONS key "probabilty" for flavor sklearn; did you mean "probabilities"?`, "Known keys: batch_size, device, embed, num_workers, on_error, probabilities, sha256")
+		`model "m": unknown OPTIONS key "probabilty" for flavor sklearn; did you mean "probabilities"?`, "Known keys: batch_size, device, embed, num_workers, on_error, output, probabilities, sha256")
 	expectErr(t, db, fmt.Sprintf(`CREATE MODEL m FLAVOR sklearn OPTIONS (zzz = 1) USING '%s'`, pkl), `unknown OPTIONS key "zzz"`)
 	if err := func() error {
 		_, err := db.Exec(fmt.Sprintf(`CREATE MODEL m OPTIONS (zzz = 1) USING '%s'`, pkl))

@@ -11,7 +11,9 @@ import (
 // model.CommonOptions (on_error and probabilities are common). Add a key
 // here when an estimator starts reading one: the engine refuses keys
 // written in SQL that no list names.
-var optionKeys = []model.OptionKey{}
+var optionKeys = []model.OptionKey{
+	{Name: "output", Doc: "IsolationForest: 'label' (predict), 'decision_function' or 'score_samples'"},
+}
 
 // OptionKeys implements model.OptionKeyer. A .onnx file (a model
 // converted by skl2onnx) runs as an ONNX model and takes its keys.
