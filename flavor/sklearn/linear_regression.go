@@ -19,6 +19,7 @@ type linear struct {
 	coef      []float64
 	intercept float64
 	typ       types.Type
+	class     string
 }
 
 func buildLinear(e *estimator) (node, error) {
@@ -26,8 +27,11 @@ func buildLinear(e *estimator) (node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(shape) == 2 && shape[0] != 1 || len(shape) > 2 || len(shape) == 0 {
-		return nil, e.errorf("coef_ has shape %v: multi-target regressions are not supported", shape)
+	if len(shape) == 2 && shape[0] != 1 {
+		return nil, e.errorf("it was fitted on %d targets (coef_ has shape %v), but augur predicts one value per row: fit one model per target", shape[0], shape)
+	}
+	if len(shape) > 2 || len(shape) == 0 {
+		return nil, e.errorf("coef_ has shape %v, expected (features,)", shape)
 	}
 	if err := e.setFeatures(len(coef)); err != nil {
 		return nil, err
@@ -37,10 +41,12 @@ func buildLinear(e *estimator) (node, error) {
 		return nil, err
 	}
 	if len(icpt) != 1 {
-		return nil, e.errorf("intercept_ has %d values: multi-target regressions are not supported", len(icpt))
+		return nil, e.errorf("intercept_ has %d values: it was fitted on several targets, but augur predicts one value per row: fit one model per target", len(icpt))
 	}
-	return &linear{coef: coef, intercept: icpt[0], typ: e.regressionType()}, nil
+	return &linear{coef: coef, intercept: icpt[0], typ: e.regressionType(), class: e.class}, nil
 }
+
+func (l *linear) className() string { return l.class }
 
 func (l *linear) resultType() types.Type { return l.typ }
 

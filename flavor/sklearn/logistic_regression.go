@@ -1,9 +1,9 @@
 package sklearn
 
 import (
+	"github.com/augurdb/augur/model"
 	"math"
 
-	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/types"
 )
 
@@ -14,20 +14,24 @@ func init() {
 	})
 }
 
-// logistic predicts the class with the highest decision function
-// x·coef[k] + intercept[k]; with one row of coefficients (two classes)
-// the second class when it is positive. This is scikit-learn's
-// LinearClassifierMixin.predict for binary, multinomial and OvR models.
+// logistic is scikit-learn's LinearClassifierMixin: the decision function
+// x·coef[k] + intercept[k]; predict is the class with the highest one or,
+// with one row of coefficients (two classes), the second class when it
+// is positive. LogisticRegression, RidgeClassifier, SGDClassifier and
+// LinearSVC predict this way; logistic alone has no probabilities (the
+// name is Rikai's model type's: linProba adds LogisticRegression's).
 type logistic struct {
 	coef      []float64 // k rows of nf
 	intercept []float64 // k
 	k, nf     int
 	classes   *classes
-	multi     string
-	ovr       bool // predict_proba is one-vs-rest
+	class     string // the estimator's class, for messages
+	multi     string // LogisticRegression's multi_class, for DESCRIBE
 }
 
-func buildLogistic(e *estimator) (node, error) {
+// readLinClf reads coef_ and intercept_ of a linear classifier whose
+// classes are c.
+func readLinClf(e *estimator, c *classes) (*logistic, error) {
 	coef, shape, err := e.floats("coef_")
 	if err != nil {
 		return nil, err
@@ -43,33 +47,89 @@ func buildLogistic(e *estimator) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(icpt) == 1 && k > 1 {
+		// fit_intercept=False stores the scalar 0.0.
+		icpt = make([]float64, k)
+	}
 	if len(icpt) != k {
 		return nil, e.errorf("intercept_ has %d values for %d rows of coef_", len(icpt), k)
-	}
-	c, err := e.readClasses()
-	if err != nil {
-		return nil, err
 	}
 	if (k == 1 && len(c.boxed) != 2) || (k > 1 && len(c.boxed) != k) {
 		return nil, e.errorf("%d classes for %d rows of coef_", len(c.boxed), k)
 	}
-	multi, _ := e.obj.Attr("multi_class")
-	ms, _ := multi.(string)
-	solver, _ := e.obj.Attr("solver")
-	sv, _ := solver.(string)
-	// LogisticRegression.predict_proba: one-vs-rest unless the model is
-	// multinomial (multi_class 'multinomial', or 'auto' with more than
-	// two classes and a solver other than liblinear).
-	ovr := ms == "ovr" || ms == "warn" || (ms == "auto" || ms == "") && (len(c.boxed) <= 2 || sv == "liblinear")
-	return &logistic{coef: coef, intercept: icpt, k: k, nf: nf, classes: c, multi: ms, ovr: ovr}, nil
+	return &logistic{coef: coef, intercept: icpt, k: k, nf: nf, classes: c, class: e.class}, nil
 }
 
-func (l *logistic) classList() *classes { return l.classes }
+// decision fills d (k values) with x's decision function.
+func (l *logistic) decision(x, d []float64) {
+	nf := l.nf
+	for j := range d {
+		d[j] = dot(x, l.coef[j*nf:j*nf+nf]) + l.intercept[j]
+	}
+}
 
-// proba is predict_proba: the logistic of each decision, normalised to
-// sum to one (one-vs-rest), or the softmax of the decisions (multinomial,
-// where a binary model's decisions are -d and d).
-func (l *logistic) proba(X []float64, null []bool, P []float64, cls []int) {
+// pick is the index of the class predict returns for decisions d.
+func (l *logistic) pick(d []float64) int {
+	if l.k == 1 {
+		if d[0] > 0 {
+			return 1
+		}
+		return 0
+	}
+	return model.ArgMax(d)
+}
+
+func (l *logistic) resultType() types.Type { return l.classes.typ }
+func (l *logistic) className() string      { return l.class }
+
+func (l *logistic) predict(X []float64, null []bool, out []any) {
+	nf := l.nf
+	d := make([]float64, l.k)
+	for r := range out {
+		if null[r] {
+			continue
+		}
+		l.decision(X[r*nf:r*nf+nf], d)
+		out[r] = l.classes.boxed[l.pick(d)]
+	}
+}
+
+func (l *logistic) describe(d map[string]any) {
+	d["classes_"] = l.classes.labels
+	d["n_classes"] = len(l.classes.boxed)
+	if l.multi != "" {
+		d["multi_class"] = l.multi
+	}
+}
+
+// How a linear classifier's predict_proba maps decisions to
+// probabilities.
+type probaKind int
+
+const (
+	// probaOvR: the logistic of each decision, normalised to sum to one
+	// (binary: [1-p, p]); LogisticRegression one-vs-rest and
+	// SGDClassifier's log loss (_predict_proba_lr).
+	probaOvR probaKind = iota
+	// probaSoftmax: the softmax of the decisions (binary: of -d and d);
+	// multinomial LogisticRegression.
+	probaSoftmax
+	// probaModifiedHuber: SGDClassifier's modified Huber loss,
+	// (clip(d, -1, 1) + 1) / 2 normalised.
+	probaModifiedHuber
+)
+
+// linProba is a linear classifier with predict_proba.
+type linProba struct {
+	*logistic
+	kind probaKind
+}
+
+func (l *linProba) classList() *classes { return l.classes }
+
+// proba is predict_proba; cls is predict's class (argmax of the
+// decisions, which is also the argmax of the probabilities).
+func (l *linProba) proba(X []float64, null []bool, P []float64, cls []int) {
 	nf := l.nf
 	nc := len(l.classes.boxed)
 	d := make([]float64, l.k)
@@ -77,38 +137,84 @@ func (l *logistic) proba(X []float64, null []bool, P []float64, cls []int) {
 		if null[r] {
 			continue
 		}
-		x := X[r*nf : r*nf+nf]
-		for j := range d {
-			d[j] = dot(x, l.coef[j*nf:j*nf+nf]) + l.intercept[j]
+		l.decision(X[r*nf:r*nf+nf], d)
+		l.probaOf(d, P[r*nc:(r+1)*nc])
+		cls[r] = l.pick(d)
+	}
+}
+
+// probaOf maps one row's decisions d to its probabilities p.
+func (l *linProba) probaOf(d, p []float64) {
+	switch {
+	case l.kind == probaSoftmax && l.k == 1:
+		softmax([]float64{-d[0], d[0]}, p)
+	case l.kind == probaSoftmax:
+		softmax(d, p)
+	case l.kind == probaModifiedHuber && l.k == 1:
+		p[1] = (clip1(d[0]) + 1) / 2
+		p[0] = 1 - p[1]
+	case l.kind == probaModifiedHuber:
+		s := 0.0
+		for j, v := range d {
+			p[j] = (clip1(v) + 1) / 2
+			s += p[j]
 		}
-		p := P[r*nc : (r+1)*nc]
-		switch {
-		case l.k == 1 && l.ovr:
-			p[1] = expit(d[0])
-			p[0] = 1 - p[1]
-		case l.k == 1:
-			softmax([]float64{-d[0], d[0]}, p)
-		case l.ovr:
-			s := 0.0
-			for j, v := range d {
-				p[j] = expit(v)
-				s += p[j]
-			}
+		if s == 0 {
+			// Every class at zero: scikit-learn makes them uniform.
 			for j := range p {
-				p[j] /= s
+				p[j] = 1
 			}
-		default:
-			softmax(d, p)
+			s = float64(len(p))
 		}
-		if l.k == 1 {
-			cls[r] = 0
-			if d[0] > 0 {
-				cls[r] = 1
-			}
-		} else {
-			cls[r] = model.ArgMax(d)
+		for j := range p {
+			p[j] /= s
+		}
+	case l.k == 1:
+		p[1] = expit(d[0])
+		p[0] = 1 - p[1]
+	default:
+		s := 0.0
+		for j, v := range d {
+			p[j] = expit(v)
+			s += p[j]
+		}
+		for j := range p {
+			p[j] /= s
 		}
 	}
+}
+
+func clip1(x float64) float64 { return max(-1, min(1, x)) }
+
+func buildLogistic(e *estimator) (node, error) {
+	c, err := e.readClasses()
+	if err != nil {
+		return nil, err
+	}
+	l, err := readLinClf(e, c)
+	if err != nil {
+		return nil, err
+	}
+	ms, _ := stringAttr(e, "multi_class")
+	sv, _ := stringAttr(e, "solver")
+	// LogisticRegression.predict_proba: one-vs-rest unless the model is
+	// multinomial (multi_class 'multinomial', or 'auto' with more than
+	// two classes and a solver other than liblinear).
+	ovr := ms == "ovr" || ms == "warn" || (ms == "auto" || ms == "") && (len(c.boxed) <= 2 || sv == "liblinear")
+	kind := probaSoftmax
+	if ovr {
+		kind = probaOvR
+	}
+	l.multi = ms
+	return &linProba{logistic: l, kind: kind}, nil
+}
+
+// stringAttr reads a string attribute; ok is false when it is absent or
+// not a string.
+func stringAttr(e *estimator, name string) (string, bool) {
+	v, _ := e.obj.Attr(name)
+	s, ok := v.(string)
+	return s, ok
 }
 
 // expit is the logistic function as scipy.special.expit computes it.
@@ -134,51 +240,5 @@ func softmax(x, out []float64) {
 	}
 	for i := range out {
 		out[i] /= s
-	}
-}
-
-func (l *logistic) resultType() types.Type { return l.classes.typ }
-
-func (l *logistic) predict(X []float64, null []bool, out []any) {
-	nf, k := l.nf, l.k
-	boxed := l.classes.boxed
-	if k == 1 {
-		coef, b := l.coef, l.intercept[0]
-		for r := range out {
-			if null[r] {
-				continue
-			}
-			x := X[r*nf : r*nf+nf]
-			if dot(x, coef)+b > 0 {
-				out[r] = boxed[1]
-			} else {
-				out[r] = boxed[0]
-			}
-		}
-		return
-	}
-	for r := range out {
-		if null[r] {
-			continue
-		}
-		x := X[r*nf : r*nf+nf]
-		best, bestScore := 0, 0.0
-		for j := 0; j < k; j++ {
-			w := l.coef[j*nf : j*nf+nf]
-			s := dot(x, w) + l.intercept[j]
-			// argmax keeps the first maximum, as numpy's does.
-			if j == 0 || s > bestScore {
-				best, bestScore = j, s
-			}
-		}
-		out[r] = boxed[best]
-	}
-}
-
-func (l *logistic) describe(d map[string]any) {
-	d["classes_"] = l.classes.labels
-	d["n_classes"] = len(l.classes.boxed)
-	if l.multi != "" {
-		d["multi_class"] = l.multi
 	}
 }
