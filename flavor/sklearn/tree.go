@@ -290,6 +290,21 @@ type forest struct {
 	// (its trees route missing values; see nanAccepted).
 	acceptsNaN bool
 	normalised bool // leaf values are fractions (a forest), not weights
+	// Boosting (gradient_boosting.go, isolation_forest.go) sums trees of
+	// one value each into outs columns per row: tree t adds to column
+	// treeCol[t] (nil: column 0), and every row's sums start at init
+	// (nil: zeros). A forest has outs == width and no treeCol.
+	outs    int
+	treeCol []int32
+	init    []float64
+}
+
+// outWidth is the number of sums per row that blocks hands over.
+func (f *forest) outWidth() int {
+	if f.outs > 0 {
+		return f.outs
+	}
+	return f.width
 }
 
 // nanAccepted reports whether scikit-learn's predict, at the version that
@@ -514,10 +529,10 @@ func (f *forest) className() string { return f.kind }
 // blocks sums the leaf values of every tree for the n rows of X, block
 // rows at a time, and hands each block's sums (width per row) to use.
 func (f *forest) blocks(X []float64, n int, use func(start, n int, acc []float64)) {
-	nf, w := f.nf, f.width
+	nf, w, ow := f.nf, f.width, f.outWidth()
 	xb := make([]float32, block*nf)
 	xk := make([]int32, block*nf)
-	acc := make([]float64, block*w)
+	acc := make([]float64, block*ow)
 	vals := f.vals
 	for start := 0; start < n; start += block {
 		n := min(block, n-start)
@@ -525,19 +540,30 @@ func (f *forest) blocks(X []float64, n int, use func(start, n int, acc []float64
 			xb[i] = float32(v)
 			xk[i] = key32(xb[i])
 		}
-		clear(acc[:n*w])
-		for _, t := range f.trees {
+		if f.init == nil {
+			clear(acc[:n*ow])
+		} else {
+			for r := 0; r < n; r++ {
+				copy(acc[r*ow:(r+1)*ow], f.init)
+			}
+		}
+		for ti, t := range f.trees {
 			r := 0
 			if w == 1 {
+				c := 0
+				if f.treeCol != nil {
+					c = int(f.treeCol[ti])
+				}
+				a := acc[c:]
 				for ; r+4 <= n; r += 4 {
 					l0, l1, l2, l3 := t.leaves4(xb[r*nf:], xk[r*nf:], nf)
-					acc[r] += vals[l0]
-					acc[r+1] += vals[l1]
-					acc[r+2] += vals[l2]
-					acc[r+3] += vals[l3]
+					a[r*ow] += vals[l0]
+					a[(r+1)*ow] += vals[l1]
+					a[(r+2)*ow] += vals[l2]
+					a[(r+3)*ow] += vals[l3]
 				}
 				for ; r < n; r++ {
-					acc[r] += vals[t.leaf(xb[r*nf:r*nf+nf], xk[r*nf:r*nf+nf])]
+					a[r*ow] += vals[t.leaf(xb[r*nf:r*nf+nf], xk[r*nf:r*nf+nf])]
 				}
 				continue
 			}
