@@ -57,8 +57,11 @@ func buildMLP(e *estimator, classifier bool) (node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(shape) != 2 || (i > 0 && shape[0] != m.sizes[i]) {
-			return nil, e.errorf("coefs_[%d] has shape %v after a layer of %d", i, shape, m.sizes[len(m.sizes)-1])
+		if len(shape) != 2 {
+			return nil, e.errorf("coefs_[%d] has shape %v, expected (fan_in, fan_out)", i, shape)
+		}
+		if i > 0 && shape[0] != m.sizes[i] {
+			return nil, e.errorf("coefs_[%d] has shape %v after a layer of %d", i, shape, m.sizes[i])
 		}
 		if i == 0 {
 			m.sizes = append(m.sizes, shape[0])
