@@ -33,7 +33,7 @@ import sklearn
 from sklearn import datasets
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
-from sklearn.linear_model import (LogisticRegression, Ridge, RidgeClassifier,
+from sklearn.linear_model import (ElasticNet, Lasso, LogisticRegression, Ridge, RidgeClassifier,
                                   SGDClassifier, SGDRegressor)
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -106,6 +106,8 @@ def models():
     # Ridge: one target; many targets are refused.
     add("ridge_single_col", "linear_regression", Ridge(alpha=0.5), db_X, db_y.reshape(-1, 1).astype(float), family="linear")
     add("ridge_multi", "linear_regression", Ridge(), db_X, np.c_[db_y, db_y * 2.0], refused=True)
+    add("lasso", "linear_regression", Lasso(alpha=0.3), db_X, db_y)
+    add("elasticnet", "linear_regression", ElasticNet(alpha=0.2, l1_ratio=0.3), db_X, db_y)
 
     add("ridge_clf_binary", "ridge_classifier", RidgeClassifier(alpha=2.0), bc_X, bc_y, family="ridge_classifier")
     add("ridge_clf_multi", "ridge_classifier", RidgeClassifier(), wine_X, wine_y)
@@ -121,6 +123,9 @@ def models():
     add("linear_svc_binary", "linear_svc", LinearSVC(random_state=0, max_iter=5000), bc_X, bc_y, family="linear_svm")
     add("linear_svc_multi", "linear_svc", LinearSVC(random_state=0, max_iter=5000), wine_X, wine_y)
     add("linear_svr", "linear_svr", LinearSVR(random_state=0, max_iter=10000), db_X, db_y)
+    # Without an intercept liblinear's intercept_ is the scalar 0.0.
+    add("linear_svc_noint", "linear_svc", LinearSVC(fit_intercept=False, random_state=0, max_iter=5000), wine_X, wine_y)
+    add("linear_svr_noint", "linear_svr", LinearSVR(fit_intercept=False, random_state=0, max_iter=10000), db_X, db_y)
 
     for k in ["linear", "rbf", "poly", "sigmoid"]:
         add("svc_" + k, "svc", SVC(kernel=k, degree=3, coef0=0.5 if k != "rbf" else 0.0), iris_X, iris_y,

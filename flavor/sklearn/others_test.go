@@ -211,3 +211,58 @@ func moreCheckOne(t *testing.T, kind string, r int, got any, raw json.RawMessage
 		t.Fatalf("%s row %d: expected value %v", kind, r, want)
 	}
 }
+
+// TestMoreHostileAttributes: a file may hold anything in any attribute.
+// Every attribute of every fixture is replaced in turn by odd values and
+// by the other attributes' values (arrays of other shapes): building
+// fails with an error or the model predicts, and nothing panics.
+func TestMoreHostileAttributes(t *testing.T) {
+	odd := []any{nil, int64(-1), int64(1 << 40), "x", math.NaN(), true, &pickle.List{}}
+	builds := 0
+	for _, fx := range moreManifest(t) {
+		f, err := os.Open(filepath.Join(moreFixtures, fx.Files[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := unpickleOptions()
+		opts.Funcs = neighborsFuncs
+		v, err := pickle.Load(f, opts)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj := v.(*pickle.Object)
+		keys := append([]any(nil), obj.Dict.Keys...)
+		for _, k := range keys {
+			orig, _ := obj.Dict.Get(k)
+			values := append([]any(nil), odd...)
+			for _, k2 := range keys {
+				if v2, _ := obj.Dict.Get(k2); k2 != k {
+					values = append(values, v2)
+				}
+			}
+			for _, bad := range values {
+				obj.Dict.Set(k, bad)
+				builds++
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							t.Fatalf("%s with %v = %s: panic %v", fx.Name, k, describePickled(bad), p)
+						}
+					}()
+					m, err := build(moreSpec(&fx), obj)
+					if err != nil {
+						return
+					}
+					b := listBatch(fx.Inputs[:2])
+					m.Predict(context.Background(), b)
+					if m.Classes() != nil {
+						m.PredictProba(context.Background(), b)
+					}
+				}()
+			}
+			obj.Dict.Set(k, orig)
+		}
+	}
+	t.Logf("%d builds", builds)
+}
