@@ -212,6 +212,53 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 	return true
 }
 
+func isStruct(vec mapping.Vector) bool {
+	typ, _, _ := vectorType(vec)
+	return typ == mapping.TypeStruct
+}
+
+// denseStruct fills x from a STRUCT argument (a table's row) whose fields
+// are numbers, taking the model's features by name (see features.go). A
+// NULL row or NULL field marks the row in skip. ok is false when a field
+// is missing or not a number: the ordinary path then reports it.
+func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, skip []bool) bool {
+	lt := mapping.VectorGetColumnType(vec)
+	defer mapping.DestroyLogicalType(&lt)
+	k := int(mapping.StructTypeChildCount(lt))
+	fields := make([]string, k)
+	index := make(map[string]int, k)
+	for i := range fields {
+		fields[i] = mapping.StructTypeChildName(lt, mapping.IdxT(i))
+		index[fields[i]] = i
+	}
+	mapped, err := mapFields("", names, fields)
+	if err != nil {
+		return false
+	}
+	validity := mapping.VectorGetValidity(vec)
+	for r := range n {
+		if !rowValid(validity, r) {
+			skip[r] = true
+		}
+	}
+	for j, f := range mapped {
+		child := mapping.StructVectorGetChild(vec, mapping.IdxT(index[f]))
+		typ, _, _ := vectorType(child)
+		num, ok := numericOf(child, typ)
+		if !ok {
+			return false
+		}
+		for r := range n {
+			if !num.valid(r) {
+				skip[r] = true
+				continue
+			}
+			x[r*nf+j] = num.at(r)
+		}
+	}
+	return true
+}
+
 // writeNumbers stores results into the result vector, as its type, and
 // NULL for every skipped row: rows with a NULL argument (which DuckDB's
 // NULL handling makes NULL anyway), rows whose list holds a NULL (which
@@ -280,7 +327,12 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	buf := getDenseBuf(n, nf)
 	defer denseBufs.Put(buf)
 	x, skip, vals := buf.x, buf.skip, buf.vals
-	if !denseFeatures(rawChunk(in), cols, n, nf, x, skip) {
+	chunk := rawChunk(in)
+	if names, _ := featureNames(h.m); len(names) == nf && cols == 2 && isStruct(mapping.DataChunkGetVector(chunk, 1)) {
+		if !denseStruct(mapping.DataChunkGetVector(chunk, 1), names, n, nf, x, skip) {
+			return false, nil
+		}
+	} else if !denseFeatures(chunk, cols, n, nf, x, skip) {
 		return false, nil
 	}
 	// The model may set skip for rows it gives no result: they become
