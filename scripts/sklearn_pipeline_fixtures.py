@@ -270,7 +270,8 @@ def pipelines():
     # nested: pipelines inside a ColumnTransformer inside a pipeline, with
     # NaN in numeric test rows
     numpipe = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)), ("scale", StandardScaler())])
-    catpipe = Pipeline([("ohe", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=30, drop="if_binary"))])
+    catpipe = Pipeline([("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+                        ("ohe", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=30, drop="if_binary"))])
     ct = ColumnTransformer([("num", numpipe, num[:4]), ("cat", catpipe, ["size", "shade"])], remainder="drop")
     dfn = df.copy()
     dfn.loc[dfn.index[::9], "mean_texture"] = np.nan
@@ -278,6 +279,12 @@ def pipelines():
     tn.loc[[3, 4, 5], "mean_area"] = np.nan
     save("mixed_nested", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(dfn, y), tn,
          columns=list(df.columns))
+    # sparse_output_ True: the same numbers as the dense result
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["size", "shade"]),
+                            ("num", StandardScaler(with_mean=False), num)], sparse_threshold=1.0)
+    sparse = Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(df, y)
+    assert sparse.named_steps["ct"].sparse_output_
+    save("mixed_sparse", sparse, t, columns=list(df.columns))
     save("mixed_ct_alone", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [1, 3]),
                                               ("num", StandardScaler(), slice(4, 6))],
                                              remainder="passthrough").fit(df), t, "transform",

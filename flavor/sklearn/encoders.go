@@ -287,6 +287,12 @@ func (o *oneHot) readDrop(e *estimator) error {
 		o.drop[i] = -1
 	}
 	v, _ := e.obj.Attr("drop_idx_")
+	// scikit-learn 1.3 and later keep drop_idx_ as an index into
+	// categories_ and transform with the index after grouping the
+	// infrequent categories, which 1.2's drop_idx_ is.
+	if after, ok := e.obj.Attr("_drop_idx_after_grouping"); ok {
+		v = after
+	}
 	if v == nil {
 		return nil
 	}
@@ -376,6 +382,9 @@ func buildOrdinal(e *estimator) (node, error) {
 	enc, err := readEncoder(e)
 	if err != nil {
 		return nil, err
+	}
+	if e.bool("_infrequent_enabled") {
+		return nil, e.errorf("it groups infrequent categories (min_frequency or max_categories, scikit-learn 1.3 and later), which augur does not support for OrdinalEncoder; refit it without them, or export the model to ONNX")
 	}
 	o := &ordinal{encoder: enc, missingIdx: make([]int, len(enc.cats))}
 	switch enc.unknown {

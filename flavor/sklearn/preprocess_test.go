@@ -110,6 +110,13 @@ func TestPipelineParity(t *testing.T) {
 				if c.Columns != nil && strings.Join(m.FeatureNames(), ",") != strings.Join(c.Columns, ",") {
 					t.Errorf("feature names %v, want %v", m.FeatureNames(), c.Columns)
 				}
+				d := m.Describe()
+				if d["n_features_in_"] != len(c.Inputs[0]) {
+					t.Errorf("DESCRIBE: n_features_in_ %v, want %d", d["n_features_in_"], len(c.Inputs[0]))
+				}
+				if c.Class == "Pipeline" && c.Classes != nil && m.ModelType() == "pipeline" {
+					t.Errorf("a classifier pipeline's model type is %s, not its final estimator's", m.ModelType())
+				}
 				checkCase(t, m, c)
 			})
 		}
