@@ -237,7 +237,15 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 	}
 	m = pm
 	t := m.Type()
-	if spec.Returns != nil && !t.Equal(*spec.Returns) {
+	returns := spec.Returns
+	if probs, _ := spec.WantsProbabilities(); probs && returns != nil && returns.Kind != types.Struct {
+		// With probabilities, a scalar RETURNS is the class labels' type
+		// (RETURNS string: the labels as text), and the result is the
+		// probabilities struct of that type.
+		r := model.ProbabilitiesType(*returns)
+		returns = &r
+	}
+	if returns != nil && !t.Equal(*returns) {
 		if !types.CanConvert(t, *spec.Returns) {
 			_ = m.Close()
 			mt := m.ModelType()
@@ -250,7 +258,7 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 			_ = m.Close()
 			return nil, types.Type{}, err
 		}
-		t = *spec.Returns
+		t = *returns
 	}
 	return m, t, nil
 }

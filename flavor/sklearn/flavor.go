@@ -60,6 +60,12 @@ type modelType struct {
 	// estimator's (a Pipeline of a scaler and a logistic regression is a
 	// logistic_regression).
 	composite bool
+	// funcs are callables its pickles name (a KD tree's newObj) that the
+	// unpickler may call: each must only build inert values.
+	funcs map[string]func(pickle.Tuple) (any, error)
+	// classes are further classes its pickles hold (outside sklearn.*,
+	// which is admitted inertly anyway), materialised as inert objects.
+	classes []string
 }
 
 // modelTypes holds every sklearn model type by name; each registers
@@ -86,8 +92,16 @@ func unpickleOptions() *pickle.Options {
 	for _, name := range modelTypes.Names() {
 		mt, _ := modelTypes.Lookup(name)
 		classes = append(classes, mt.estimators...)
+		classes = append(classes, mt.classes...)
 	}
-	return &pickle.Options{Classes: classes, Allow: sklearnClass}
+	funcs := map[string]func(pickle.Tuple) (any, error){}
+	for _, name := range modelTypes.Names() {
+		mt, _ := modelTypes.Lookup(name)
+		for k, f := range mt.funcs {
+			funcs[k] = f
+		}
+	}
+	return &pickle.Options{Classes: classes, Allow: sklearnClass, Funcs: funcs}
 }
 
 const treeClass = "sklearn.tree._tree.Tree"

@@ -14,10 +14,12 @@ func init() {
 	modelTypes.Register("k_neighbors_classifier", &modelType{
 		estimators: []string{"sklearn.neighbors._classification.KNeighborsClassifier"},
 		build:      buildKNNClassifier,
+		funcs:      neighborsFuncs,
 	})
 	modelTypes.Register("k_neighbors_regressor", &modelType{
 		estimators: []string{"sklearn.neighbors._regression.KNeighborsRegressor"},
 		build:      buildKNNRegressor,
+		funcs:      neighborsFuncs,
 	})
 }
 

@@ -119,7 +119,7 @@ func TestRefusedFiles(t *testing.T) {
 		"unfitted pipeline": {[]byte("\x80\x04\x8c\x10sklearn.pipeline\x8c\x08Pipeline\x93)\x81}b."), []string{"(Pipeline)", "no steps", "fitted"}},
 		// A scikit-learn class augur has no implementation of is read
 		// (inertly) and refused as unsupported, not as unsafe.
-		"unsupported":      {[]byte("\x80\x04\x8c\x14sklearn.svm._classes\x8c\x05NuSVC\x93)\x81}b."), []string{"scikit-learn NuSVC", "does not support", "not unsafe", "Supported estimators: ", "LogisticRegression", "Pipeline", "ONNX"}},
+		"unsupported":      {[]byte("\x80\x04\x8c\x14sklearn.svm._classes\x8c\x0bOneClassSVM\x93)\x81}b."), []string{"scikit-learn OneClassSVM", "does not support", "not unsafe", "Supported estimators: ", "LogisticRegression", "Pipeline", "ONNX"}},
 		"sklearn function": {[]byte("\x80\x02csklearn.utils\nresample\nX\x02\x00\x00\x00ls\x85R."), []string{"pickle references sklearn.utils.resample, which augur does not load"}},
 		"not an estimator": {[]byte("\x80\x04K\x01."), []string{"not a fitted scikit-learn estimator"}},
 		"unfitted":         {[]byte("\x80\x04\x8c\x1asklearn.linear_model._base\x8c\x10LinearRegression\x93)\x81}b."), []string{"fitted"}},
