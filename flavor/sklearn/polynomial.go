@@ -12,8 +12,12 @@ func init() {
 }
 
 // maxPolyTerms bounds the columns a PolynomialFeatures file may ask for
-// (degree and n_features_in_ are the file's numbers).
-const maxPolyTerms = 1 << 16
+// (degree and n_features_in_ are the file's numbers), and maxPolyIndices
+// the feature indices they hold in all.
+const (
+	maxPolyTerms   = 1 << 16
+	maxPolyIndices = 1 << 20
+)
 
 // polynomial is PolynomialFeatures.transform: the products of the
 // features' combinations (with replacement unless interaction_only) of
@@ -84,8 +88,8 @@ func (p *polynomial) combinations(d int, interaction bool) error {
 		}
 	}
 	for {
-		if len(p.terms) >= maxPolyTerms {
-			return fmt.Errorf("it makes more than %d columns", maxPolyTerms)
+		if len(p.terms) >= maxPolyTerms || (len(p.terms)+1)*d > maxPolyIndices {
+			return fmt.Errorf("it makes more than %d columns (degree %d of %d features); augur refuses such a file", len(p.terms), d, p.nf)
 		}
 		p.terms = append(p.terms, append([]int(nil), c...))
 		// the next combination: the rightmost index that can grow grows,

@@ -183,7 +183,7 @@ func TestPipelineRefusals(t *testing.T) {
 	ctx := context.Background()
 	spec := &model.Spec{Name: "m"}
 	_, err := load(t, spec, filepath.Join(pipeFixtures, "function_log1p.p4.pkl"))
-	if err == nil || !strings.Contains(err.Error(), "log1p") {
+	if err == nil || !strings.Contains(err.Error(), "log1p") || !strings.Contains(err.Error(), "does not load") {
 		t.Errorf("a FunctionTransformer with a function: %v", err)
 	}
 
@@ -287,5 +287,14 @@ func TestPolynomialOrder(t *testing.T) {
 	want := "[[0 0] [0 1] [0 2] [1 1] [1 2] [2 2] [0 1 2]]"
 	if got := fmt.Sprint(p.terms); got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// TestPolynomialBound: a file's degree and feature count cannot make
+// augur allocate without bound.
+func TestPolynomialBound(t *testing.T) {
+	p := &polynomial{nf: 1000}
+	if err := p.combinations(3, false); err == nil || !strings.Contains(err.Error(), "refuses") {
+		t.Errorf("degree 3 of 1000 features: %v", err)
 	}
 }
