@@ -246,7 +246,7 @@ func loadModel(ctx context.Context, spec *model.Spec, art model.Artifact) (model
 		returns = &r
 	}
 	if returns != nil && !t.Equal(*returns) {
-		if !types.CanConvert(t, *spec.Returns) {
+		if !types.CanConvert(t, *returns) {
 			_ = m.Close()
 			mt := m.ModelType()
 			if mt == "" {
