@@ -23,7 +23,6 @@ func metricRow(t *testing.T, q string, cols []string, got [][]string) map[string
 // 1e-9 (relative for numbers above 1: mse is in the thousands).
 func TestEvaluate(t *testing.T) {
 	db := sqlSetup(t)
-	needNames(t, db)
 	f := loadSQLFixture(t)
 	classifier := []string{"accuracy", "precision", "recall", "f1", "log_loss", "roc_auc"}
 	regressor := []string{"mae", "mse", "rmse", "r2"}
@@ -72,7 +71,6 @@ func TestEvaluate(t *testing.T) {
 // It composes: a column of it, a scalar subquery, a join.
 func TestEvaluateComposes(t *testing.T) {
 	db := sqlSetup(t)
-	needNames(t, db)
 	expect(t, db, `SELECT round(accuracy, 4), round(roc_auc, 4) FROM ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'target')`,
 		[][]string{{"0.9578", "0.9947"}})
 	expect(t, db, `SELECT (SELECT f1 FROM ML_EVALUATE(MODEL m_wine, TABLE wine, 'target')) > 0.99`, [][]string{{"true"}})
@@ -85,7 +83,6 @@ func TestEvaluateComposes(t *testing.T) {
 
 func TestEvaluateErrors(t *testing.T) {
 	db := sqlSetup(t)
-	needNames(t, db)
 	for _, c := range []struct{ q, want string }{
 		{`SELECT * FROM ML_EVALUATE(MODEL nope, TABLE cancer, 'target')`, `line 1, column 15: model "nope" does not exist`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'label')`, `line 1, column 57: ML_EVALUATE: the input has no column "label"; its columns are "mean radius", "mean texture"`},

@@ -59,16 +59,6 @@ func sqlSetup(t *testing.T) *sql.DB {
 	return db
 }
 
-// needNames skips until the sklearn flavor reports feature names.
-func needNames(t *testing.T, db *sql.DB) {
-	t.Helper()
-	var s string
-	if err := db.QueryRow(`SELECT ML_PREDICT(m_diabetes, d)::VARCHAR FROM diabetes d LIMIT 1`).Scan(&s); err != nil &&
-		strings.Contains(err.Error(), "STRUCT") {
-		t.Skipf("the sklearn flavor does not take a row by name yet: %v", err)
-	}
-}
-
 func column(t *testing.T, db *sql.DB, q string) []any {
 	t.Helper()
 	r, err := db.Query(q)
@@ -112,7 +102,6 @@ func num(v any) float64 {
 // the fields it was fitted on, by name, and ignores the others (target).
 func TestPredictRowByName(t *testing.T) {
 	db := sqlSetup(t)
-	needNames(t, db)
 	f := loadSQLFixture(t)
 	for _, c := range []struct{ model, table, fix string }{
 		{"m_cancer", "cancer", "cancer"}, {"m_wine", "wine", "wine"}, {"m_iris", "iris", "iris"}, {"m_diabetes", "diabetes", "diabetes"},
@@ -172,7 +161,6 @@ func TestPredictColumnsExpansion(t *testing.T) {
 // the prediction.
 func TestPredictTableForm(t *testing.T) {
 	db := sqlSetup(t)
-	needNames(t, db)
 	f := loadSQLFixture(t)
 	cols, got := rows(t, db, `SELECT * FROM ML_PREDICT(MODEL m_cancer, TABLE cancer)`)
 	if len(cols) != 32 || cols[0] != "mean radius" || cols[30] != "target" || cols[31] != "m_cancer" {
