@@ -170,7 +170,7 @@ func (e *estimator) readClasses() (*classes, error) {
 	if err != nil {
 		return nil, e.errorf("classes_: %v", err)
 	}
-	wantString := e.spec.Returns != nil && e.spec.Returns.Kind == types.String
+	wantString := wantsStringLabels(e.spec.Returns)
 	c := &classes{boxed: make([]any, len(vals)), labels: make([]any, len(vals))}
 	ints := make([]int64, len(vals))
 	allInt, fitInt32 := true, true
@@ -282,4 +282,22 @@ func (e *estimator) regressionType() types.Type {
 		return types.Float64T
 	}
 	return types.Float32T
+}
+
+// wantsStringLabels reports whether RETURNS asks for the class labels as
+// text: RETURNS string, or, with probabilities, a struct whose label is
+// a string.
+func wantsStringLabels(r *types.Type) bool {
+	if r == nil {
+		return false
+	}
+	if r.Kind == types.Struct {
+		for _, f := range r.Fields {
+			if strings.EqualFold(f.Name, "label") {
+				return f.Type.Kind == types.String
+			}
+		}
+		return false
+	}
+	return r.Kind == types.String
 }
