@@ -87,6 +87,9 @@ func (r *rewriter) tableForm(i int) (end int, ok bool, err error) {
 		}
 		return 0, false, nil // ML_PREDICT(m, args): the scalar form
 	}
+	if r.inSelect[i] {
+		return 0, false, &parser.Error{Pos: t.Pos, Msg: fmt.Sprintf("%s(MODEL ...) returns a table: use it in a FROM clause (SELECT * FROM %s(MODEL ...))", strings.ToUpper(t.Text), strings.ToUpper(t.Text))}
+	}
 	c, err := r.parseTableCall(i, open, closing, evaluate)
 	if err != nil {
 		return 0, false, err

@@ -86,6 +86,7 @@ func TestTableFormErrors(t *testing.T) {
 		{"SELECT * FROM ML_EVALUATE(MODEL m, TABLE t, s)", `line 1, column 45: ML_EVALUATE(m): the label column "s" is VARCHAR, but the model predicts numbers`},
 		{"SELECT * FROM ML_EVALUATE(MODEL c, TABLE t, 's')", `the label column "s" is VARCHAR, but the model predicts numeric classes (BIGINT)`},
 		{"SELECT * FROM ML_EVALUATE(MODEL s, TABLE t, 'a')", `line 1, column 15: ML_EVALUATE(s): the model returns STRUCT("label" BIGINT), neither a class nor a number`},
+		{"SELECT 1, ML_PREDICT(MODEL m, TABLE t)", "line 1, column 11: ML_PREDICT(MODEL ...) returns a table: use it in a FROM clause"},
 		{"SELECT ML_EVALUATE(x)", "line 1, column 8: ML_EVALUATE takes (MODEL m, TABLE t, 'label_column')"},
 	} {
 		_, _, err := RewriteEnv(c.in, origin, tableEnv(nil))
