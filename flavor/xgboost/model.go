@@ -118,9 +118,11 @@ func (m *Model) Describe() map[string]any {
 // so that a tree's nodes stay in cache.
 const block = 64
 
-// scratch holds one block's float32 features and margins.
+// scratch holds one block's float32 features, their keys (key32) and
+// margins.
 type scratch struct {
 	x []float32
+	k []int32
 	m []float32
 	p []float64
 }
@@ -134,7 +136,7 @@ func (m *Model) scratch() *scratch {
 	}
 	nx, nm := block*m.b.numFeature, block*m.b.groups
 	if cap(s.x) < nx {
-		s.x = make([]float32, nx)
+		s.x, s.k = make([]float32, nx), make([]int32, nx)
 	}
 	if cap(s.m) < nm {
 		s.m = make([]float32, nm)
@@ -142,7 +144,7 @@ func (m *Model) scratch() *scratch {
 	if cap(s.p) < max(m.b.groups, 2) {
 		s.p = make([]float64, max(m.b.groups, 2))
 	}
-	s.x, s.m = s.x[:nx], s.m[:nm]
+	s.x, s.k, s.m = s.x[:nx], s.k[:nx], s.m[:nm]
 	return s
 }
 
@@ -150,13 +152,14 @@ func (m *Model) scratch() *scratch {
 // marking in skip (under on_error = 'null') or refusing a row with an
 // infinite value or one beyond float32's range, as XGBoost's DMatrix
 // refuses them. Rows already in skip are left alone.
-func (m *Model) load(x []float64, skip []bool, start, end int, dst []float32) error {
+func (m *Model) load(x []float64, skip []bool, start, end int, dst []float32, keys []int32) error {
 	nf := m.b.numFeature
 	for r := start; r < end; r++ {
 		if skip[r] {
 			continue
 		}
 		row := dst[(r-start)*nf : (r-start+1)*nf]
+		krow := keys[(r-start)*nf : (r-start+1)*nf]
 		for j, v := range x[r*nf : (r+1)*nf] {
 			f := float32(v)
 			if m.missing != nil && f == *m.missing {
@@ -168,7 +171,7 @@ func (m *Model) load(x []float64, skip []bool, start, end int, dst []float32) er
 				}
 				return m.refused(x[r*nf:(r+1)*nf], j, v)
 			}
-			row[j] = f
+			row[j], krow[j] = f, key32(f)
 		}
 	}
 	return nil
@@ -200,23 +203,18 @@ func showRow(row []float64) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// margins computes the margins of n rows of x32 (float32 features) into
+// margins computes the margins of n rows of x32 (float32 features, and
+// their keys) into
 // mg (n*groups): base_score's margin plus every tree's leaf, summed in
 // float32 in tree order, or gblinear's bias and weights.
-func (b *booster) margins(x32 []float32, n int, mg []float32, skip []bool) {
+func (b *booster) margins(x32 []float32, keys []int32, n int, mg []float32, skip []bool) {
 	g, nf := b.groups, b.numFeature
 	for r := 0; r < n; r++ {
 		copy(mg[r*g:(r+1)*g], b.baseMargin)
 	}
 	if e := b.ens; e != nil {
-		for t, root := range e.roots {
-			grp := int(e.group[t])
-			for r := 0; r < n; r++ {
-				if skip[r] {
-					continue
-				}
-				mg[r*g+grp] += e.leaf(root, x32[r*nf:(r+1)*nf])
-			}
+		for t := range e.roots {
+			e.addTree(t, keys, nf, n, mg, g, int(e.group[t]))
 		}
 		return
 	}
@@ -255,10 +253,10 @@ func (m *Model) run(x []float64, skip []bool, emit func(r int, mg []float32, p [
 	n, g := len(skip), m.b.groups
 	for start := 0; start < n; start += block {
 		end := min(start+block, n)
-		if err := m.load(x, skip, start, end, s.x); err != nil {
+		if err := m.load(x, skip, start, end, s.x, s.k); err != nil {
 			return err
 		}
-		m.b.margins(s.x, end-start, s.m, skip[start:end])
+		m.b.margins(s.x, s.k, end-start, s.m, skip[start:end])
 		for r := start; r < end; r++ {
 			if !skip[r] {
 				emit(r, s.m[(r-start)*g:(r-start+1)*g], s.p)
