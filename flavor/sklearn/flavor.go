@@ -3,22 +3,55 @@
 // pickle: no Python, no code from the file is run) and predicts with Go
 // implementations of the estimators.
 //
-// Model types, one file each, with Rikai's result types:
+// Every estimator is a model type that registers itself from its own
+// file. Rikai's five names group several estimators, with Rikai's result
+// types:
 //
-//	linear_regression            LinearRegression, Ridge, Lasso, ElasticNet      float
-//	logistic_regression          LogisticRegression (binary, multinomial, OvR)   int
+//	linear_regression            LinearRegression, Ridge, Lasso, ElasticNet
+//	                             (and their CV variants)                          float
+//	logistic_regression          LogisticRegression(CV) (binary, multinomial, OvR) int
 //	random_forest_regression     RandomForestRegressor, ExtraTreesRegressor,
-//	                             DecisionTreeRegressor (and ExtraTreeRegressor)  float
+//	                             DecisionTreeRegressor (and ExtraTreeRegressor)   float
 //	random_forest_classification RandomForestClassifier, ExtraTreesClassifier,
 //	                             DecisionTreeClassifier (and ExtraTreeClassifier) int
-//	pca                          PCA (with and without whiten)                   array<float>
+//	pca                          PCA (with and without whiten)                    array<float>
 //
-// When CREATE MODEL names no MODEL_TYPE, the model type is inferred from
-// the estimator's class. Classifiers whose classes are not integers
-// (strings, for example) need RETURNS string and then return the class
-// values; RETURNS string on integer classes returns them as text.
-// RETURNS double on a regression (double[] on pca) returns float64
-// values instead of float32.
+// Every other estimator's model type is its class in snake case:
+//
+//	composition     pipeline, column_transformer, feature_union
+//	preprocessing   standard_scaler, min_max_scaler, max_abs_scaler,
+//	                robust_scaler, normalizer, simple_imputer,
+//	                missing_indicator, one_hot_encoder, ordinal_encoder,
+//	                polynomial_features, function_transformer (func None)
+//	ensembles       gradient_boosting_classifier/_regressor,
+//	                hist_gradient_boosting_classifier/_regressor,
+//	                isolation_forest (label -1/1; OPTIONS output = 'score')
+//	linear          ridge_classifier, sgd_classifier, sgd_regressor,
+//	                linear_svc, linear_svr
+//	others          svc, nu_svc, svr, nu_svr, k_neighbors_classifier,
+//	                k_neighbors_regressor, gaussian_nb, multinomial_nb,
+//	                bernoulli_nb, mlp_classifier, mlp_regressor, k_means,
+//	                mini_batch_k_means, truncated_svd
+//
+// Classifiers return their class (int), regressors float, clusterers the
+// cluster id, transformers (alone, or a pipeline that ends in one) the
+// transformed row as array<float>. A Pipeline's model type is its final
+// step's. MODEL_TYPE is optional: the model type is inferred from the
+// estimator's class, and a MODEL_TYPE that names another is refused.
+// A scikit-learn class that augur has no implementation of is read
+// inertly and refused as unsupported (listing what is supported), never
+// as unsafe; a function named by a pickle is never admitted.
+//
+// Classifiers with predict_proba are model.Classifiers: OPTIONS
+// (probabilities = true) returns the label, its probability and every
+// class's. Models fitted on a DataFrame know their feature names
+// (model.FeatureNamer), so ML_PREDICT(m, t) passes a table's row by name.
+// Encoders fitted on text take text arguments.
+//
+// Classifiers whose classes are not integers (strings, for example) need
+// RETURNS string and then return the class values; RETURNS string on
+// integer classes returns them as text. RETURNS double on a regression
+// (double[] on a transformer) returns float64 values instead of float32.
 //
 // NaN and infinite features fail the query as scikit-learn's predict
 // refuses them (and, for the trees, which read features as float32,

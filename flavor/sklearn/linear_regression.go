@@ -9,6 +9,11 @@ func init() {
 			"sklearn.linear_model._ridge.Ridge",
 			"sklearn.linear_model._coordinate_descent.Lasso",
 			"sklearn.linear_model._coordinate_descent.ElasticNet",
+			// The cross-validated variants store the same fitted
+			// attributes (coef_, intercept_) as the model they chose.
+			"sklearn.linear_model._ridge.RidgeCV",
+			"sklearn.linear_model._coordinate_descent.LassoCV",
+			"sklearn.linear_model._coordinate_descent.ElasticNetCV",
 		},
 		build: buildLinear,
 	})

@@ -9,8 +9,13 @@ import (
 
 func init() {
 	modelTypes.Register("logistic_regression", &modelType{
-		estimators: []string{"sklearn.linear_model._logistic.LogisticRegression"},
-		build:      buildLogistic,
+		estimators: []string{
+			"sklearn.linear_model._logistic.LogisticRegression",
+			// LogisticRegressionCV refits on the best C: the same
+			// fitted attributes, and the same predict_proba.
+			"sklearn.linear_model._logistic.LogisticRegressionCV",
+		},
+		build: buildLogistic,
 	})
 }
 
