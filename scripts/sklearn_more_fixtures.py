@@ -33,7 +33,8 @@ import sklearn
 from sklearn import datasets
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
-from sklearn.linear_model import (ElasticNet, Lasso, LogisticRegression, Ridge, RidgeClassifier,
+from sklearn.linear_model import (ElasticNet, ElasticNetCV, Lasso, LassoCV, LogisticRegression, LogisticRegressionCV,
+                                  Ridge, RidgeCV, RidgeClassifier,
                                   SGDClassifier, SGDRegressor)
 from sklearn.naive_bayes import BernoulliNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -108,6 +109,10 @@ def models():
     add("ridge_multi", "linear_regression", Ridge(), db_X, np.c_[db_y, db_y * 2.0], refused=True)
     add("lasso", "linear_regression", Lasso(alpha=0.3), db_X, db_y)
     add("elasticnet", "linear_regression", ElasticNet(alpha=0.2, l1_ratio=0.3), db_X, db_y)
+    add("ridgecv", "linear_regression", RidgeCV(alphas=[0.1, 1.0, 10.0]), db_X, db_y)
+    add("lassocv", "linear_regression", LassoCV(cv=3, random_state=0), db_X, db_y)
+    add("elasticnetcv", "linear_regression", ElasticNetCV(cv=3, l1_ratio=[0.2, 0.8], random_state=0), db_X, db_y)
+    add("logregcv", "logistic_regression", LogisticRegressionCV(cv=3, max_iter=500), wine_X, wine_y)
 
     add("ridge_clf_binary", "ridge_classifier", RidgeClassifier(alpha=2.0), bc_X, bc_y, family="ridge_classifier")
     add("ridge_clf_multi", "ridge_classifier", RidgeClassifier(), wine_X, wine_y)

@@ -100,7 +100,7 @@ func TestWrongModelType(t *testing.T) {
 	_, err = load(t, spec("pca"), filepath.Join(fixtures, "rf_clf.joblib"))
 	wantErr(t, err, "MODEL_TYPE pca", "RandomForestClassifier")
 	_, err = load(t, spec("linear_regression"), filepath.Join(fixtures, "logreg_binary.p4.pkl"))
-	wantErr(t, err, "LogisticRegression", "ElasticNet, Lasso, LinearRegression, Ridge")
+	wantErr(t, err, "LogisticRegression", "ElasticNet, ElasticNetCV, Lasso, LassoCV, LinearRegression, Ridge, RidgeCV")
 	_, err = load(t, spec("svm"), filepath.Join(fixtures, "linreg.p4.pkl"))
 	wantErr(t, err, `unknown sklearn model type "svm"`, "linear_regression", "logistic_regression", "pca", "random_forest_classification", "random_forest_regression")
 }
