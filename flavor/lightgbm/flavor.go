@@ -157,6 +157,7 @@ func Parse(spec *model.Spec, data []byte) (*Model, error) {
 			m.iters = n // LightGBM's predict: <= 0 or more than there are means all
 		}
 	}
+	m.fast = compileFast(m.ens, m.nf)
 	m.modelType = typeRegression
 	if obj.kind != regression {
 		m.modelType = typeClassification
@@ -209,6 +210,7 @@ type Model struct {
 	raw       *rawModel
 	obj       objective
 	ens       *ensemble
+	fast      *fastForest // ens laid out for PredictDense
 	nf        int
 	iters     int // iterations used
 	allIters  int
@@ -306,30 +308,47 @@ func (m *Model) PredictDense(ctx context.Context, x []float64, skip []bool, out 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	nf := m.nf
-	if len(x) < len(out)*nf {
+	if len(x) < len(out)*m.nf || len(skip) < len(out) {
 		return errors.New("lightgbm: feature matrix shorter than its rows")
 	}
-	var buf [1]float64
-	sc := buf[:]
-	if k := m.obj.outputs(); k > 1 {
-		sc = make([]float64, k)
-	}
+	k := m.obj.outputs()
+	sc := m.scoresRows(x, skip[:len(out)])
 	for r := range out {
 		if skip[r] {
 			continue
 		}
-		m.scores(x[r*nf:(r+1)*nf], sc)
-		if m.obj.kind == regression {
-			out[r] = sc[0]
-			if m.typ.Kind == types.Float32 {
-				out[r] = float64(float32(sc[0]))
-			}
-		} else {
-			out[r] = float64(m.class(sc))
+		s := sc[r*k : (r+1)*k]
+		switch {
+		case m.obj.kind != regression:
+			out[r] = float64(m.class(s))
+		case m.typ.Kind == types.Float32:
+			out[r] = float64(float32(s[0]))
+		default:
+			out[r] = s[0]
 		}
 	}
 	return nil
+}
+
+// scoresRows is scores for every row of x that skip does not mark, on
+// the fast path: the objective's outputs per row, in one slice.
+func (m *Model) scoresRows(x []float64, skip []bool) []float64 {
+	k := m.obj.outputs()
+	sc := make([]float64, len(skip)*k)
+	m.ens.rawRows(m.fast, x, m.nf, skip, m.iters, sc)
+	for r := range skip {
+		if skip[r] {
+			continue
+		}
+		s := sc[r*k : (r+1)*k]
+		if m.raw.averageOutput {
+			for j := range s {
+				s[j] /= float64(m.iters)
+			}
+		}
+		m.obj.convert(s)
+	}
+	return sc
 }
 
 // Predict runs a batch: one LIST argument holding the features, or one
@@ -374,17 +393,17 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 	}
 	out := make([]model.Proba, b.Rows)
 	k := m.obj.outputs()
+	sc := m.scoresRows(X, null)
 	for r := range out {
 		if null[r] {
 			continue
 		}
-		sc := make([]float64, k)
-		m.scores(X[r*m.nf:(r+1)*m.nf], sc)
-		p := sc
+		s := sc[r*k : (r+1)*k : (r+1)*k]
+		p := s
 		if m.obj.kind == binary {
-			p = []float64{1 - sc[0], sc[0]}
+			p = []float64{1 - s[0], s[0]}
 		}
-		out[r] = model.Proba{P: p, Class: m.class(sc)}
+		out[r] = model.Proba{P: p, Class: m.class(s)}
 	}
 	return out, nil
 }
