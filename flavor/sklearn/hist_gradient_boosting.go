@@ -82,16 +82,18 @@ func cythonInert(args pickle.Tuple) (any, error) {
 	return &pickle.Object{Class: g, Args: pickle.Tuple{args[2]}}, nil
 }
 
-// hnode is one node of a compiled HistGradientBoosting tree; children
-// are indices into the model's node table. A leaf has feat -1 and its
-// value in thr.
+// hnode is one node of a compiled HistGradientBoosting tree (24 bytes);
+// children are indices into the model's node table. A leaf has its value
+// in thr, and itself as both children, so that a traversal may take more
+// steps than the leaf's depth; a categorical split has its row of hgb.catLeft
+// (8 words each) in thr.
 type hnode struct {
 	thr         float64
 	feat        int32
 	left, right int32
 	nanLeft     bool
-	cat         bool  // a categorical split
-	bitset      int32 // a categorical split's row in hgb.catLeft (8 words each)
+	cat         bool // a categorical split
+	leaf        bool // a leaf points to itself (feat 0), see leaves4
 }
 
 // hgbLink is how a raw prediction becomes the result.
@@ -108,6 +110,7 @@ const (
 type hgb struct {
 	nodes    []hnode
 	roots    []int32 // each tree's root in nodes, in iteration order
+	depths   []int32 // each tree's depth; -1 for a tree with categorical splits
 	K        int     // trees per iteration (raw values per row)
 	nf       int
 	baseline []float64 // K values
@@ -119,6 +122,7 @@ type hgb struct {
 	typ      types.Type
 	kind     string
 	maxDepth int
+	depthOf  map[int32]int32 // by root, while compiling
 }
 
 func buildHistGradientBoosting(e *estimator) (node, error) {
@@ -245,6 +249,7 @@ func (h *hgb) readPredictors(e *estimator) error {
 	}
 	// A TreePredictor referenced many times is compiled once.
 	seen := map[*pickle.Object]int32{}
+	h.depthOf = map[int32]int32{}
 	for i, it := range iters.Items {
 		l, ok := it.(*pickle.List)
 		if !ok || len(l.Items) != h.K {
@@ -257,33 +262,37 @@ func (h *hgb) readPredictors(e *estimator) error {
 			}
 			if root, ok := seen[tp]; ok {
 				h.roots = append(h.roots, root)
+				h.depths = append(h.depths, h.depthOf[root])
 				continue
 			}
-			root, err := h.compile(e, tp, i, k)
+			root, d, err := h.compile(e, tp, i, k)
 			if err != nil {
 				return err
 			}
 			seen[tp] = root
+			h.depthOf[root] = d
 			h.roots = append(h.roots, root)
+			h.depths = append(h.depths, d)
 		}
 	}
 	return nil
 }
 
-// compile appends one TreePredictor's nodes and returns its root.
-func (h *hgb) compile(e *estimator, tp *pickle.Object, it, k int) (int32, error) {
+// compile appends one TreePredictor's nodes and returns its root and
+// depth (-1 when it has categorical splits).
+func (h *hgb) compile(e *estimator, tp *pickle.Object, it, k int) (int32, int32, error) {
 	where := func(format string, args ...any) error {
 		return e.errorf("_predictors[%d][%d]: "+format, append([]any{it, k}, args...)...)
 	}
 	nv, _ := tp.Attr("nodes")
 	nodes, ok := nv.(*pickle.Array)
 	if !ok || nodes.Dtype == nil || len(nodes.Shape) != 1 || nodes.Len() == 0 {
-		return 0, where("nodes is a %s, not a structured array of nodes", describePickled(nv))
+		return 0, 0, where("nodes is a %s, not a structured array of nodes", describePickled(nv))
 	}
 	n := nodes.Len()
 	base := len(h.nodes)
 	if base+n > math.MaxInt32 {
-		return 0, where("too many tree nodes")
+		return 0, 0, where("too many tree nodes")
 	}
 	var ferr error
 	ints := func(name string) []int64 {
@@ -319,55 +328,71 @@ func (h *hgb) compile(e *estimator, tp *pickle.Object, it, k int) (int32, error)
 	nanLeft, isLeaf, isCat, bitset := ints("missing_go_to_left"), ints("is_leaf"), ints("is_categorical"), ints("bitset_idx")
 	depth := ints("depth")
 	if ferr != nil {
-		return 0, where("nodes: %v", ferr)
+		return 0, 0, where("nodes: %v", ferr)
 	}
 	nBitsets := 0
 	var words []int64
 	if bv, _ := tp.Attr("raw_left_cat_bitsets"); bv != nil {
 		ba, ok := bv.(*pickle.Array)
 		if !ok || len(ba.Shape) != 2 || ba.Shape[1] != 8 {
-			return 0, where("raw_left_cat_bitsets is a %s, not an array of 8-word bitsets", describePickled(bv))
+			return 0, 0, where("raw_left_cat_bitsets is a %s, not an array of 8-word bitsets", describePickled(bv))
 		}
 		var err error
 		if words, err = ba.Int64s(); err != nil {
-			return 0, where("raw_left_cat_bitsets: %v", err)
+			return 0, 0, where("raw_left_cat_bitsets: %v", err)
 		}
 		nBitsets = ba.Shape[0]
 	}
 	catBase := len(h.catLeft) / 8
 	if catBase+nBitsets > math.MaxInt32/8 {
-		return 0, where("too many category bitsets")
+		return 0, 0, where("too many category bitsets")
 	}
 	for _, w := range words {
 		h.catLeft = append(h.catLeft, uint32(w))
 	}
 	for i := 0; i < n; i++ {
 		if isLeaf[i] != 0 {
-			h.nodes = append(h.nodes, hnode{feat: -1, thr: value[i]})
+			self := int32(base + i)
+			h.nodes = append(h.nodes, hnode{thr: value[i], left: self, right: self, leaf: true})
 			continue
 		}
 		l, r := left[i], right[i]
 		// Children come after their parent, so a traversal ends.
 		if l <= int64(i) || r <= int64(i) || l >= int64(n) || r >= int64(n) {
-			return 0, where("node %d has children %d and %d out of order", i, l, r)
+			return 0, 0, where("node %d has children %d and %d out of order", i, l, r)
 		}
 		if feat[i] < 0 || feat[i] >= int64(h.nf) {
-			return 0, where("node %d splits on feature %d of %d", i, feat[i], h.nf)
+			return 0, 0, where("node %d splits on feature %d of %d", i, feat[i], h.nf)
 		}
 		nd := hnode{thr: thr[i], feat: int32(feat[i]), left: int32(base + int(l)), right: int32(base + int(r)), nanLeft: nanLeft[i] != 0}
 		if isCat[i] != 0 {
 			if bitset[i] < 0 || bitset[i] >= int64(nBitsets) {
-				return 0, where("node %d uses category bitset %d of %d", i, bitset[i], nBitsets)
+				return 0, 0, where("node %d uses category bitset %d of %d", i, bitset[i], nBitsets)
 			}
 			if h.known == nil {
-				return 0, where("node %d splits a categorical feature, but the model has none", i)
+				return 0, 0, where("node %d splits a categorical feature, but the model has none", i)
 			}
-			nd.cat, nd.bitset = true, int32(catBase+int(bitset[i]))
+			nd.cat, nd.thr = true, float64(catBase+int(bitset[i]))
 		}
 		h.nodes = append(h.nodes, nd)
 		h.maxDepth = max(h.maxDepth, int(min(depth[i]+1, 1<<20)))
 	}
-	return int32(base), nil
+	// The depth of every node: children come after their parent.
+	d := make([]int32, n)
+	treeDepth, hasCat := int32(0), false
+	for i := 0; i < n; i++ {
+		nd := &h.nodes[base+i]
+		if nd.leaf {
+			treeDepth = max(treeDepth, d[i])
+			continue
+		}
+		hasCat = hasCat || nd.cat
+		d[int(nd.left)-base], d[int(nd.right)-base] = d[i]+1, d[i]+1
+	}
+	if hasCat {
+		treeDepth = -1
+	}
+	return int32(base), treeDepth, nil
 }
 
 // goLeft decides a categorical split for the (non-NaN) value v.
@@ -376,7 +401,7 @@ func (h *hgb) goLeft(nd *hnode, v float64) bool {
 		return nd.nanLeft
 	}
 	c := uint32(v)
-	if h.catLeft[int(nd.bitset)*8+int(c/32)]>>(c%32)&1 != 0 {
+	if h.catLeft[int(nd.thr)*8+int(c/32)]>>(c%32)&1 != 0 {
 		return true
 	}
 	if h.known[nd.feat][c/32]>>(c%32)&1 != 0 {
@@ -385,31 +410,61 @@ func (h *hgb) goLeft(nd *hnode, v float64) bool {
 	return nd.nanLeft // an unknown category goes where missing values go
 }
 
-// leaf is the value of the leaf that row x reaches from root.
+// leaf is the value of the leaf that row x reaches from root. A numeric
+// split goes right when v > thr, or when v is NaN and missing values go
+// right; computed without branches, as the direction is unpredictable.
 func (h *hgb) leaf(root int32, x []float64) float64 {
 	nodes := h.nodes
-	i := root
-	for {
-		nd := &nodes[i]
-		if nd.feat < 0 {
-			return nd.thr
-		}
+	nd := &nodes[root]
+	for !nd.leaf {
 		v := x[nd.feat]
-		var left bool
-		switch {
-		case v <= nd.thr && !nd.cat:
-			left = true
-		case v != v:
-			left = nd.nanLeft
-		case nd.cat:
-			left = h.goLeft(nd, v)
+		if nd.cat {
+			next := nd.right
+			if v != v {
+				if nd.nanLeft {
+					next = nd.left
+				}
+			} else if h.goLeft(nd, v) {
+				next = nd.left
+			}
+			nd = &nodes[next]
+			continue
 		}
-		if left {
-			i = nd.left
-		} else {
-			i = nd.right
-		}
+		right := hgbBit(v > nd.thr) | hgbBit(v != v)&^hgbBit(nd.nanLeft)
+		nd = &nodes[nd.left+int32(right)*(nd.right-nd.left)]
 	}
+	return nd.thr
+}
+
+// leaves4 is leaf for four rows at once (nf features each) in a tree of
+// numeric splits only: depth steps each, without branches, interleaved so
+// that their loads overlap (leaves point to themselves).
+func (h *hgb) leaves4(root int32, depth int, x []float64, nf int) (float64, float64, float64, float64) {
+	nodes := h.nodes
+	x0, x1, x2, x3 := x[:nf], x[nf:2*nf], x[2*nf:3*nf], x[3*nf:4*nf]
+	i0, i1, i2, i3 := root, root, root, root
+	for s := 0; s < depth; s++ {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = n0.step(x0[n0.feat])
+		i1 = n1.step(x1[n1.feat])
+		i2 = n2.step(x2[n2.feat])
+		i3 = n3.step(x3[n3.feat])
+	}
+	return nodes[i0].thr, nodes[i1].thr, nodes[i2].thr, nodes[i3].thr
+}
+
+// step is the child a numeric split sends v to.
+func (nd *hnode) step(v float64) int32 {
+	right := hgbBit(v > nd.thr) | hgbBit(v != v)&^hgbBit(nd.nanLeft)
+	return nd.left + int32(right)*(nd.right-nd.left)
+}
+
+// hgbBit is 1 for true (compiled to a flag move, not a branch).
+func hgbBit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // raw sums the trees for the n rows of X, block rows at a time, and hands
@@ -425,7 +480,17 @@ func (h *hgb) raw(X []float64, n int, use func(start, n int, acc []float64)) {
 		}
 		for t, root := range h.roots {
 			k := t % K
-			for r := 0; r < m; r++ {
+			r := 0
+			if d := h.depths[t]; d >= 0 {
+				for ; r+4 <= m; r += 4 {
+					v0, v1, v2, v3 := h.leaves4(root, int(d), xs[r*nf:], nf)
+					acc[r*K+k] += v0
+					acc[(r+1)*K+k] += v1
+					acc[(r+2)*K+k] += v2
+					acc[(r+3)*K+k] += v3
+				}
+			}
+			for ; r < m; r++ {
 				acc[r*K+k] += h.leaf(root, xs[r*nf:(r+1)*nf])
 			}
 		}
