@@ -136,7 +136,7 @@ func (m *Model) scratch() *scratch {
 	}
 	nx, nm := block*m.b.numFeature, block*m.b.groups
 	if cap(s.x) < nx {
-		s.x, s.k = make([]float32, nx), make([]int32, nx)
+		s.x, s.k = make([]float32, nx), make([]int32, 2*nx)
 	}
 	if cap(s.m) < nm {
 		s.m = make([]float32, nm)
@@ -144,7 +144,7 @@ func (m *Model) scratch() *scratch {
 	if cap(s.p) < max(m.b.groups, 2) {
 		s.p = make([]float64, max(m.b.groups, 2))
 	}
-	s.x, s.k, s.m = s.x[:nx], s.k[:nx], s.m[:nm]
+	s.x, s.k, s.m = s.x[:nx], s.k[:2*nx], s.m[:nm]
 	return s
 }
 
@@ -159,19 +159,26 @@ func (m *Model) load(x []float64, skip []bool, start, end int, dst []float32, ke
 			continue
 		}
 		row := dst[(r-start)*nf : (r-start+1)*nf]
-		krow := keys[(r-start)*nf : (r-start+1)*nf]
+		// Two copies of the keys (see node): missing goes right in the
+		// first, left in the second.
+		kr := keys[(r-start)*2*nf : (r-start+1)*2*nf]
+		kl := kr[nf:]
+	features:
 		for j, v := range x[r*nf : (r+1)*nf] {
 			f := float32(v)
-			if m.missing != nil && f == *m.missing {
-				f = float32(math.NaN())
-			} else if math.IsInf(float64(f), 0) {
+			switch {
+			case f != f || m.missing != nil && f == *m.missing:
+				row[j], kr[j], kl[j] = float32(math.NaN()), missingRight, missingLeft
+				continue
+			case math.IsInf(float64(f), 0):
 				if m.onErrorNull {
 					skip[r] = true
-					break
+					break features
 				}
 				return m.refused(x[r*nf:(r+1)*nf], j, v)
 			}
-			row[j], krow[j] = f, key32(f)
+			k := key32(f)
+			row[j], kr[j], kl[j] = f, k, k
 		}
 	}
 	return nil

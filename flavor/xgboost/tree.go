@@ -7,37 +7,40 @@ import (
 )
 
 // node is one node of a compiled tree. Trees are laid out in preorder, so
-// a split's left child is the next node; right and miss (the child a
-// missing value goes to, XGBoost's default_left) are absolute indices
-// into ensemble.nodes, always past the node itself, so a walk always
-// ends. A leaf points at itself (right and miss), with a threshold that
-// no key is below: a walk of the tree's depth steps, for every row, ends
-// on the row's leaf without testing for leaves, so the step has no
-// branch (see leaf). Its value (times dart's weight) is in ensemble.vals.
+// a split's left child is the next node, and its right child is skip
+// nodes further (skip >= 0): a walk only moves forward, so it always
+// ends. A leaf has skip -1 (it steps to itself) and a threshold that no
+// key is below: a walk of the tree's depth steps, for every row, ends on
+// the row's leaf without testing for leaves, so the step has no branch
+// (see step). Its value (times dart's weight) is in ensemble.vals.
 //
 // Thresholds and features are compared as keys (key32): integers ordered
-// as the float32 values they stand for, since Go turns an integer
-// comparison, and not a float one, into a conditional move.
+// as the float32 values they stand for, since Go turns integer
+// arithmetic, and not a float comparison, into branch-free code. A row's
+// keys come twice (see Model.load): feat j reads feature j with a missing
+// value above every threshold (it goes right), feat nf+j with one below
+// every threshold but a leaf's (it goes left): a split that sends missing
+// values left (XGBoost's default_left) reads the second copy.
 type node struct {
-	thr   int32
-	feat  int32
-	right int32
-	miss  int32
+	thr  int32
+	feat int32
+	skip int32
 }
 
-// missingKey is a missing feature's key; no float32 maps to it.
-const missingKey = math.MaxInt32
+// missingRight and missingLeft are a missing feature's keys in the two
+// copies of a row; no float32 maps to either.
+const (
+	missingRight = math.MaxInt32
+	missingLeft  = math.MinInt32 + 1
+)
 
 // leafKey is a leaf's threshold: no key is below it.
 const leafKey = math.MinInt32
 
-// key32 maps a float32 to an int32 with the same order (for values that
-// are not NaN; -0 is 0, as they compare equal): the bits of a positive
+// key32 maps a float32 that is not NaN to an int32 with the same order
+// (-0 is 0, as they compare equal): the bits of a positive
 // number already order as integers, a negative one's flipped do too.
 func key32(f float32) int32 {
-	if f != f {
-		return missingKey
-	}
 	if f == 0 {
 		return 0
 	}
@@ -48,11 +51,12 @@ func key32(f float32) int32 {
 	return k
 }
 
-// thresholdKey is a split's threshold as a key; NaN, which no value is
-// below in XGBoost, becomes leafKey.
+// thresholdKey is a split's threshold as a key. No value is below NaN in
+// XGBoost (a missing one takes its default direction): its key is above
+// missingLeft only.
 func thresholdKey(f float32) int32 {
 	if f != f {
-		return leafKey
+		return missingLeft + 1
 	}
 	return key32(f)
 }
@@ -73,25 +77,26 @@ func (e *ensemble) truncate(n int) {
 	e.roots, e.depths, e.group, e.ntrees = e.roots[:n], e.depths[:n], e.group[:n], n
 }
 
-// addTree adds one tree's leaf for each of n rows of feature keys (nf
-// per row; missingKey: missing) to the rows' margins (stride g, at
-// offset grp); rows in skip get a value that is never read. Every row
-// takes the tree's depth steps (a leaf steps to itself), and a step is
-// arithmetic, with no branch, four rows at a time: their walks then
-// overlap in the CPU instead of waiting on each other or on mispredicted
-// branches, which cost more than the walk.
+// addTree adds one tree's leaf for each of n rows of feature keys (2*nf
+// per row, see node) to the rows' margins (stride g, at offset grp);
+// rows in skip get a value that is never read. Every row takes the
+// tree's depth steps (a leaf steps to itself), and a step is arithmetic,
+// with no branch, four rows at a time: their walks then overlap in the
+// CPU instead of waiting on each other or on mispredicted branches, which
+// cost more than the walk.
 func (e *ensemble) addTree(t int, keys []int32, nf, n int, mg []float32, g, grp int) {
 	nodes, vals := e.nodes, e.vals
 	root, depth := e.roots[t], e.depths[t]
+	w := 2 * nf
 	r := 0
 	for ; r+4 <= n; r += 4 {
-		k := keys[r*nf : (r+4)*nf]
+		k := keys[r*w : (r+4)*w]
 		a, b, c, d := root, root, root, root
 		for s := int32(0); s < depth; s++ {
 			a = step(&nodes[a], a, k[nodes[a].feat])
-			b = step(&nodes[b], b, k[nf+int(nodes[b].feat)])
-			c = step(&nodes[c], c, k[2*nf+int(nodes[c].feat)])
-			d = step(&nodes[d], d, k[3*nf+int(nodes[d].feat)])
+			b = step(&nodes[b], b, k[w+int(nodes[b].feat)])
+			c = step(&nodes[c], c, k[2*w+int(nodes[c].feat)])
+			d = step(&nodes[d], d, k[3*w+int(nodes[d].feat)])
 		}
 		mg[r*g+grp] += vals[a]
 		mg[(r+1)*g+grp] += vals[b]
@@ -99,7 +104,7 @@ func (e *ensemble) addTree(t int, keys []int32, nf, n int, mg []float32, g, grp 
 		mg[(r+3)*g+grp] += vals[d]
 	}
 	for ; r < n; r++ {
-		row := keys[r*nf : (r+1)*nf]
+		row := keys[r*w : (r+1)*w]
 		i := root
 		for s := int32(0); s < depth; s++ {
 			i = step(&nodes[i], i, row[nodes[i].feat])
@@ -109,16 +114,11 @@ func (e *ensemble) addTree(t int, keys []int32, nf, n int, mg []float32, g, grp 
 }
 
 // step is the node after nd (at index i) for a feature key v: the left
-// child (i+1) when v is below the threshold, the default child when v is
-// missing, else the right child; computed with masks rather than
-// branches.
+// child (i+1) when v is below the threshold, else the right one; a mask
+// rather than a branch.
 func step(nd *node, i, v int32) int32 {
-	// lt: all ones when v < thr, else 0; miss: all ones when v is
-	// missingKey, the only key above +Inf's.
-	lt := int32((int64(v) - int64(nd.thr)) >> 63)
-	miss := int32((int64(0x7f800000) - int64(v)) >> 63)
-	next := nd.right ^ ((nd.right ^ (i + 1)) & lt)
-	return next ^ ((next ^ nd.miss) & miss)
+	lt := int32((int64(v) - int64(nd.thr)) >> 63) // all ones when v < thr
+	return i + 1 + nd.skip&^lt
 }
 
 // compiler turns the trees of a model file into an ensemble.
@@ -214,9 +214,6 @@ func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
 	c.e.group = append(c.e.group, int32(group))
 	treeDepth := int32(0)
 	c.e.ntrees++
-	// dleft[i] says where node i's missing values go; resolved into miss
-	// once both children have their compiled index.
-	var dleft []bool
 	var depths []int32 // per compiled node of this tree
 	c.stack = append(c.stack[:0], pending{orig: 0, parent: -1})
 	for len(c.stack) > 0 {
@@ -232,7 +229,7 @@ func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
 		if top.parent >= 0 {
 			d = depths[top.parent-base] + 1
 			if top.right {
-				c.e.nodes[top.parent].right = idx
+				c.e.nodes[top.parent].skip = idx - top.parent - 1
 			}
 		}
 		treeDepth = max(treeDepth, d)
@@ -246,9 +243,8 @@ func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
 			if dart {
 				v *= w
 			}
-			c.e.nodes = append(c.e.nodes, node{thr: leafKey, right: idx, miss: idx})
+			c.e.nodes = append(c.e.nodes, node{thr: leafKey, skip: -1})
 			c.e.vals = append(c.e.vals, v)
-			dleft = append(dleft, false)
 			continue
 		}
 		for _, ch := range []float64{l, r} {
@@ -260,24 +256,17 @@ func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
 		if f != math.Trunc(f) || f < 0 || f >= float64(c.nf) {
 			return fmt.Errorf("%s: node %d splits on feature %g, but the model has %d features (num_feature)", p, i, f, c.nf)
 		}
-		c.e.nodes = append(c.e.nodes, node{thr: thresholdKey(float32(a.cond[i])), feat: int32(f)})
+		feat := int32(f)
+		if a.dleft[i] != 0 {
+			feat += int32(c.nf) // the copy where missing goes left
+		}
+		c.e.nodes = append(c.e.nodes, node{thr: thresholdKey(float32(a.cond[i])), feat: feat})
 		c.e.vals = append(c.e.vals, 0)
-		dleft = append(dleft, a.dleft[i] != 0)
 		// The right child is pushed first, so the left one comes next.
 		c.stack = append(c.stack, pending{orig: int32(r), parent: idx, right: true}, pending{orig: int32(l), parent: idx})
 	}
 	c.e.depths = append(c.e.depths, treeDepth)
 	c.e.depth = max(c.e.depth, int(treeDepth))
-	for k, dl := range dleft {
-		nd := &c.e.nodes[int(base)+k]
-		if nd.right == base+int32(k) {
-			continue // a leaf
-		}
-		nd.miss = nd.right
-		if dl {
-			nd.miss = base + int32(k) + 1
-		}
-	}
 	return nil
 }
 
