@@ -92,6 +92,8 @@ func (m *Model) predictRowwise(ctx context.Context, x []float64, skip []bool, ou
 	return nil
 }
 
+// BenchmarkWalkModes is BenchmarkPredictDense1M on 100,000 rows, for
+// quick comparisons while changing fast.go.
 func BenchmarkWalkModes(b *testing.B) {
 	benchRows = 100_000
 	defer func() { benchRows = 1_000_000 }()
