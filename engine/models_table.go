@@ -13,12 +13,13 @@ import (
 // modelColumns are the columns of SHOW MODELS (sha256: of the artifact's
 // bytes at CREATE MODEL, NULL when it has none of its own); DESCRIBE MODEL
 // adds describeColumns: the model's inputs and outputs as JSON text (NULL
-// when its flavor does not say) and the size of the bytes the database
+// when its flavor does not say), a classifier's classes in its order
+// (JSON; NULL for other models) and the size of the bytes the database
 // keeps for it (OPTIONS embed; NULL when none). augur_models() has all of
 // them and then details, location and created_at.
 var (
 	modelColumns    = []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256"}
-	describeColumns = []string{"inputs", "outputs", "embedded"}
+	describeColumns = []string{"inputs", "outputs", "classes", "embedded"}
 )
 
 // registerModelsTable installs augur_models(), the catalog as a table.
@@ -26,7 +27,7 @@ func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
 	var cols []duckdb.ColumnInfo
-	for _, c := range slices.Concat(modelColumns, describeColumns[:2]) {
+	for _, c := range slices.Concat(modelColumns, describeColumns[:3]) {
 		cols = append(cols, duckdb.ColumnInfo{Name: c, T: varchar})
 	}
 	bigint, _ := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
@@ -62,7 +63,7 @@ func (s *modelsSource) FillRow(row duckdb.Row) (bool, error) {
 	}
 	e := s.entries[s.next]
 	s.next++
-	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.SHA256), e.DetailJSON("inputs"), e.DetailJSON("outputs"), embedded(e), e.DetailsJSON(), null(e.Location), e.Created}
+	vals := []any{e.Name, null(e.Flavor), null(e.ModelType), null(e.URI), e.OptionsJSON(), e.ShownType, null(e.SHA256), e.DetailJSON("inputs"), e.DetailJSON("outputs"), e.DetailJSON("classes"), embedded(e), e.DetailsJSON(), null(e.Location), e.Created}
 	for i, v := range vals {
 		if err := row.SetRowValue(i, v); err != nil {
 			return false, err

@@ -61,6 +61,12 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	if d, ok := m.(model.Describer); ok {
 		ent.Details = d.Describe()
 	}
+	if c, ok := m.(model.Classifier); ok && len(c.Classes()) > 0 {
+		if ent.Details == nil {
+			ent.Details = map[string]any{}
+		}
+		ent.Details["classes"] = c.Classes()
+	}
 	if embed != nil {
 		if ent.Details == nil {
 			ent.Details = map[string]any{}
