@@ -57,7 +57,7 @@ func TestGenericModels(t *testing.T) {
 	}
 	// DESCRIBE MODEL shows the inputs and outputs, in the model's order
 	desc := all(t, db, "DESCRIBE MODEL multi")
-	if len(desc) != 1 || len(desc[0]) != 10 || len(desc[0][6].(string)) != 64 || desc[0][9] != nil {
+	if len(desc) != 1 || len(desc[0]) != 11 || len(desc[0][6].(string)) != 64 || desc[0][9] != nil || desc[0][10] != nil {
 		t.Fatalf("DESCRIBE MODEL multi: %v", desc)
 	}
 	var inputs, outputs []struct{ Name, Type, Shape string }

@@ -87,24 +87,10 @@ func loadEnsemble(t *testing.T, spec *model.Spec, file string) model.Model {
 	spec.URI = filepath.Join(ensembleFixtures, file)
 	m, err := sklearn.Flavor{}.Load(context.Background(), spec, localFile(spec.URI))
 	if err != nil {
-		if unwired(err) {
-			t.Skip(unwiredNote)
-		}
 		t.Fatal(err)
 	}
 	return m
 }
-
-// unwired: the flavor's unpickler options do not yet admit what a
-// HistGradientBoosting pickle names (hgbClasses and hgbLossFuncs in
-// hist_gradient_boosting.go belong in flavor.go's unpickleOptions);
-// TestHistGradientBoostingParity checks those models meanwhile.
-func unwired(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "__pyx_unpickle_Cy") || strings.Contains(s, "binning._BinMapper")
-}
-
-const unwiredNote = "HistGradientBoosting: hgbClasses and hgbLossFuncs are not in the flavor's unpickler options yet"
 
 // relClose: within 1e-9 relative (absolute near zero).
 func relClose(got, want float64) bool {
@@ -290,10 +276,6 @@ func TestEnsembleSQL(t *testing.T) {
 		}
 		q := fmt.Sprintf(`CREATE OR REPLACE MODEL m %s USING '%s'`, returns, path)
 		if _, err := db.Exec(q); err != nil {
-			if unwired(err) {
-				t.Logf("%s: %s", c.Name, unwiredNote)
-				continue
-			}
 			t.Fatalf("%s: %v", q, err)
 		}
 		got := queryColumn(t, db, `SELECT ML_PREDICT(m, f) FROM x ORDER BY i`)

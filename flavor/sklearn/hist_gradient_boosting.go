@@ -39,16 +39,19 @@ func init() {
 	modelTypes.Register("hist_gradient_boosting_classifier", &modelType{
 		estimators: []string{mod + "HistGradientBoostingClassifier"},
 		build:      buildHistGradientBoosting,
+		funcs:      hgbLossFuncs,
+		classes:    hgbClasses,
 	})
 	modelTypes.Register("hist_gradient_boosting_regressor", &modelType{
 		estimators: []string{mod + "HistGradientBoostingRegressor"},
 		build:      buildHistGradientBoosting,
+		funcs:      hgbLossFuncs,
+		classes:    hgbClasses,
 	})
 }
 
 // hgbClasses are classes a HistGradientBoosting pickle holds that
 // sklearnClass does not admit (their names start with an underscore).
-// These belong in the unpickler's Options.Classes.
 var hgbClasses = []string{"sklearn.ensemble._hist_gradient_boosting.binning._BinMapper"}
 
 // hgbLossFuncs are the callables a fitted HistGradientBoosting pickle
@@ -56,8 +59,7 @@ var hgbClasses = []string{"sklearn.ensemble._hist_gradient_boosting.binning._Bin
 // pickles itself as sklearn._loss._loss.__pyx_unpickle_<Class>(class,
 // checksum, state). augur makes an inert object of the class (only
 // scikit-learn's classes) and never reads it: the link is known from the
-// Python loss object's class. These belong in the unpickler's
-// Options.Funcs.
+// Python loss object's class.
 var hgbLossFuncs = func() map[string]func(pickle.Tuple) (any, error) {
 	m := map[string]func(pickle.Tuple) (any, error){}
 	for _, c := range []string{"CyHalfSquaredError", "CyAbsoluteError", "CyPinballLoss",
@@ -502,8 +504,9 @@ func (h *hgb) resultType() types.Type { return h.typ }
 func (h *hgb) className() string      { return h.kind }
 func (h *hgb) classList() *classes    { return h.classes }
 
-// inputCheck: HistGradientBoosting takes NaN (its trees route it).
-func (h *hgb) inputCheck() inputCheck { return inputCheck{allowNaN: true} }
+// inputCheck: HistGradientBoosting takes NaN (its trees route it) and
+// infinities (check_array with force_all_finite=False).
+func (h *hgb) inputCheck() inputCheck { return inputCheck{allowNaN: true, allowInf: true} }
 
 func (h *hgb) describe(d map[string]any) {
 	d["n_iter_"] = len(h.roots) / h.K

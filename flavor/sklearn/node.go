@@ -155,6 +155,7 @@ func nodeName(n any) string {
 // (check_array's force_all_finite and dtype).
 type inputCheck struct {
 	allowNaN bool // "allow-nan": NaN passes (imputers, scalers, recent trees)
+	allowInf bool // force_all_finite=False: infinities pass too
 	float32  bool // the estimator reads float32: finite values beyond its range fail too
 }
 
@@ -182,7 +183,7 @@ func (c inputCheck) badValue(f *frame, skip []bool, r0 int) (int, int) {
 		}
 		for j, v := range f.row(r) {
 			// One comparison in the common case; false for NaN too.
-			if math.Abs(v) <= bound || c.allowNaN && v != v || f.isText(j) {
+			if math.Abs(v) <= bound || c.allowNaN && v != v || c.allowInf && math.IsInf(v, 0) || f.isText(j) {
 				continue
 			}
 			return r, j

@@ -286,16 +286,16 @@ model:
 
 	// DESCRIBE MODEL: the spec's flavor and type, the features in, the
 	// class label out
-	var name, flavor, mtype, uri, options, returns, sha, inputs, outputs string
+	var name, flavor, mtype, uri, options, returns, sha, inputs, outputs, classes string
 	var embedded sql.NullInt64
-	err = db.QueryRow(`DESCRIBE MODEL iris`).Scan(&name, &flavor, &mtype, &uri, &options, &returns, &sha, &inputs, &outputs, &embedded)
+	err = db.QueryRow(`DESCRIBE MODEL iris`).Scan(&name, &flavor, &mtype, &uri, &options, &returns, &sha, &inputs, &outputs, &classes, &embedded)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if flavor != "sklearn" || mtype != "random_forest_classification" || returns != "VARCHAR" || len(sha) != 64 || embedded.Valid ||
 		inputs != fmt.Sprintf(`[{"name":"X","shape":"[%d]","type":"double"}]`, len(exp.Inputs[0])) ||
-		outputs != `[{"name":"prediction","type":"VARCHAR"}]` {
-		t.Errorf("DESCRIBE MODEL iris: %s %s %s %s %s", flavor, mtype, returns, inputs, outputs)
+		outputs != `[{"name":"prediction","type":"VARCHAR"}]` || classes != `["setosa","versicolor","virginica"]` {
+		t.Errorf("DESCRIBE MODEL iris: %s %s %s %s %s %s", flavor, mtype, returns, inputs, outputs, classes)
 	}
 }
 
