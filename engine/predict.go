@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -415,11 +416,17 @@ func batchSize(e *catalog.Entry) int {
 // parseBatchSize reads OPTIONS batch_size: absent is 0, otherwise it must
 // be a positive integer.
 func parseBatchSize(opts map[string]string) (int, error) {
-	v, ok := opts["batch_size"]
+	// Keys are case-insensitive, as every other OPTIONS key is.
+	v, ok := "", false
+	for k, val := range opts {
+		if strings.EqualFold(k, "batch_size") {
+			v, ok = val, true
+		}
+	}
 	if !ok {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("OPTIONS batch_size must be a positive integer, got %q", v)
 	}
