@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -230,3 +231,54 @@ func equalStrings(a, b []string) bool {
 }
 
 func specFor(name string) *model.Spec { return &model.Spec{Name: name, Flavor: "xgboost"} }
+
+// TestOptionsAndDescribe: OPTIONS iterations keeps the first rounds (the
+// early-stopped wrapper's best_iteration + 1 rounds reproduce its
+// predict), OPTIONS missing makes a value missing, and DESCRIBE says what
+// the file holds.
+func TestOptionsAndDescribe(t *testing.T) {
+	var es fixture
+	for _, f := range readManifest(t) {
+		if f.Name == "wine_early_stop" {
+			es = f
+		}
+	}
+	rows := es.rows()
+	m := load(t, "wine_early_stop.json", map[string]string{"iterations": strconv.Itoa(*es.BestIteration + 1)})
+	got, err := m.Predict(context.Background(), listBatch(rows))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range rows {
+		if float64(got[r].(int32)) != es.Wrapper[r] {
+			t.Fatalf("row %d: %v, the wrapper's predict %v", r, got[r], es.Wrapper[r])
+		}
+	}
+	d := m.Describe()
+	if d["trees"] != 3*(*es.BestIteration+1) || d["objective"] != "multi:softprob" || d["num_class"] != 3 || d["model_type"] != classification {
+		t.Errorf("describe: %v", d)
+	}
+
+	// missing = 0: a zero goes where NaN goes.
+	reg := load(t, "diabetes_reg.json", map[string]string{"missing": "0"})
+	plain := load(t, "diabetes_reg.json", nil)
+	row := make([]float64, 10)
+	nan := make([]float64, 10)
+	for i := range nan {
+		nan[i] = math.NaN()
+	}
+	a, _ := reg.Predict(context.Background(), listBatch([][]float64{row}))
+	b, _ := plain.Predict(context.Background(), listBatch([][]float64{nan}))
+	if a[0] != b[0] {
+		t.Errorf("missing = 0: %v, all NaN %v", a[0], b[0])
+	}
+	for _, bad := range []map[string]string{{"missing": "x"}, {"iterations": "-1"}} {
+		if _, err := (Flavor{}).Load(context.Background(), &model.Spec{Name: "m", Options: bad}, fileArtifact(filepath.Join(fixtures, "diabetes_reg.json"))); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	keys := Flavor{}.OptionKeys(nil)
+	if len(keys) != 2 || keys[0].Name != "missing" || keys[1].Name != "iterations" {
+		t.Errorf("option keys %v", keys)
+	}
+}
