@@ -174,6 +174,12 @@ func loadPickle(ctx context.Context, spec *model.Spec, art model.Artifact) (*Mod
 			// Said, not shown: the file's bytes may be anything.
 			return nil, fmt.Errorf("model %q: %s is %s, not a scikit-learn pickle or joblib file", spec.Name, art.Location(), np.Kind)
 		}
+		var ref *pickle.RefusedError
+		if errors.As(err, &ref) {
+			if hint := otherFlavor(ref.Module); hint != "" {
+				return nil, fmt.Errorf("model %q: %s is not a scikit-learn model: %s", spec.Name, art.Location(), hint)
+			}
+		}
 		return nil, fmt.Errorf("model %q: reading %s: %w", spec.Name, art.Location(), err)
 	}
 	m, err := build(spec, v)
@@ -473,6 +479,11 @@ func (m *Model) wrap(err error) error {
 // result. release returns the scratch memory.
 func (m *Model) input(ctx context.Context, b *model.Batch) (*frame, []bool, func(), error) {
 	nf := m.est.nFeatures
+	// The feature count is the file's claim: the batch must have that many
+	// features before a matrix of that width is allocated.
+	if err := m.checkWidth(b); err != nil {
+		return nil, nil, nil, err
+	}
 	sc := getScratch(b.Rows * nf)
 	release := func() { scratchPool.Put(sc) }
 	f := &frame{n: b.Rows, w: nf, X: sc.X[:b.Rows*nf]}
@@ -654,6 +665,54 @@ func (m *Model) features(b *model.Batch, f *frame, null []bool) error {
 	return nil
 }
 
+// checkWidth fails when the batch does not hold the model's number of
+// features: one argument per feature, or one list whose first non-NULL
+// row has them all (features checks every row).
+func (m *Model) checkWidth(b *model.Batch) error {
+	nf := m.est.nFeatures
+	if len(b.Args) == 0 {
+		return fmt.Errorf("model %q expects %d features (n_features_in_), got none", m.name, nf)
+	}
+	if len(b.Args) != 1 || !isList(b.Args[0]) {
+		if len(b.Args) != nf {
+			for _, a := range b.Args {
+				if isList(a) {
+					return fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
+				}
+			}
+			return fmt.Errorf("model %q expects %d features (n_features_in_), got %d arguments", m.name, nf, len(b.Args))
+		}
+		return nil
+	}
+	for _, v := range b.Args[0] {
+		if v == nil {
+			continue
+		}
+		if n := listLen(v); n >= 0 && n != nf {
+			return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, n)
+		}
+		return nil
+	}
+	return nil
+}
+
+// listLen is the length of a list value, or -1.
+func listLen(v any) int {
+	switch l := v.(type) {
+	case []any:
+		return len(l)
+	case []float64:
+		return len(l)
+	case []float32:
+		return len(l)
+	case []int64:
+		return len(l)
+	case []int32:
+		return len(l)
+	}
+	return -1
+}
+
 // setText records that column j of row r is the text s.
 func (f *frame) setText(j, r int, s string) {
 	if f.text == nil {
@@ -743,4 +802,17 @@ func showRow(row []float64) string {
 		}
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// otherFlavor says what to do with a pickle of another library's
+// scikit-learn wrapper ("" for other modules): XGBoost's and LightGBM's
+// are saved as .pkl and .joblib too.
+func otherFlavor(module string) string {
+	switch {
+	case module == "xgboost" || strings.HasPrefix(module, "xgboost."):
+		return "it holds an XGBoost model, which FLAVOR xgboost reads"
+	case module == "lightgbm" || strings.HasPrefix(module, "lightgbm."):
+		return "it holds a LightGBM model: save it with model.booster_.save_model('model.txt') and use FLAVOR lightgbm"
+	}
+	return ""
 }

@@ -277,3 +277,13 @@ func TestCorruptModels(t *testing.T) {
 		}
 	}
 }
+
+// A pickle of XGBoost's or LightGBM's scikit-learn wrapper, which the
+// .pkl extension sends here, says which flavor reads it.
+func TestOtherLibrariesPickles(t *testing.T) {
+	_, err := Flavor{}.Load(context.Background(), spec(""), fileArt{path: "../../testdata/xgboost/cancer_binary.p5.pkl"})
+	wantErr(t, err, `model "m"`, "not a scikit-learn model", "FLAVOR xgboost")
+	lgb := []byte("\x80\x04\x8c\x10lightgbm.sklearn\x8c\x0eLGBMClassifier\x93)\x81}b.")
+	_, err = Flavor{}.Load(context.Background(), spec(""), fileArt{path: "m.pkl", data: lgb})
+	wantErr(t, err, `model "m"`, "LightGBM", "save_model", "FLAVOR lightgbm")
+}
