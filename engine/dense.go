@@ -324,10 +324,13 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	}
 	in := st.GetInputChunk()
 	n, cols := in.GetSize(), in.ColumnCount()
+	chunk := rawChunk(in)
+	if !denseWidthFits(chunk, cols, nf, h.m) {
+		return false, nil
+	}
 	buf := getDenseBuf(n, nf)
 	defer denseBufs.Put(buf)
 	x, skip, vals := buf.x, buf.skip, buf.vals
-	chunk := rawChunk(in)
 	if names, _ := featureNames(h.m); len(names) == nf && cols == 2 && isStruct(mapping.DataChunkGetVector(chunk, 1)) {
 		if !denseStruct(mapping.DataChunkGetVector(chunk, 1), names, n, nf, x, skip) {
 			return false, nil
@@ -350,6 +353,34 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 		return false, nil
 	}
 	return true, nil
+}
+
+// denseWidthFits reports whether the chunk can hold nf features per row
+// before a matrix of nf columns is allocated: nf is the model file's
+// claim, and a file may claim billions. One argument per feature, a
+// STRUCT taken by the model's feature names (as many as the file holds),
+// a fixed-size array of nf, or a list column holding at least nf
+// numbers in all.
+func denseWidthFits(chunk mapping.DataChunk, cols, nf int, m model.Model) bool {
+	if cols-1 == nf {
+		return true
+	}
+	if cols != 2 {
+		return false
+	}
+	vec := mapping.DataChunkGetVector(chunk, 1)
+	if isStruct(vec) {
+		names, _ := featureNames(m)
+		return len(names) == nf
+	}
+	typ, _, size := vectorType(vec)
+	switch typ {
+	case mapping.TypeList:
+		return int(mapping.ListVectorGetSize(vec)) >= nf
+	case mapping.TypeArray:
+		return size == nf
+	}
+	return false
 }
 
 // denseBuf holds one chunk's matrices; chunks come up to 2048 rows at a

@@ -26,6 +26,11 @@ func runTransform(t transformer, f *frame) (*frame, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The next step reads width() columns: a step whose fitted arrays
+	// disagree with each other must not hand it fewer.
+	if g.w != t.width() || len(g.X) < g.n*g.w {
+		return nil, fmt.Errorf("%s returned %d columns, but its fitted attributes say %d: the file is inconsistent; refit and save the model again", nodeName(t), g.w, t.width())
+	}
 	if g.skip == nil {
 		g.skip = f.skip
 	}

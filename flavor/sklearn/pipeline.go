@@ -88,6 +88,17 @@ func buildPipeline(e *estimator) (node, error) {
 			return nil, err
 		}
 	}
+	// Each step's input is the width the step before returns: a file
+	// whose steps disagree would index past a row.
+	for i, ce := range p.ests {
+		if i == 0 || i > len(p.steps) || ce.nFeatures == 0 {
+			continue
+		}
+		if w := p.steps[i-1].width(); w != ce.nFeatures {
+			return nil, e.errorf("step %q returns %d columns, but the step after it (%s) was fitted on %d features: the file is inconsistent; refit and save the pipeline again",
+				p.names[i-1], w, ce.class, ce.nFeatures)
+		}
+	}
 	if p.first != nil {
 		e.featureNames = p.first.featureNames
 		if err := e.setFeatures(p.first.nFeatures); err != nil {
@@ -188,6 +199,9 @@ func (p *pipeline) through(f *frame, null []bool) (*frame, error) {
 		}
 		g.skip = null
 		f = g
+	}
+	if n := len(p.steps); n < len(p.ests) && n > 0 && p.ests[n].nFeatures != 0 && f.w != p.ests[n].nFeatures {
+		return nil, p.est.errorf("step %q returns %d columns, but %s takes %d", p.names[n-1], f.w, nodeName(p.final), p.ests[n].nFeatures)
 	}
 	err := p.est.check(p.checks[len(p.steps)], f, null, nodeName(p.final), p.after(len(p.steps)))
 	return f, err

@@ -145,6 +145,13 @@ func (s *scaler) finish(e *estimator, nf int) (node, error) {
 	if err := e.setFeatures(nf); err != nil {
 		return nil, err
 	}
+	// An empty array leaves nf to the next one (or n_features_in_): every
+	// step's values must still be one per feature.
+	for _, v := range [][]float64{s.sub, s.div, s.mul, s.add} {
+		if v != nil && len(v) != nf {
+			return nil, e.errorf("its fitted attributes have %d values for %d features: the file is damaged; refit and save the model again", len(v), nf)
+		}
+	}
 	s.nf, s.class = nf, e.class
 	return s, nil
 }
