@@ -2,13 +2,17 @@ package sklearn
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
@@ -151,22 +155,86 @@ func benchRowsOf(nf int, nanFrac float64) []float64 {
 }
 
 // benchDense times PredictDense, the engine's path for these models, on
-// one DuckDB vector of rows.
+// one DuckDB vector of rows at a time: bench.py's rows (rows.f64, all of
+// them per op) when AUGUR_SKLEARN_ENSEMBLE_BENCH names its folder, else
+// benchRows random rows. It reports rows per second of wall time and of
+// CPU time (the process's: on a shared machine wall time counts other
+// work too).
 func benchDense(b *testing.B, m *Model, nanFrac float64) {
 	if m.Features() == 0 {
 		b.Fatal("no dense path")
 	}
-	X := benchRowsOf(m.NFeatures(), nanFrac)
+	nf := m.NFeatures()
+	X := ensembleBenchRows(b, nf)
+	if X == nil {
+		X = benchRowsOf(nf, nanFrac)
+	} else if nanFrac > 0 {
+		X = slices.Clone(X)
+		rng := rand.New(rand.NewSource(3))
+		for i := range X {
+			if rng.Float64() < nanFrac {
+				X[i] = math.NaN()
+			}
+		}
+	}
+	n := len(X) / nf
 	skip := make([]bool, benchRows)
 	out := make([]float64, benchRows)
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
-		if err := m.PredictDense(ctx, X, skip, out); err != nil {
-			b.Fatal(err)
+		for r := 0; r < n; r += benchRows {
+			k := min(benchRows, n-r)
+			if err := m.PredictDense(ctx, X[r*nf:(r+k)*nf], skip[:k], out[:k]); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
-	b.ReportMetric(float64(b.N*benchRows)/b.Elapsed().Seconds(), "rows/s")
+	cpu := cpuTime() - cpu0
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(b.N*n)/cpu.Seconds(), "cpu-rows/s")
+}
+
+// ensembleBenchRows is bench.py's rows (rows.f64: little-endian float64,
+// row-major), or nil when AUGUR_SKLEARN_ENSEMBLE_BENCH is not set.
+func ensembleBenchRows(b *testing.B, nf int) []float64 {
+	dir := os.Getenv("AUGUR_SKLEARN_ENSEMBLE_BENCH")
+	if dir == "" {
+		return nil
+	}
+	if benchRowsCache.nf == nf {
+		return benchRowsCache.X
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "rows.f64"))
+	if err != nil {
+		b.Fatalf("%v (run bench.py)", err)
+	}
+	if len(raw)%(8*nf) != 0 {
+		b.Fatalf("rows.f64 has %d bytes, not rows of %d doubles", len(raw), nf)
+	}
+	X := make([]float64, len(raw)/8)
+	for i := range X {
+		X[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+	}
+	benchRowsCache.X, benchRowsCache.nf = X, nf
+	return X
+}
+
+// benchRowsCache keeps the rows ensembleBenchRows read (64 MB) for the
+// next benchmark.
+var benchRowsCache struct {
+	X  []float64
+	nf int
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkGradientBoostingClassifierDense(b *testing.B) {
@@ -191,4 +259,28 @@ func BenchmarkHistGradientBoostingRegressorDenseNaN(b *testing.B) {
 
 func BenchmarkIsolationForestDense(b *testing.B) {
 	benchDense(b, ensembleBenchModel(b, "iforest.joblib", "iforest.p4.pkl"), 0)
+}
+
+// BenchmarkHistGradientBoostingWalk is the HistGradientBoosting models
+// by the plain walk (rawPlain) and by the fast path (hgb_fast.go), in
+// one run: the before and after of bench/sklearn-ensembles/README.md.
+func BenchmarkHistGradientBoostingWalk(b *testing.B) {
+	for _, c := range []struct{ name, file, fixture string }{
+		{"classifier", "hgb_clf.joblib", "hgb_clf_binary.p4.pkl"},
+		{"regressor", "hgb_reg.joblib", "hgb_reg.p4.pkl"},
+	} {
+		m := ensembleBenchModel(b, c.file, c.fixture)
+		h := m.pred.(*hgb)
+		fast := h.fast
+		for _, mode := range []string{"plain", "fast"} {
+			b.Run(c.name+"/"+mode, func(b *testing.B) {
+				h.fast = nil
+				if mode == "fast" {
+					h.fast = fast
+				}
+				benchDense(b, m, 0)
+			})
+		}
+		h.fast = fast
+	}
 }

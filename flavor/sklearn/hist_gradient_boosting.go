@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
 )
@@ -125,6 +126,7 @@ type hgb struct {
 	kind     string
 	maxDepth int
 	depthOf  map[int32]int32 // by root, while compiling
+	fast     *hgbFast        // the fast layout (hgb_fast.go); nil: the plain walk
 }
 
 func buildHistGradientBoosting(e *estimator) (node, error) {
@@ -188,6 +190,7 @@ func buildHistGradientBoosting(e *estimator) (node, error) {
 	if err := h.readPredictors(e); err != nil {
 		return nil, err
 	}
+	h.fast = h.compileFast()
 	return h, nil
 }
 
@@ -469,9 +472,19 @@ func hgbBit(b bool) int {
 	return 0
 }
 
-// raw sums the trees for the n rows of X, block rows at a time, and hands
-// each block's raw predictions (K per row) to use.
+// raw sums the trees for the n rows of X, a block of rows at a time, and
+// hands each block's raw predictions (K per row) to use.
 func (h *hgb) raw(X []float64, n int, use func(start, n int, acc []float64)) {
+	if h.fast != nil {
+		h.rawFast(h.fast, X, n, use)
+		return
+	}
+	h.rawPlain(X, n, use)
+}
+
+// rawPlain is raw by the plain walk, block rows at a time: the reference
+// the fast path is tested against.
+func (h *hgb) rawPlain(X []float64, n int, use func(start, n int, acc []float64)) {
 	nf, K := h.nf, h.K
 	acc := make([]float64, block*K)
 	for start := 0; start < n; start += block {
@@ -543,15 +556,19 @@ func (h *hgb) predict(X []float64, null []bool, out []any) {
 		})
 		return
 	}
-	k := len(h.classes.boxed)
-	P := make([]float64, len(out)*k)
-	cls := make([]int, len(out))
-	h.proba(X, null, P, cls)
-	for r := range out {
-		if !null[r] {
-			out[r] = h.classes.boxed[cls[r]]
+	// predict is predict_proba's argmax, as in scikit-learn: the
+	// probabilities are computed (one exp per class, next to the trees'
+	// microseconds) because rounding can tie two of them where the raw
+	// scores differ, and argmax then takes the first.
+	p := make([]float64, len(h.classes.boxed))
+	h.raw(X, len(out), func(start, n int, acc []float64) {
+		for r := 0; r < n; r++ {
+			if !null[start+r] {
+				h.probaRow(acc[r*h.K:(r+1)*h.K], p)
+				out[start+r] = h.classes.boxed[model.ArgMax(p)]
+			}
 		}
-	}
+	})
 }
 
 // proba is predict_proba; predict is its argmax.
@@ -559,17 +576,21 @@ func (h *hgb) proba(X []float64, null []bool, P []float64, cls []int) {
 	k := len(h.classes.boxed)
 	h.raw(X, len(null), func(start, n int, acc []float64) {
 		for r := 0; r < n; r++ {
-			if null[start+r] {
-				continue
-			}
-			p := P[(start+r)*k : (start+r+1)*k]
-			if h.link == linkLogit {
-				p[1] = expit(acc[r])
-				p[0] = 1 - p[1]
-			} else {
-				softmax(acc[r*k:(r+1)*k], p)
+			if !null[start+r] {
+				p := P[(start+r)*k : (start+r+1)*k]
+				h.probaRow(acc[r*h.K:(r+1)*h.K], p)
+				cls[start+r] = model.ArgMax(p)
 			}
 		}
 	})
-	argmaxRows(P, k, null, cls)
+}
+
+// probaRow turns one row's raw predictions into its probabilities p.
+func (h *hgb) probaRow(raw, p []float64) {
+	if h.link == linkLogit {
+		p[1] = expit(raw[0])
+		p[0] = 1 - p[1]
+		return
+	}
+	softmax(raw, p)
 }
