@@ -121,6 +121,11 @@ func (r *rewriter) call(i int, resolve Resolver) error {
 	if !ok || !isPunct(r.toks[open+2], ",") {
 		return &parser.Error{Pos: arg.Pos, Msg: "ML_PREDICT: the first argument must name a model (an identifier or a string literal)"}
 	}
+	if j := r.optionsArg(open, closing); j >= 0 {
+		return &parser.Error{Pos: r.toks[j].Pos, Msg: fmt.Sprintf(
+			"ML_PREDICT(%s): OPTIONS belong to the model, not to a call: set them with CREATE OR REPLACE MODEL %s OPTIONS (...) USING '...', then call ML_PREDICT(%s, ...) without them",
+			model, model, model)}
+	}
 	fn, err := resolve(model, name.Pos)
 	if err != nil {
 		if _, ok := err.(*parser.Error); ok {
@@ -131,6 +136,13 @@ func (r *rewriter) call(i int, resolve Resolver) error {
 	r.edits = append(r.edits,
 		edit{name.Pos.Offset, name.End, fn},
 		edit{arg.Pos.Offset, arg.End, quote(model, '\'')})
+	if closing+2 < len(r.toks) && isPunct(r.toks[closing+1], ".") && r.toks[closing+2].Text == "*" {
+		// ML_PREDICT(m, x).*: DuckDB expands a struct returned by a
+		// function with unnest, and refuses f(x).* as a syntax error.
+		r.edits = append(r.edits,
+			edit{name.Pos.Offset, name.Pos.Offset, "unnest("},
+			edit{r.toks[closing+1].Pos.Offset, r.toks[closing+2].End, ")"})
+	}
 	if r.wholeSelectItem(i, closing) {
 		end := r.toks[closing].End
 		r.edits = append(r.edits, edit{end, end, " AS " + quote(model, '"')})
@@ -155,6 +167,11 @@ func (r *rewriter) nameItem(i int) {
 			continue
 		}
 		r.named[n] = true
+		if r.toks[it.last].Text == "*" {
+			// ML_PREDICT(m, x).* expands to the struct's fields, which
+			// name themselves; DuckDB refuses an alias there.
+			return
+		}
 		name := r.itemText(it)
 		if fields := r.fieldAccess(it); fields != "" {
 			name = fields
@@ -262,6 +279,21 @@ func (r *rewriter) selectItems() []item {
 		i = j
 	}
 	return items
+}
+
+// optionsArg is the token of an argument written OPTIONS (...), as in
+// CREATE MODEL, or -1: DuckDB would call it a missing function.
+func (r *rewriter) optionsArg(open, closing int) int {
+	for j := open + 1; j+1 < closing; j++ {
+		if r.match[j] > j {
+			j = r.match[j]
+			continue
+		}
+		if isKw(r.toks[j], "OPTIONS") && isPunct(r.toks[j+1], "(") && isPunct(r.toks[j-1], ",") {
+			return j
+		}
+	}
+	return -1
 }
 
 // countArgs counts the comma-separated arguments between the brackets at
