@@ -110,7 +110,7 @@ func (c *Conn) resolver(ctx context.Context) rewrite.Resolver {
 		if !ok {
 			return "", &parser.Error{Pos: pos, Msg: fmt.Sprintf("model %q does not exist (SHOW MODELS lists the models)", name)}
 		}
-		return c.e.predictFunc(ctx, ent.Returns)
+		return c.e.predictFuncOf(ctx, ent)
 	}
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"reflect"
 	"sync"
 	"unsafe"
@@ -128,16 +129,18 @@ func vectorType(vec mapping.Vector) (typ, child mapping.Type, size int) {
 
 // denseFeatures fills x (n rows of nf features) from the input chunk's
 // argument columns. skip marks rows with a NULL argument or a list
-// holding a NULL: their result is NULL (writeNumbers). ok is false when
-// the arguments are not a shape the dense path reads (the ordinary path
-// then handles them, and reports any error).
-func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip []bool) bool {
+// holding a NULL: their result is NULL (writeNumbers); with nan (a model
+// that takes missing values) such a NULL is NaN instead, and only a NULL
+// list skips its row. ok is false when the arguments are not a shape the
+// dense path reads (the ordinary path then handles them, and reports any
+// error).
+func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip []bool, nan bool) bool {
 	if cols == 2 {
 		vec := mapping.DataChunkGetVector(chunk, 1)
 		typ, child, size := vectorType(vec)
 		switch typ {
 		case mapping.TypeList, mapping.TypeArray:
-			return denseList(vec, typ, child, size, n, nf, x, skip)
+			return denseList(vec, typ, child, size, n, nf, x, skip, nan)
 		}
 	}
 	if cols-1 != nf {
@@ -159,7 +162,7 @@ func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip [
 		}
 		for r := range n {
 			if !num.valid(r) {
-				skip[r] = true
+				missing(x, r*nf+c-1, skip, r, nan)
 				continue
 			}
 			x[r*nf+c-1] = num.at(r)
@@ -168,7 +171,7 @@ func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip [
 	return true
 }
 
-func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip []bool) bool {
+func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip []bool, nan bool) bool {
 	var child mapping.Vector
 	if typ == mapping.TypeList {
 		child = mapping.ListVectorGetChild(vec)
@@ -203,13 +206,23 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 		}
 		for i := range nf {
 			if !num.valid(offset + i) {
-				skip[r] = true
-				break
+				missing(x, r*nf+i, skip, r, nan)
+				continue
 			}
 			x[r*nf+i] = num.at(offset + i)
 		}
 	}
 	return true
+}
+
+// missing handles a NULL feature at x[i] of row r: NaN for a model that
+// takes missing values (nan), else the row is skipped.
+func missing(x []float64, i int, skip []bool, r int, nan bool) {
+	if nan {
+		x[i] = math.NaN()
+		return
+	}
+	skip[r] = true
 }
 
 func isStruct(vec mapping.Vector) bool {
@@ -219,9 +232,10 @@ func isStruct(vec mapping.Vector) bool {
 
 // denseStruct fills x from a STRUCT argument (a table's row) whose fields
 // are numbers, taking the model's features by name (see features.go). A
-// NULL row or NULL field marks the row in skip. ok is false when a field
-// is missing or not a number: the ordinary path then reports it.
-func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, skip []bool) bool {
+// NULL row or NULL field marks the row in skip (a NULL field is NaN with
+// nan). ok is false when a field is missing or not a number: the
+// ordinary path then reports it.
+func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, skip []bool, nan bool) bool {
 	lt := mapping.VectorGetColumnType(vec)
 	defer mapping.DestroyLogicalType(&lt)
 	k := int(mapping.StructTypeChildCount(lt))
@@ -250,7 +264,7 @@ func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, ski
 		}
 		for r := range n {
 			if !num.valid(r) {
-				skip[r] = true
+				missing(x, r*nf+j, skip, r, nan)
 				continue
 			}
 			x[r*nf+j] = num.at(r)
@@ -313,7 +327,8 @@ func denseResult(t types.Type) bool {
 
 // runDense predicts one chunk on the dense path. handled is false when
 // the chunk must take the ordinary path instead (nothing was written).
-func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel) (handled bool, err error) {
+// With nan a NULL number is NaN (see denseFeatures).
+func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel, nan bool) (handled bool, err error) {
 	nf := dm.Features()
 	if !denseOK || nf <= 0 || !denseResult(h.entry.Returns) || !denseResult(h.from) {
 		return false, nil
@@ -332,10 +347,10 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	defer denseBufs.Put(buf)
 	x, skip, vals := buf.x, buf.skip, buf.vals
 	if names, _ := featureNames(h.m); len(names) == nf && cols == 2 && isStruct(mapping.DataChunkGetVector(chunk, 1)) {
-		if !denseStruct(mapping.DataChunkGetVector(chunk, 1), names, n, nf, x, skip) {
+		if !denseStruct(mapping.DataChunkGetVector(chunk, 1), names, n, nf, x, skip, nan) {
 			return false, nil
 		}
-	} else if !denseFeatures(chunk, cols, n, nf, x, skip) {
+	} else if !denseFeatures(chunk, cols, n, nf, x, skip, nan) {
 		return false, nil
 	}
 	// The model may set skip for rows it gives no result: they become

@@ -188,7 +188,7 @@ func (c *Conn) describeModel(ctx context.Context, name string, pos parser.Pos) (
 	if !ok {
 		return nil, &parser.Error{Pos: pos, Msg: fmt.Sprintf("model %q does not exist (SHOW MODELS lists the models)", name)}
 	}
-	fn, err := c.e.predictFunc(ctx, ent.Returns)
+	fn, err := c.e.predictFuncOf(ctx, ent)
 	if err != nil {
 		return nil, err
 	}

@@ -25,17 +25,32 @@ import (
 // that still names the old one gets a clear error at bind time.
 
 // predictFunc returns the name of the function that runs models of result
-// type t, registering it on first use.
+// type t, registering it on first use. The variant for models that take
+// missing values (see missing.go) is registered with it, so that a view
+// that calls it works in a later process too.
 func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) {
+	if _, err := e.registerPredict(ctx, t, true); err != nil {
+		return "", err
+	}
+	return e.registerPredict(ctx, t, false)
+}
+
+// registerPredict registers the predict function of result type t, or
+// its variant that sees NULL arguments, once per engine.
+func (e *Engine) registerPredict(ctx context.Context, t types.Type, missing bool) (string, error) {
 	sqlType := t.SQL()
+	key := sqlType
+	if missing {
+		key = missingKey(sqlType)
+	}
 	e.mu.Lock()
-	name, ok := e.predicts[sqlType]
+	name, ok := e.predicts[key]
 	e.mu.Unlock()
 	if ok {
 		return name, nil
 	}
 	h := fnv.New64a()
-	h.Write([]byte(sqlType))
+	h.Write([]byte(key))
 	name = predictPrefix + strconv.FormatUint(h.Sum64(), 36)
 	info, err := sqlext.TypeInfo(t)
 	if err != nil {
@@ -43,10 +58,11 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 	}
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
-	f := &predictUDF{e: e, sqlType: sqlType, cfg: duckdb.ScalarFuncConfig{
-		InputTypeInfos:   []duckdb.TypeInfo{varchar},
-		VariadicTypeInfo: anyT,
-		ResultTypeInfo:   info,
+	f := &predictUDF{e: e, sqlType: sqlType, missing: missing, cfg: duckdb.ScalarFuncConfig{
+		InputTypeInfos:      []duckdb.TypeInfo{varchar},
+		VariadicTypeInfo:    anyT,
+		ResultTypeInfo:      info,
+		SpecialNullHandling: missing,
 	}}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
@@ -57,7 +73,7 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 		return "", fmt.Errorf("register %s: %w", name, err)
 	}
 	e.mu.Lock()
-	e.predicts[sqlType] = name
+	e.predicts[key] = name
 	e.mu.Unlock()
 	return name, nil
 }
@@ -69,6 +85,8 @@ const predictPrefix = "__augur_predict_"
 type predictUDF struct {
 	e       *Engine
 	sqlType string
+	// missing: the variant that sees NULL arguments (see missing.go).
+	missing bool
 	cfg     duckdb.ScalarFuncConfig
 }
 
@@ -103,7 +121,9 @@ func (f *predictUDF) run(ctx context.Context, st *duckdb.ChunkIteratorState) err
 
 // predictChunk predicts one DuckDB vector, in batches of the model's
 // batch_size. Rows with a NULL argument are skipped: DuckDB's default
-// NULL handling makes their result NULL without calling us.
+// NULL handling makes their result NULL without calling us. The variant
+// that sees NULLs hands a model that takes missing values NaN for a NULL
+// number instead, and makes the other NULL rows NULL itself.
 func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorState) error {
 	in := st.GetInputChunk()
 	n, cols := in.GetSize(), in.ColumnCount()
@@ -130,12 +150,13 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 	}
 	defer f.e.release(h)
 
+	nan := f.missing && h.missing
 	if dm, ok := h.m.(model.DenseModel); ok {
-		if handled, err := f.runDense(ctx, st, h, dm); handled {
+		if handled, err := f.runDense(ctx, st, h, dm, nan); handled {
 			return err
 		}
 	}
-	ca, err := h.chunkArgs(in)
+	ca, err := h.readArgs(in, f.missing, nan)
 	if err != nil {
 		return err
 	}
@@ -153,14 +174,27 @@ type chunkArgs struct {
 	args   [][]any // args[i]: argument i of every row that runs, in order
 	direct []bool  // the row has a NULL argument: DuckDB makes it NULL
 	null   []bool  // the row does not run (direct, or a NULL field of a row taken by name)
+	// seen: the function sees NULL arguments (special NULL handling), so
+	// Rows yields the direct rows too, and write makes them NULL.
+	seen bool
 }
 
 // chunkArgs reads a chunk's arguments after the model name. A single
 // STRUCT argument to a model that knows its features' names is taken by
 // name (see features.go).
 func (h *handle) chunkArgs(in *duckdb.DataChunk) (*chunkArgs, error) {
+	return h.readArgs(in, false, false)
+}
+
+// readArgs is chunkArgs for a function that sees NULL arguments (seen)
+// and, with nan, a model that takes NaN for a missing number.
+func (h *handle) readArgs(in *duckdb.DataChunk, seen, nan bool) (*chunkArgs, error) {
 	n, cols := in.GetSize(), in.ColumnCount()
-	ca := &chunkArgs{direct: make([]bool, n), null: make([]bool, n)}
+	ca := &chunkArgs{direct: make([]bool, n), null: make([]bool, n), seen: seen}
+	var fills []fill
+	if nan {
+		fills = missingFills(in)
+	}
 	raw := make([][]any, cols-1)
 	for c := 1; c < cols; c++ {
 		col := make([]any, n)
@@ -168,6 +202,9 @@ func (h *handle) chunkArgs(in *duckdb.DataChunk) (*chunkArgs, error) {
 			v, err := in.GetValue(c, r)
 			if err != nil {
 				return nil, fmt.Errorf("ML_PREDICT(%s): read argument %d: %w", h.entry.Name, c, err)
+			}
+			if fills != nil {
+				v = fills[c].apply(v)
 			}
 			if v == nil {
 				ca.direct[r], ca.null[r] = true, true
@@ -203,15 +240,16 @@ func (h *handle) chunkArgs(in *duckdb.DataChunk) (*chunkArgs, error) {
 }
 
 // write stores the results of the rows that ran, in order, and NULL for
-// the rows that did not. duckdb-go's Rows skips the rows with a NULL
-// argument (DuckDB makes their result NULL itself).
+// the rows that did not. Under default NULL handling duckdb-go's Rows
+// skips the rows with a NULL argument (DuckDB makes their result NULL
+// itself); for the function that sees NULLs it yields them too.
 func (ca *chunkArgs) write(st *duckdb.ChunkIteratorState, results []any, fail func(any, error) error) error {
 	r, k := 0, 0
 	for s, err := range st.Rows() {
 		if err != nil {
 			return err
 		}
-		for r < len(ca.direct) && ca.direct[r] {
+		for !ca.seen && r < len(ca.direct) && ca.direct[r] {
 			r++
 		}
 		var v any
@@ -243,6 +281,8 @@ type handle struct {
 	from   types.Type // the model's own result type
 	conv   bool       // convert from -> entry.Returns
 	whole  bool       // hand the model whole vectors (model.SelfBatching)
+	// missing: the model takes NaN for a missing number (model.MissingAware)
+	missing bool
 
 	refs    int // guarded by Engine.mu
 	retired bool
@@ -357,6 +397,7 @@ func (h *handle) set(m model.Model) error {
 	}
 	h.m, h.from = m, from
 	_, h.whole = m.(model.SelfBatching)
+	h.missing = takesMissing(m)
 	return nil
 }
 

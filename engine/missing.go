@@ -1,0 +1,161 @@
+package engine
+
+import (
+	"context"
+	"math"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"github.com/duckdb/duckdb-go/v2/mapping"
+
+	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/model"
+)
+
+// SQL NULL as a missing value (model.MissingAware). DuckDB's default NULL
+// handling makes a call with a NULL argument NULL without running it,
+// and folds a constant NULL argument away when the query is bound; only
+// a function registered with special NULL handling sees NULLs. So each
+// result type has two predict functions: the ordinary one, and a
+// variant that sees NULLs (predictUDF.missing), to which the rewriter
+// sends the calls of models that take missing values. The variant hands
+// such a model NaN for a NULL number, and behaves as the ordinary one
+// for any other model (a view written for a model since replaced).
+
+// missingKey is the key of the variant of result type sqlType in
+// Engine.predicts, and what its name hashes.
+func missingKey(sqlType string) string { return "missing " + sqlType }
+
+// predictFuncOf returns the predict function for a catalog entry's
+// calls: the variant that sees NULLs when the model takes missing
+// values, the ordinary one otherwise.
+func (e *Engine) predictFuncOf(ctx context.Context, ent *catalog.Entry) (string, error) {
+	name, err := e.predictFunc(ctx, ent.Returns)
+	if err != nil || !e.entryTakesMissing(ctx, ent) {
+		return name, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if v, ok := e.predicts[missingKey(ent.Returns.SQL())]; ok {
+		return v, nil
+	}
+	return name, nil
+}
+
+// entryTakesMissing loads the entry's model (as its first call would)
+// to ask it. A model that fails to load is not asked: the call then
+// reports the failure when it runs, as it always has.
+func (e *Engine) entryTakesMissing(ctx context.Context, ent *catalog.Entry) bool {
+	h, err := e.acquire(ctx, ent.Name, ent.Returns.SQL())
+	if err != nil {
+		return false
+	}
+	defer e.release(h)
+	return h.missing
+}
+
+// takesMissing reports whether a model, or the model a wrapper wraps
+// (OPTIONS probabilities), takes NaN as a missing value.
+func takesMissing(m model.Model) bool {
+	for m != nil {
+		if ma, ok := m.(model.MissingAware); ok {
+			return ma.TakesMissing()
+		}
+		u, ok := m.(unwrapper)
+		if !ok {
+			return false
+		}
+		m = u.Unwrap()
+	}
+	return false
+}
+
+// fill says which NULLs of one argument column are missing numbers.
+type fill struct {
+	scalar bool            // the column is a number: NULL is NaN
+	elems  bool            // a LIST or ARRAY of numbers: a NULL element is NaN
+	fields map[string]bool // a STRUCT: its fields that are numbers
+}
+
+// missingFills describes the argument columns (after the model's name)
+// of a chunk. Without the dense path's access to DuckDB's vectors the
+// types are unknown, and NULLs stay NULL.
+func missingFills(in *duckdb.DataChunk) []fill {
+	if !denseOK {
+		return nil
+	}
+	chunk := rawChunk(in)
+	fills := make([]fill, in.ColumnCount())
+	for c := 1; c < len(fills); c++ {
+		lt := mapping.VectorGetColumnType(mapping.DataChunkGetVector(chunk, mapping.IdxT(c)))
+		fills[c] = fillOf(lt)
+		mapping.DestroyLogicalType(&lt)
+	}
+	return fills
+}
+
+func fillOf(lt mapping.LogicalType) fill {
+	switch mapping.GetTypeId(lt) {
+	case mapping.TypeList:
+		ct := mapping.ListTypeChildType(lt)
+		defer mapping.DestroyLogicalType(&ct)
+		return fill{elems: numberType(mapping.GetTypeId(ct))}
+	case mapping.TypeArray:
+		ct := mapping.ArrayTypeChildType(lt)
+		defer mapping.DestroyLogicalType(&ct)
+		return fill{elems: numberType(mapping.GetTypeId(ct))}
+	case mapping.TypeStruct:
+		k := int(mapping.StructTypeChildCount(lt))
+		f := fill{fields: make(map[string]bool, k)}
+		for i := range k {
+			ct := mapping.StructTypeChildType(lt, mapping.IdxT(i))
+			if numberType(mapping.GetTypeId(ct)) {
+				f.fields[mapping.StructTypeChildName(lt, mapping.IdxT(i))] = true
+			}
+			mapping.DestroyLogicalType(&ct)
+		}
+		return f
+	}
+	return fill{scalar: numberType(mapping.GetTypeId(lt))}
+}
+
+// numberType reports whether values of a type are numbers to a model
+// (model.Float64Of reads them). Text, dates and the type of an untyped
+// NULL literal are not: their NULL keeps the row's result NULL.
+func numberType(t mapping.Type) bool {
+	switch t {
+	case mapping.TypeBoolean, mapping.TypeTinyInt, mapping.TypeSmallInt, mapping.TypeInteger,
+		mapping.TypeBigInt, mapping.TypeUTinyInt, mapping.TypeUSmallInt, mapping.TypeUInteger,
+		mapping.TypeUBigInt, mapping.TypeHugeInt, mapping.TypeUHugeInt, mapping.TypeFloat,
+		mapping.TypeDouble, mapping.TypeDecimal:
+		return true
+	}
+	return false
+}
+
+// apply replaces the missing numbers of one value by NaN: the value
+// itself, a list's elements or a STRUCT's fields. A NULL list or STRUCT
+// stays NULL. duckdb-go builds a fresh value for every read, so lists
+// and STRUCTs are changed in place.
+func (f fill) apply(v any) any {
+	switch x := v.(type) {
+	case nil:
+		if f.scalar {
+			return math.NaN()
+		}
+	case []any:
+		if f.elems {
+			for i, e := range x {
+				if e == nil {
+					x[i] = math.NaN()
+				}
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if e == nil && f.fields[k] {
+				x[k] = math.NaN()
+			}
+		}
+	}
+	return v
+}
