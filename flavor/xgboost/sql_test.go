@@ -257,16 +257,16 @@ func TestSQLForms(t *testing.T) {
 	if !close32(a, want[1]) || !close32(b, want[1]) || !close32(c, want[1]) || typ != "DOUBLE" {
 		t.Errorf("list %v, columns %v, double %v (%s); xgboost %v", a, b, c, typ, want[1])
 	}
-	// Row 4 is all NaN (missing); a NULL gives NULL, and coalesce makes
-	// it missing.
-	var nan, coalesced float64
-	var null sql.NullFloat64
+	// Row 4 is all NaN (missing); a NULL is missing too
+	// (model.MissingAware), as coalesce to NaN makes it.
+	var nan, coalesced, null, nanFirst float64
 	if err := db.QueryRow(`SELECT ML_PREDICT(r, f), ML_PREDICT(r, [NULL::DOUBLE, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-		ML_PREDICT(r, list_transform([NULL::DOUBLE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL], v -> coalesce(v, 'NaN'))) FROM x WHERE i = 4`).Scan(&nan, &null, &coalesced); err != nil {
+		ML_PREDICT(r, ['NaN'::DOUBLE, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+		ML_PREDICT(r, list_transform([NULL::DOUBLE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL], v -> coalesce(v, 'NaN'))) FROM x WHERE i = 4`).Scan(&nan, &null, &nanFirst, &coalesced); err != nil {
 		t.Fatal(err)
 	}
-	if !close32(nan, want[4]) || null.Valid || coalesced != nan {
-		t.Errorf("all missing: NaN %v, NULL %v, coalesced %v, xgboost %v", nan, null, coalesced, want[4])
+	if !close32(nan, want[4]) || null != nanFirst || coalesced != nan {
+		t.Errorf("all missing: NaN %v, NULL first %v (NaN first %v), coalesced %v, xgboost %v", nan, null, nanFirst, coalesced, want[4])
 	}
 	_, err = db.Exec(`SELECT ML_PREDICT(r, ['Infinity'::DOUBLE, 0, 0, 0, 0, 0, 0, 0, 0, 0])`)
 	if err == nil || !strings.Contains(err.Error(), "infinity") || !strings.Contains(err.Error(), "on_error") {
