@@ -24,14 +24,14 @@ import (
 // Trees are laid out in preorder, 16 bytes a node: the left child is the
 // next node and only the distance to the right child is stored. A leaf
 // reads slot 0 (always 0) against math.MinInt64, so it goes "right" to
-// itself: four rows walk a tree together until none of them moves,
+// itself: four rows walk a tree together until all four are at leaves,
 // without a branch per node (the direction is unpredictable, and a
 // mispredicted branch costs more than the rest of a step). The four
 // rows' keys are interleaved (slot*4 + row), so one pointer reaches all.
 //
 // Node indices within a tree and slots are bytes, indexing fixed-size
-// arrays, so the walk has no bounds checks (which, with the registers
-// they take, cost a third of a step): a tree of more than 256 nodes
+// arrays, so the walk has no bounds checks (with them, and the
+// registers they take, the four walks spilled to the stack): a tree of more than 256 nodes
 // (more than 128 leaves; scikit-learn's default is 31), or one needing a
 // slot past 255, takes the plain walk. So does a tree with a categorical
 // split (its bitsets do not fit one comparison) and a tree whose nodes
@@ -139,7 +139,8 @@ func (f *hgbFast) layTree(h *hgb, root int32, size int, slotOf map[[2]int32]uint
 		stack = stack[:len(stack)-1]
 		nd := &h.nodes[it.ref]
 		at := len(f.nodes)
-		// Each of the tree's nodes once: more means shared nodes.
+		// Laying out more nodes than the tree has means nodes shared by
+		// two parents, which unfolding could multiply.
 		if nd.cat || at-start >= size {
 			f.nodes, f.vals = f.nodes[:start], f.vals[:start]
 			return -1
