@@ -172,7 +172,11 @@ func TestNewUserMistakes(t *testing.T) {
 		`no field for 1 of the model's 5 features: "shade"`)
 	expectErr(t, db, `SELECT * FROM ML_EVALUATE(MODEL gbr, TABLE d, 'targt')`,
 		`no column "targt"`, `"target"`)
-	expectErr(t, db, `CREATE MODEL s USING 'testdata/newuser/pipe.joblib'`,
+	// Text classes come back as text without RETURNS; a RETURNS of
+	// another type is refused.
+	mustExec(t, db, `CREATE MODEL s USING 'testdata/newuser/pipe.joblib'`)
+	expect(t, db, `SELECT returns FROM augur_models() WHERE name = 's'`, [][]string{{"VARCHAR"}})
+	expectErr(t, db, `CREATE MODEL s2 RETURNS int USING 'testdata/newuser/pipe.joblib'`,
 		"not integers", "RETURNS string")
 	// NULL in a feature: NULL out, as SQL does.
 	expect(t, db, `SELECT ML_PREDICT(pipe, NULL, 3.0, 1.0, 0.2, 'dark')`, [][]string{{"NULL"}})

@@ -220,7 +220,9 @@ func (e *estimator) readClasses() (*classes, error) {
 			c.boxed[i], c.labels[i] = n, n
 		}
 		c.typ = types.Int64T
-	case wantString:
+	case wantString || !declaresLabelType(e.spec.Returns):
+		// Classes that are not integers (strings, fractions) are
+		// returned as text unless RETURNS asks for another type.
 		for i, v := range vals {
 			s, err := labelString(v)
 			if err != nil {
@@ -230,7 +232,7 @@ func (e *estimator) readClasses() (*classes, error) {
 		}
 		c.typ = types.StringT
 	default:
-		return nil, e.errorf("its classes are not integers (classes_ holds %s), so it cannot return int; declare RETURNS string to get the class labels",
+		return nil, e.errorf("its classes are not integers (classes_ holds %s), so it cannot return the type RETURNS declares; declare RETURNS string (or leave RETURNS out) to get the class labels",
 			describeLabel(firstOdd))
 	}
 	return c, nil
@@ -300,4 +302,21 @@ func wantsStringLabels(r *types.Type) bool {
 		return false
 	}
 	return r.Kind == types.String
+}
+
+// declaresLabelType reports whether RETURNS says what type the class
+// labels are (a scalar, or a probabilities struct with a label field).
+func declaresLabelType(r *types.Type) bool {
+	if r == nil {
+		return false
+	}
+	if r.Kind == types.Struct {
+		for _, f := range r.Fields {
+			if strings.EqualFold(f.Name, "label") {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }

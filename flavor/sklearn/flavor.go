@@ -48,9 +48,9 @@
 // (model.FeatureNamer), so ML_PREDICT(m, t) passes a table's row by name.
 // Encoders fitted on text take text arguments.
 //
-// Classifiers whose classes are not integers (strings, for example) need
-// RETURNS string and then return the class values; RETURNS string on
-// integer classes returns them as text. RETURNS double on a regression
+// Classifiers whose classes are not integers (strings, for example)
+// return the class values as text; RETURNS string on integer classes
+// returns them as text too. RETURNS double on a regression
 // (double[] on a transformer) returns float64 values instead of float32.
 //
 // NaN and infinite features fail the query as scikit-learn's predict

@@ -87,10 +87,20 @@ func TestResultTypes(t *testing.T) {
 	}
 }
 
-func TestStringClassesNeedReturnsString(t *testing.T) {
+// Classes that are not integers are returned as text without RETURNS,
+// and a RETURNS of another type is refused.
+func TestStringClassesAreText(t *testing.T) {
 	for _, f := range []string{"rf_strings.p4.pkl", "logreg_strings.joblib", "dt_objlabels.p2.pkl"} {
-		_, err := load(t, spec(""), filepath.Join(fixtures, f))
-		wantErr(t, err, `model "m"`, "not integers", "strings such as", "cannot return int", "RETURNS string")
+		m, err := load(t, spec(""), filepath.Join(fixtures, f))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if m.Type().Kind != types.String {
+			t.Errorf("%s: type %s, want VARCHAR", f, m.Type())
+		}
+		i := types.Int32T
+		_, err = load(t, &model.Spec{Name: "m", Returns: &i}, filepath.Join(fixtures, f))
+		wantErr(t, err, `model "m"`, "not integers", "strings such as", "RETURNS string")
 	}
 }
 

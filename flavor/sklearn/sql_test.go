@@ -240,7 +240,7 @@ func TestSQLRefusals(t *testing.T) {
 	os.WriteFile(trunc, data[:len(data)/2], 0o644)
 	for _, c := range []struct{ q, want string }{
 		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn MODEL_TYPE linear_regression USING '%s'`, forest), "RandomForestClassifier"},
-		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn MODEL_TYPE random_forest_classification USING '%s'`, strs), "string"},
+		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn MODEL_TYPE random_forest_classification RETURNS int USING '%s'`, strs), "RETURNS string"},
 		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn MODEL_TYPE random_forest_classification USING '%s'`, evil), "pickle references os.system, which augur does not load"},
 		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn USING '%s'`, trunc), "trunc.pkl"},
 		{fmt.Sprintf(`CREATE MODEL a FLAVOR sklearn MODEL_TYPE kmeans USING '%s'`, forest), "pca"},
