@@ -208,12 +208,30 @@ func TestNullAsMissingHistGradientBoosting(t *testing.T) {
 	mustExec(t, db, `CREATE MODEL hgb RETURNS double USING 'testdata/sklearn/ensemble/hgb_reg.p4.pkl'`)
 	checkPaths(t, db, "hgb", "x", cols, f.Predict, 1e-9, "DECIMAL(18,16)")
 
+	// OPTIONS (probabilities = true) wraps the classifier (boxed path):
+	// still predict_proba's, NULL as NaN.
+	f = readMissingFixture(t, "testdata/sklearn/ensemble/hgb_clf_binary.json", nil)
+	cols = missingTable(t, db, "c", f)
+	mustExec(t, db, `CREATE MODEL hgb_p OPTIONS (probabilities = true) USING 'testdata/sklearn/ensemble/hgb_clf_binary.p4.pkl'`)
+	var proba struct{ Proba [][]float64 }
+	data, _ := os.ReadFile("testdata/sklearn/ensemble/hgb_clf_binary.json")
+	if err := json.Unmarshal(data, &proba); err != nil || len(proba.Proba) != len(f.Inputs) {
+		t.Fatalf("hgb_clf_binary.json: %d probabilities, %v", len(proba.Proba), err)
+	}
+	p1 := make([]float64, len(proba.Proba))
+	for i, p := range proba.Proba {
+		p1[i] = p[1]
+	}
+	checkPredictions(t, db, `SELECT ML_PREDICT(hgb_p, `+each(cols, "{c}")+`).probabilities[2].probability FROM c ORDER BY i`, p1, 1e-9)
+
 	// Fitted on a DataFrame (with categorical features): a table's row
-	// by name, and a STRUCT of DECIMAL fields.
+	// by name, and a STRUCT of DECIMAL fields. DECIMAL(38,20) holds every
+	// digit of the fixture's doubles: a threshold of HistGradientBoosting
+	// may be a training value itself, which a rounded one falls beside.
 	var named struct {
 		FeatureNames []string `json:"feature_names"`
 	}
-	data, _ := os.ReadFile("testdata/sklearn/ensemble/hgb_reg_cat_df.json")
+	data, _ = os.ReadFile("testdata/sklearn/ensemble/hgb_reg_cat_df.json")
 	if err := json.Unmarshal(data, &named); err != nil {
 		t.Fatal(err)
 	}
