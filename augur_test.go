@@ -284,7 +284,7 @@ func TestModelStatements(t *testing.T) {
 	cols, got := rows(t, db, `DESCRIBE MODEL B`)
 	// the test flavor does not describe its inputs and outputs
 	if !reflect.DeepEqual(cols, []string{"name", "flavor", "model_type", "uri", "options", "returns", "sha256", "inputs", "outputs", "classes", "embedded"}) ||
-		!reflect.DeepEqual(got, [][]string{append(want[1], "NULL", "NULL", "NULL")}) {
+		!reflect.DeepEqual(got, [][]string{append(want[1], "NULL", "NULL", "NULL", "NULL")}) {
 		t.Errorf("DESCRIBE: %v %v", cols, got)
 	}
 	expect(t, db, `SELECT name FROM augur_models() WHERE model_type = 'class'`, [][]string{{"b"}})
