@@ -40,8 +40,9 @@
 // header) averages its trees. Linear trees (linear_tree) are supported.
 //
 // Missing values follow each split's decision_type as LightGBM's
-// Tree::NumericalDecision does: NaN (a SQL 'NaN'::DOUBLE; SQL NULL makes
-// the row's result NULL) goes the split's default direction when its
+// Tree::NumericalDecision does: NaN (a SQL 'NaN'::DOUBLE, or a SQL NULL
+// feature, which the engine passes as NaN since the model is
+// model.MissingAware) goes the split's default direction when its
 // missing type is NaN or Zero, and is compared as 0 when it is None;
 // under missing type Zero, values within 1e-35 of zero go the default
 // direction too. Categorical splits send a value's integer part left

@@ -50,10 +50,10 @@
 //
 // Missing values: NaN is missing and takes each split's default
 // direction, as in XGBoost; OPTIONS (missing = v), or the wrapper's own
-// missing parameter, makes v missing too. A NULL feature (an argument, or
-// an element of the list) makes the row's result NULL, as for every
-// flavor: write coalesce(x, 'NaN') to pass a NULL as missing. An infinite feature, or one beyond float32's range, fails the
-// query as XGBoost's DMatrix refuses it; OPTIONS (on_error = 'null')
+// missing parameter, makes v missing too. The model is model.MissingAware,
+// so the engine passes a SQL NULL feature (an argument, an element of the
+// list, a field of the row) as NaN: missing. An infinite feature, or one
+// beyond float32's range, fails the query as XGBoost's DMatrix refuses it; OPTIONS (on_error = 'null')
 // makes such rows NULL instead. Categorical features (enable_categorical)
 // are refused at CREATE MODEL, as are multi-target models.
 //
