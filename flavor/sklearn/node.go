@@ -177,13 +177,25 @@ func (c inputCheck) badValue(f *frame, skip []bool, r0 int) (int, int) {
 	if c.float32 {
 		bound = math.MaxFloat32
 	}
+	if c.allowNaN && c.allowInf && !c.float32 {
+		return -1, 0 // every number passes
+	}
 	for r := r0; r < f.n; r++ {
-		if skip[r] {
+		row := f.row(r)
+		// Two comparisons a value in the common case (both false for
+		// NaN): the row is looked at closely only when one fails.
+		ok := true
+		for _, v := range row {
+			if !(v <= bound && v >= -bound) {
+				ok = false
+				break
+			}
+		}
+		if ok || skip[r] {
 			continue
 		}
-		for j, v := range f.row(r) {
-			// One comparison in the common case; false for NaN too.
-			if math.Abs(v) <= bound || c.allowNaN && v != v || c.allowInf && math.IsInf(v, 0) || f.isText(j) {
+		for j, v := range row {
+			if v <= bound && v >= -bound || c.allowNaN && v != v || c.allowInf && math.IsInf(v, 0) || f.isText(j) {
 				continue
 			}
 			return r, j

@@ -155,7 +155,7 @@ func (p *pipeline) resultType() types.Type { return p.final.resultType() }
 func (p *pipeline) className() string      { return "Pipeline" }
 
 // inputCheck: the pipeline checks every step's input itself.
-func (p *pipeline) inputCheck() inputCheck { return inputCheck{allowNaN: true} }
+func (p *pipeline) inputCheck() inputCheck { return inputCheck{allowNaN: true, allowInf: true} }
 
 // finalModelType is the model type of the last step, which a Pipeline
 // reports as its own (SHOW MODELS, and MODEL_TYPE's check).

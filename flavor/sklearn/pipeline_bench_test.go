@@ -67,3 +67,29 @@ func BenchmarkPipelineSteps(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*pipeBenchRows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkPipelineStepsChecked runs the steps as two models of their own
+// would: each checks its input as scikit-learn does (the scaler refuses
+// infinities, the logistic regression NaN too), then transforms or
+// predicts. A pipeline should cost no more than this.
+func BenchmarkPipelineStepsChecked(b *testing.B) {
+	m, p, x := pipelineBenchModel(b)
+	null := make([]bool, pipeBenchRows)
+	out := make([]any, pipeBenchRows)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := &frame{n: pipeBenchRows, w: m.NFeatures(), X: x}
+		if err := m.est.check(checkOf(p.steps[0]), f, null, "StandardScaler", ""); err != nil {
+			b.Fatal(err)
+		}
+		g, err := p.steps[0].transform(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.est.check(checkOf(p.final), g, null, "LogisticRegression", ""); err != nil {
+			b.Fatal(err)
+		}
+		p.final.predict(g.X, null, out)
+	}
+	b.ReportMetric(float64(b.N*pipeBenchRows)/b.Elapsed().Seconds(), "rows/s")
+}
