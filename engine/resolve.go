@@ -73,6 +73,9 @@ func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
 	if r.spec.Flavor == "" && r.art != nil {
 		r.spec.Flavor = model.FlavorForPath(r.art.Location())
 	}
+	if r.spec.Flavor == "" && r.art != nil {
+		r.spec.Flavor = sniffFlavor(r.art)
+	}
 	if err := checkOptionKeys(&r.spec, st.Options); err != nil {
 		return nil, err
 	}
@@ -288,4 +291,22 @@ func loadEntry(ctx context.Context, ent *catalog.Entry, cat *catalog.Catalog) (m
 	}
 	m, _, err := loadModel(ctx, &spec, art)
 	return m, err
+}
+
+// sniffFlavor recognises a local file's flavor by its first bytes, when
+// its name says nothing (model.json, model.txt); "" when it cannot.
+// Remote artifacts are not fetched for this: their name must say.
+func sniffFlavor(art model.Artifact) string {
+	path, ok := art.LocalPath()
+	if !ok {
+		return ""
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "" // the flavor's own open reports it
+	}
+	defer f.Close()
+	head := make([]byte, model.SniffBytes)
+	n, _ := io.ReadFull(f, head)
+	return model.FlavorForContent(head[:n])
 }
