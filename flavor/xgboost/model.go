@@ -121,10 +121,11 @@ const block = 64
 // scratch holds one block's float32 features, their keys (key32) and
 // margins.
 type scratch struct {
-	x []float32
-	k []int32
-	m []float32
-	p []float64
+	x  []float32
+	k  []int32
+	hk []uint32 // k interleaved for the heap walk (heap.go)
+	m  []float32
+	p  []float64
 }
 
 var scratchPool sync.Pool
@@ -144,7 +145,11 @@ func (m *Model) scratch() *scratch {
 	if cap(s.p) < max(m.b.groups, 2) {
 		s.p = make([]float64, max(m.b.groups, 2))
 	}
+	if nh := heapKeys(block, 2*m.b.numFeature); cap(s.hk) < nh {
+		s.hk = make([]uint32, nh)
+	}
 	s.x, s.k, s.m = s.x[:nx], s.k[:2*nx], s.m[:nm]
+	s.hk = s.hk[:cap(s.hk)]
 	return s
 }
 
@@ -211,16 +216,24 @@ func showRow(row []float64) string {
 }
 
 // margins computes the margins of n rows of x32 (float32 features, and
-// their keys) into
+// their keys; hk is scratch for the heap walk's copy of them) into
 // mg (n*groups): base_score's margin plus every tree's leaf, summed in
 // float32 in tree order, or gblinear's bias and weights.
-func (b *booster) margins(x32 []float32, keys []int32, n int, mg []float32, skip []bool) {
+func (b *booster) margins(x32 []float32, keys []int32, hk []uint32, n int, mg []float32, skip []bool) {
 	g, nf := b.groups, b.numFeature
 	for r := 0; r < n; r++ {
 		copy(mg[r*g:(r+1)*g], b.baseMargin)
 	}
 	if e := b.ens; e != nil {
+		h := e.heap
+		if h != nil {
+			h.interleave(keys, n, hk)
+		}
 		for t := range e.roots {
+			if h != nil && h.node0[t] >= 0 {
+				h.addTree(t, hk, n, mg, g, int(e.group[t]))
+				continue
+			}
 			e.addTree(t, keys, nf, n, mg, g, int(e.group[t]))
 		}
 		return
@@ -263,7 +276,7 @@ func (m *Model) run(x []float64, skip []bool, emit func(r int, mg []float32, p [
 		if err := m.load(x, skip, start, end, s.x, s.k); err != nil {
 			return err
 		}
-		m.b.margins(s.x, s.k, end-start, s.m, skip[start:end])
+		m.b.margins(s.x, s.k, s.hk, end-start, s.m, skip[start:end])
 		for r := start; r < end; r++ {
 			if !skip[r] {
 				emit(r, s.m[(r-start)*g:(r-start+1)*g], s.p)

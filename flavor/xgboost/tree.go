@@ -71,6 +71,9 @@ type ensemble struct {
 	ntrees   int
 	perRound int // trees per boosting round: num_parallel_tree * groups
 	depth    int // the deepest tree's depth, for DESCRIBE
+	// heap is the trees in the heap layout (heap.go), for the fast
+	// walk; nil when none fits it.
+	heap *heapEnsemble
 }
 
 func (e *ensemble) truncate(n int) {
@@ -272,5 +275,6 @@ func (c *compiler) add(t any, p path, group int, w float32, dart bool) error {
 
 func (c *compiler) finish(perRound int) *ensemble {
 	c.e.perRound = max(perRound, 1)
+	c.e.heap = buildHeap(c.e, c.nf)
 	return c.e
 }
