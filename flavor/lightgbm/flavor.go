@@ -412,73 +412,11 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 // features reads the batch into a row-major matrix, flagging rows with a
 // NULL feature.
 func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
-	nf := m.nf
-	X := make([]float64, b.Rows*nf)
+	fr := model.FeatureReader{Model: m.name, N: m.nf, Count: "max_feature_idx + 1"}
+	X := make([]float64, b.Rows*m.nf)
 	null := make([]bool, b.Rows)
-	if len(b.Args) == 0 {
-		return nil, nil, fmt.Errorf("model %q expects %d features, got none", m.name, nf)
-	}
-	if len(b.Args) == 1 && isList(b.Args[0]) {
-		col := b.Args[0]
-		if len(col) < b.Rows {
-			return nil, nil, errors.New("batch shorter than its row count")
-		}
-		for r := 0; r < b.Rows; r++ {
-			if col[r] == nil {
-				null[r] = true
-				continue
-			}
-			got, hasNull, err := model.AppendFloat64s(X[r*nf:r*nf:(r+1)*nf], col[r])
-			if err != nil {
-				return nil, nil, fmt.Errorf("model %q: features: %w", m.name, err)
-			}
-			if len(got) != nf {
-				return nil, nil, fmt.Errorf("model %q expects %d features (max_feature_idx + 1), got a list of %d", m.name, nf, len(got))
-			}
-			null[r] = hasNull
-		}
-		return X, null, nil
-	}
-	if len(b.Args) != nf {
-		for _, a := range b.Args {
-			if isList(a) {
-				return nil, nil, fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
-			}
-		}
-		return nil, nil, fmt.Errorf("model %q expects %d features (max_feature_idx + 1), got %d arguments", m.name, nf, len(b.Args))
-	}
-	for i, col := range b.Args {
-		if len(col) < b.Rows {
-			return nil, nil, errors.New("batch shorter than its row count")
-		}
-		for r := 0; r < b.Rows; r++ {
-			v := col[r]
-			if v == nil {
-				null[r] = true
-				continue
-			}
-			f, ok := model.Float64Of(v)
-			if !ok {
-				return nil, nil, fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, types.DescribeValue(v))
-			}
-			X[r*nf+i] = f
-		}
+	if err := fr.Read(b, X, null); err != nil {
+		return nil, nil, err
 	}
 	return X, null, nil
-}
-
-// isList reports whether a column holds lists (judged by its first
-// non-NULL value).
-func isList(col []any) bool {
-	for _, v := range col {
-		if v == nil {
-			continue
-		}
-		switch v.(type) {
-		case []any, []float64, []float32, []int64, []int32:
-			return true
-		}
-		return false
-	}
-	return false
 }

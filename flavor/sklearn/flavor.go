@@ -479,17 +479,18 @@ func (m *Model) wrap(err error) error {
 // result. release returns the scratch memory.
 func (m *Model) input(ctx context.Context, b *model.Batch) (*frame, []bool, func(), error) {
 	nf := m.est.nFeatures
+	fr := model.FeatureReader{Model: m.name, N: nf, Count: "n_features_in_"}
 	// The feature count is the file's claim: the batch must have that many
 	// features before a matrix of that width is allocated.
-	if err := m.checkWidth(b); err != nil {
+	if err := fr.CheckWidth(b); err != nil {
 		return nil, nil, nil, err
 	}
 	sc := getScratch(b.Rows * nf)
 	release := func() { scratchPool.Put(sc) }
 	f := &frame{n: b.Rows, w: nf, X: sc.X[:b.Rows*nf]}
 	null := sc.null[:b.Rows]
-	clear(null)
-	if err := m.features(b, f, null); err != nil {
+	fr.NotNumber = f.textFeature
+	if err := fr.Read(b, f.X, null); err != nil {
 		release()
 		return nil, nil, nil, err
 	}
@@ -580,137 +581,14 @@ func getScratch(n int) *scratch {
 	return sc
 }
 
-// features fills f (row-major) from the batch, flagging rows with a NULL
-// feature. Text arguments become text columns, for the encoders.
-func (m *Model) features(b *model.Batch, f *frame, null []bool) error {
-	nf := m.est.nFeatures
-	X := f.X
-	if len(b.Args) == 0 {
-		return fmt.Errorf("model %q expects %d features (n_features_in_), got none", m.name, nf)
+// textFeature takes a text argument as column j of row r, for the
+// encoders (model.FeatureReader's NotNumber); its number is NaN.
+func (f *frame) textFeature(j, r int, v any) (float64, bool) {
+	s, ok := v.(string)
+	if ok {
+		f.setText(j, r, s)
 	}
-	listMode := len(b.Args) == 1 && isList(b.Args[0])
-	if !listMode {
-		if len(b.Args) != nf {
-			for _, a := range b.Args {
-				if isList(a) {
-					return fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
-				}
-			}
-			return fmt.Errorf("model %q expects %d features (n_features_in_), got %d arguments", m.name, nf, len(b.Args))
-		}
-		for i, col := range b.Args {
-			if len(col) < b.Rows {
-				return errors.New("batch shorter than its row count")
-			}
-			for r := 0; r < b.Rows; r++ {
-				v := col[r]
-				x, ok := v.(float64)
-				if !ok {
-					if v == nil {
-						null[r] = true
-						continue
-					}
-					if s, isText := v.(string); isText {
-						f.setText(i, r, s)
-						x = math.NaN()
-					} else if x, ok = model.Float64Of(v); !ok {
-						return fmt.Errorf("model %q: feature %d is %s, not a number", m.name, i+1, types.DescribeValue(v))
-					}
-				}
-				X[r*nf+i] = x
-			}
-		}
-		return nil
-	}
-	col := b.Args[0]
-	if len(col) < b.Rows {
-		return errors.New("batch shorter than its row count")
-	}
-	for r := 0; r < b.Rows; r++ {
-		v := col[r]
-		if v == nil {
-			null[r] = true
-			continue
-		}
-		if l, ok := v.([]any); ok {
-			if len(l) != nf {
-				return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, len(l))
-			}
-			// Fast path: a LIST(DOUBLE) row.
-			row := X[r*nf : (r+1)*nf]
-			j := 0
-			for ; j < nf; j++ {
-				x, ok := l[j].(float64)
-				if !ok {
-					break
-				}
-				row[j] = x
-			}
-			if j == nf {
-				continue
-			}
-		}
-		row := X[r*nf : r*nf : (r+1)*nf]
-		got, hasNull, err := model.AppendFloat64s(row, v)
-		if err != nil {
-			return fmt.Errorf("model %q: features: %w", m.name, err)
-		}
-		if len(got) != nf {
-			return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, len(got))
-		}
-		if hasNull {
-			null[r] = true
-		}
-	}
-	return nil
-}
-
-// checkWidth fails when the batch does not hold the model's number of
-// features: one argument per feature, or one list whose first non-NULL
-// row has them all (features checks every row).
-func (m *Model) checkWidth(b *model.Batch) error {
-	nf := m.est.nFeatures
-	if len(b.Args) == 0 {
-		return fmt.Errorf("model %q expects %d features (n_features_in_), got none", m.name, nf)
-	}
-	if len(b.Args) != 1 || !isList(b.Args[0]) {
-		if len(b.Args) != nf {
-			for _, a := range b.Args {
-				if isList(a) {
-					return fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
-				}
-			}
-			return fmt.Errorf("model %q expects %d features (n_features_in_), got %d arguments", m.name, nf, len(b.Args))
-		}
-		return nil
-	}
-	for _, v := range b.Args[0] {
-		if v == nil {
-			continue
-		}
-		if n := listLen(v); n >= 0 && n != nf {
-			return fmt.Errorf("model %q expects %d features (n_features_in_), got a list of %d", m.name, nf, n)
-		}
-		return nil
-	}
-	return nil
-}
-
-// listLen is the length of a list value, or -1.
-func listLen(v any) int {
-	switch l := v.(type) {
-	case []any:
-		return len(l)
-	case []float64:
-		return len(l)
-	case []float32:
-		return len(l)
-	case []int64:
-		return len(l)
-	case []int32:
-		return len(l)
-	}
-	return -1
+	return math.NaN(), ok
 }
 
 // setText records that column j of row r is the text s.
@@ -722,22 +600,6 @@ func (f *frame) setText(j, r int, s string) {
 		f.text[j] = make([]string, f.n)
 	}
 	f.text[j][r] = s
-}
-
-// isList reports whether a column holds lists (judged by its first
-// non-NULL value).
-func isList(col []any) bool {
-	for _, v := range col {
-		if v == nil {
-			continue
-		}
-		switch v.(type) {
-		case []any, []float64, []float32, []int64, []int32:
-			return true
-		}
-		return false
-	}
-	return false
 }
 
 // check applies scikit-learn's check of an estimator's input (check_array

@@ -2,7 +2,6 @@ package xgboost
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -386,75 +385,11 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 // holds a NULL gives NULL, as on the engine's dense path (a NULL argument
 // never reaches Predict): NaN, not NULL, is XGBoost's missing value.
 func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
-	nf := m.b.numFeature
-	x := make([]float64, b.Rows*nf)
+	fr := model.FeatureReader{Model: m.name, N: m.b.numFeature, Count: "num_feature"}
+	x := make([]float64, b.Rows*fr.N)
 	skip := make([]bool, b.Rows)
-	if len(b.Args) == 0 {
-		return nil, nil, fmt.Errorf("model %q expects %d features (num_feature), got none", m.name, nf)
-	}
-	for _, col := range b.Args {
-		if len(col) < b.Rows {
-			return nil, nil, errors.New("batch shorter than its row count")
-		}
-	}
-	if len(b.Args) == 1 && isList(b.Args[0]) {
-		for r, v := range b.Args[0][:b.Rows] {
-			if v == nil {
-				skip[r] = true
-				continue
-			}
-			got, hasNull, err := model.AppendFloat64s(x[r*nf:r*nf:(r+1)*nf], v)
-			if hasNull {
-				// NULL, as on the engine's dense path; NaN is missing.
-				skip[r] = true
-			}
-			if err != nil {
-				return nil, nil, fmt.Errorf("model %q: features: %w", m.name, err)
-			}
-			if len(got) != nf {
-				return nil, nil, fmt.Errorf("model %q expects %d features (num_feature), got a list of %d", m.name, nf, len(got))
-			}
-		}
-		return x, skip, nil
-	}
-	if len(b.Args) != nf {
-		for _, a := range b.Args {
-			if isList(a) {
-				return nil, nil, fmt.Errorf("model %q takes its features either as one list or as one argument per feature, not a mix", m.name)
-			}
-		}
-		return nil, nil, fmt.Errorf("model %q expects %d features (num_feature), got %d arguments", m.name, nf, len(b.Args))
-	}
-	for j, col := range b.Args {
-		for r, v := range col[:b.Rows] {
-			if v == nil {
-				skip[r] = true
-				continue
-			}
-			f, ok := v.(float64)
-			if !ok {
-				if f, ok = model.Float64Of(v); !ok {
-					return nil, nil, fmt.Errorf("model %q: feature %d is %s, not a number", m.name, j+1, types.DescribeValue(v))
-				}
-			}
-			x[r*nf+j] = f
-		}
+	if err := fr.Read(b, x, skip); err != nil {
+		return nil, nil, err
 	}
 	return x, skip, nil
-}
-
-// isList reports whether a column holds lists (judged by its first
-// non-NULL value).
-func isList(col []any) bool {
-	for _, v := range col {
-		if v == nil {
-			continue
-		}
-		switch v.(type) {
-		case []any, []float64, []float32, []int64, []int32:
-			return true
-		}
-		return false
-	}
-	return false
 }
