@@ -161,72 +161,58 @@ func (h *heapEnsemble) addTree(t int, ik []uint32, n int, mg []float32, g, grp i
 	nodes := (*[heapMaxNodes + 1]hnode)(h.nodes[h.node0[t]:])
 	vals := (*[heapMaxNodes + 1]float32)(h.vals[h.val0[t]:])
 	d := int(h.depth[t])
+	splits := uint64(1)<<d - 1
 	stride := heapRows * h.nk
 	for r := 0; r < n; r += heapRows {
 		k := (*heapGroup)(ik[r/heapRows*stride:])
 		l0, l1, l2, l3, l4, l5, l6, l7 := walk8(nodes, k, d)
+		// The leaf slot is the index less the splits, below 2^d ≤ 256.
 		if r+heapRows <= n {
-			mg[r*g+grp] += vals[l0]
-			mg[(r+1)*g+grp] += vals[l1]
-			mg[(r+2)*g+grp] += vals[l2]
-			mg[(r+3)*g+grp] += vals[l3]
-			mg[(r+4)*g+grp] += vals[l4]
-			mg[(r+5)*g+grp] += vals[l5]
-			mg[(r+6)*g+grp] += vals[l6]
-			mg[(r+7)*g+grp] += vals[l7]
+			mg[r*g+grp] += vals[uint8(l0-splits)]
+			mg[(r+1)*g+grp] += vals[uint8(l1-splits)]
+			mg[(r+2)*g+grp] += vals[uint8(l2-splits)]
+			mg[(r+3)*g+grp] += vals[uint8(l3-splits)]
+			mg[(r+4)*g+grp] += vals[uint8(l4-splits)]
+			mg[(r+5)*g+grp] += vals[uint8(l5-splits)]
+			mg[(r+6)*g+grp] += vals[uint8(l6-splits)]
+			mg[(r+7)*g+grp] += vals[uint8(l7-splits)]
 			continue
 		}
-		ls := [heapRows]uint8{l0, l1, l2, l3, l4, l5, l6, l7}
+		ls := [heapRows]uint64{l0, l1, l2, l3, l4, l5, l6, l7}
 		for j := 0; r+j < n; j++ {
-			mg[(r+j)*g+grp] += vals[ls[j]]
+			mg[(r+j)*g+grp] += vals[uint8(ls[j]-splits)]
 		}
 	}
 }
 
 // walk8 walks a heap tree of depth d for the eight rows whose keys k
-// holds and returns their leaf slots. A step is arithmetic: the sign of
-// key - thr, 1 when the key is below the threshold, makes 2i+2 (right)
-// into 2i+1 (left), in bytes (a split's index is at most 254). The first
-// d-1 steps stay on splits; the last lands on a leaf slot, the child's
-// index less the 2^d-1 splits: the bytes wrap, but the result is below
-// 2^d ≤ 256, so it is exact. Arithmetic rather than a comparison also
-// keeps Go's scheduler from gathering the eight rows' loads ahead of
-// their comparisons (flags are computed last), which spilled them.
-func walk8(t *[heapMaxNodes + 1]hnode, k *heapGroup, d int) (i0, i1, i2, i3, i4, i5, i6, i7 uint8) {
-	for s := 1; s < d; s++ {
-		n0 := t[i0]
-		i0 = 2*i0 + 2 - uint8((uint64(k[int(n0>>hslotShift)])-uint64(uint32(n0)))>>63)
-		n1 := t[i1]
-		i1 = 2*i1 + 2 - uint8((uint64(k[int(n1>>hslotShift)+1])-uint64(uint32(n1)))>>63)
-		n2 := t[i2]
-		i2 = 2*i2 + 2 - uint8((uint64(k[int(n2>>hslotShift)+2])-uint64(uint32(n2)))>>63)
-		n3 := t[i3]
-		i3 = 2*i3 + 2 - uint8((uint64(k[int(n3>>hslotShift)+3])-uint64(uint32(n3)))>>63)
-		n4 := t[i4]
-		i4 = 2*i4 + 2 - uint8((uint64(k[int(n4>>hslotShift)+4])-uint64(uint32(n4)))>>63)
-		n5 := t[i5]
-		i5 = 2*i5 + 2 - uint8((uint64(k[int(n5>>hslotShift)+5])-uint64(uint32(n5)))>>63)
-		n6 := t[i6]
-		i6 = 2*i6 + 2 - uint8((uint64(k[int(n6>>hslotShift)+6])-uint64(uint32(n6)))>>63)
-		n7 := t[i7]
-		i7 = 2*i7 + 2 - uint8((uint64(k[int(n7>>hslotShift)+7])-uint64(uint32(n7)))>>63)
+// holds and returns the heap index each reaches past the splits: its
+// leaf slot plus 2^d-1. A step is arithmetic: the sign of key - thr, 1
+// when the key is below the threshold, makes 2i+2 (right) into 2i+1
+// (left). Arithmetic rather than a comparison keeps Go's scheduler from
+// gathering the eight rows' loads ahead of their comparisons (flags are
+// computed last), which spilled them; and nothing but t, k, the count
+// and the eight indices is live in the loop, so that they all stay in
+// registers. A split's index is at most 254: uint8(i) is i, and in
+// range of t.
+func walk8(t *[heapMaxNodes + 1]hnode, k *heapGroup, d int) (i0, i1, i2, i3, i4, i5, i6, i7 uint64) {
+	for s := d; s > 0; s-- {
+		n0 := t[uint8(i0)]
+		i0 = 2*i0 + 2 - (uint64(k[int(n0>>hslotShift)])-uint64(uint32(n0)))>>63
+		n1 := t[uint8(i1)]
+		i1 = 2*i1 + 2 - (uint64(k[int(n1>>hslotShift)+1])-uint64(uint32(n1)))>>63
+		n2 := t[uint8(i2)]
+		i2 = 2*i2 + 2 - (uint64(k[int(n2>>hslotShift)+2])-uint64(uint32(n2)))>>63
+		n3 := t[uint8(i3)]
+		i3 = 2*i3 + 2 - (uint64(k[int(n3>>hslotShift)+3])-uint64(uint32(n3)))>>63
+		n4 := t[uint8(i4)]
+		i4 = 2*i4 + 2 - (uint64(k[int(n4>>hslotShift)+4])-uint64(uint32(n4)))>>63
+		n5 := t[uint8(i5)]
+		i5 = 2*i5 + 2 - (uint64(k[int(n5>>hslotShift)+5])-uint64(uint32(n5)))>>63
+		n6 := t[uint8(i6)]
+		i6 = 2*i6 + 2 - (uint64(k[int(n6>>hslotShift)+6])-uint64(uint32(n6)))>>63
+		n7 := t[uint8(i7)]
+		i7 = 2*i7 + 2 - (uint64(k[int(n7>>hslotShift)+7])-uint64(uint32(n7)))>>63
 	}
-	base := uint8(int(1)<<d - 3) // the 2^d-1 splits, less the 2 of 2i+2
-	n0 := t[i0]
-	i0 = 2*i0 - base - uint8((uint64(k[int(n0>>hslotShift)])-uint64(uint32(n0)))>>63)
-	n1 := t[i1]
-	i1 = 2*i1 - base - uint8((uint64(k[int(n1>>hslotShift)+1])-uint64(uint32(n1)))>>63)
-	n2 := t[i2]
-	i2 = 2*i2 - base - uint8((uint64(k[int(n2>>hslotShift)+2])-uint64(uint32(n2)))>>63)
-	n3 := t[i3]
-	i3 = 2*i3 - base - uint8((uint64(k[int(n3>>hslotShift)+3])-uint64(uint32(n3)))>>63)
-	n4 := t[i4]
-	i4 = 2*i4 - base - uint8((uint64(k[int(n4>>hslotShift)+4])-uint64(uint32(n4)))>>63)
-	n5 := t[i5]
-	i5 = 2*i5 - base - uint8((uint64(k[int(n5>>hslotShift)+5])-uint64(uint32(n5)))>>63)
-	n6 := t[i6]
-	i6 = 2*i6 - base - uint8((uint64(k[int(n6>>hslotShift)+6])-uint64(uint32(n6)))>>63)
-	n7 := t[i7]
-	i7 = 2*i7 - base - uint8((uint64(k[int(n7>>hslotShift)+7])-uint64(uint32(n7)))>>63)
 	return
 }
