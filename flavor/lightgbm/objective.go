@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/augurdb/augur/internal/linkfn"
 )
 
 // objective is how LightGBM turns raw scores into predictions (each
@@ -86,11 +88,13 @@ func (o *objective) outputs() int {
 func (o *objective) convert(raw []float64) {
 	switch o.name {
 	case "binary", "multiclassova":
+		// LightGBM's 1/(1+exp(-σx)) for every x, not linkfn.Expit's two
+		// branches (which round differently for x < 0).
 		for i, x := range raw {
 			raw[i] = 1 / (1 + math.Exp(-o.sigmoid*x))
 		}
 	case "multiclass":
-		softmax(raw)
+		linkfn.Softmax(raw, raw) // LightGBM's Common::Softmax computes the same
 	case "poisson", "gamma", "tweedie":
 		raw[0] = math.Exp(raw[0])
 	case "cross_entropy":
@@ -105,21 +109,5 @@ func (o *objective) convert(raw []float64) {
 				raw[0] = 0
 			}
 		}
-	}
-}
-
-// softmax is LightGBM's Common::Softmax: exp(x - max), normalised.
-func softmax(x []float64) {
-	hi := x[0]
-	for _, v := range x[1:] {
-		hi = max(hi, v)
-	}
-	sum := 0.0
-	for i, v := range x {
-		x[i] = math.Exp(v - hi)
-		sum += x[i]
-	}
-	for i := range x {
-		x[i] /= sum
 	}
 }

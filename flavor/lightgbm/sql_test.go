@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/model"
 )
 
 const testdata = "../../testdata/lightgbm"
@@ -88,16 +89,6 @@ func near(got, want float64) bool {
 	return math.Abs(got-want) <= 1e-6*math.Max(1, math.Abs(want))
 }
 
-func argmax(p []float64) int {
-	best := 0
-	for i, v := range p {
-		if v > p[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 func TestSQLMulticlass(t *testing.T) {
 	db := open(t)
 	X := rows(t, "multiclass_test.tsv")[:100]
@@ -120,7 +111,7 @@ func TestSQLMulticlass(t *testing.T) {
 		if err := res.Scan(&got); err != nil {
 			t.Fatal(err)
 		}
-		if int(got) != argmax(want[n]) {
+		if int(got) != model.ArgMax(want[n]) {
 			t.Errorf("row %d: class %d, LightGBM's probabilities %v", n, got, want[n])
 		}
 	}
@@ -144,7 +135,7 @@ func TestSQLMulticlass(t *testing.T) {
 		if err := res2.Scan(&label, &prob, &list); err != nil {
 			t.Fatal(err)
 		}
-		if int(label) != argmax(want[n]) || !near(prob, want[n][label]) || len(list) != 5 {
+		if int(label) != model.ArgMax(want[n]) || !near(prob, want[n][label]) || len(list) != 5 {
 			t.Fatalf("row %d: %d %v %v, LightGBM %v", n, label, prob, list, want[n])
 		}
 		for k, v := range list {

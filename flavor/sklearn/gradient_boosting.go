@@ -3,8 +3,8 @@ package sklearn
 import (
 	"math"
 
+	"github.com/augurdb/augur/internal/linkfn"
 	"github.com/augurdb/augur/internal/untrusted"
-
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
@@ -310,7 +310,7 @@ func (b *boosted) proba(X []float64, null []bool, P []float64, cls []int) {
 				if b.loss == gbExponential {
 					x *= 2
 				}
-				p[1] = expit(x)
+				p[1] = linkfn.Expit(x)
 				p[0] = 1 - p[1]
 				if b.loss == gbExponential {
 					cls[start+r] = gbB2I(raw[0] >= 0)
@@ -333,7 +333,10 @@ func gbB2I(b bool) int {
 }
 
 // softmaxLSE is exp(raw - logsumexp(raw)), scipy's logsumexp: the maximum
-// is subtracted before the exponentials are summed.
+// (0 when it is infinite) is subtracted before the exponentials are
+// summed. It is not linkfn.Softmax, which divides by the sum instead:
+// GradientBoosting's and naive Bayes' predict_proba compute this. p may
+// be raw.
 func softmaxLSE(raw, p []float64) {
 	m := math.Inf(-1)
 	for _, v := range raw {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/augurdb/augur/internal/linkfn"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
@@ -588,9 +589,9 @@ func (h *hgb) proba(X []float64, null []bool, P []float64, cls []int) {
 // probaRow turns one row's raw predictions into its probabilities p.
 func (h *hgb) probaRow(raw, p []float64) {
 	if h.link == linkLogit {
-		p[1] = expit(raw[0])
+		p[1] = linkfn.Expit(raw[0])
 		p[0] = 1 - p[1]
 		return
 	}
-	softmax(raw, p)
+	linkfn.Softmax(raw, p)
 }

@@ -1,9 +1,8 @@
 package sklearn
 
 import (
+	"github.com/augurdb/augur/internal/linkfn"
 	"github.com/augurdb/augur/model"
-	"math"
-
 	"github.com/augurdb/augur/types"
 )
 
@@ -152,9 +151,9 @@ func (l *linProba) proba(X []float64, null []bool, P []float64, cls []int) {
 func (l *linProba) probaOf(d, p []float64) {
 	switch {
 	case l.kind == probaSoftmax && l.k == 1:
-		softmax([]float64{-d[0], d[0]}, p)
+		linkfn.Softmax([]float64{-d[0], d[0]}, p)
 	case l.kind == probaSoftmax:
-		softmax(d, p)
+		linkfn.Softmax(d, p)
 	case l.kind == probaModifiedHuber && l.k == 1:
 		p[1] = (clip1(d[0]) + 1) / 2
 		p[0] = 1 - p[1]
@@ -175,12 +174,12 @@ func (l *linProba) probaOf(d, p []float64) {
 			p[j] /= s
 		}
 	case l.k == 1:
-		p[1] = expit(d[0])
+		p[1] = linkfn.Expit(d[0])
 		p[0] = 1 - p[1]
 	default:
 		s := 0.0
 		for j, v := range d {
-			p[j] = expit(v)
+			p[j] = linkfn.Expit(v)
 			s += p[j]
 		}
 		for j := range p {
@@ -220,30 +219,4 @@ func stringAttr(e *estimator, name string) (string, bool) {
 	v, _ := e.obj.Attr(name)
 	s, ok := v.(string)
 	return s, ok
-}
-
-// expit is the logistic function as scipy.special.expit computes it.
-func expit(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	z := math.Exp(x)
-	return z / (1 + z)
-}
-
-// softmax is scikit-learn's utils.extmath.softmax: exp(x - max(x)),
-// divided by its sum.
-func softmax(x, out []float64) {
-	m := x[0]
-	for _, v := range x {
-		m = max(m, v)
-	}
-	s := 0.0
-	for i, v := range x {
-		out[i] = math.Exp(v - m)
-		s += out[i]
-	}
-	for i := range out {
-		out[i] /= s
-	}
 }

@@ -3,6 +3,7 @@ package sklearn
 import (
 	"math"
 
+	"github.com/augurdb/augur/internal/linkfn"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
@@ -142,7 +143,7 @@ func activate(kind string, v []float64) {
 	switch kind {
 	case "logistic":
 		for i, x := range v {
-			v[i] = expit(x)
+			v[i] = linkfn.Expit(x)
 		}
 	case "tanh":
 		for i, x := range v {
@@ -153,18 +154,7 @@ func activate(kind string, v []float64) {
 			v[i] = max(x, 0)
 		}
 	case "softmax":
-		m := v[0]
-		for _, x := range v {
-			m = max(m, x)
-		}
-		s := 0.0
-		for i, x := range v {
-			v[i] = math.Exp(x - m)
-			s += v[i]
-		}
-		for i := range v {
-			v[i] /= s
-		}
+		linkfn.Softmax(v, v)
 	}
 }
 

@@ -66,16 +66,7 @@ func (b *naiveBayes) proba(X []float64, null []bool, P []float64, cls []int) {
 		p := P[r*nc : (r+1)*nc]
 		b.jll(X[r*nf:r*nf+nf], p, tmp)
 		cls[r] = model.ArgMax(p)
-		// scipy.special.logsumexp: the largest value factored out.
-		m := p[cls[r]]
-		s := 0.0
-		for _, v := range p {
-			s += math.Exp(v - m)
-		}
-		lse := math.Log(s) + m
-		for j, v := range p {
-			p[j] = math.Exp(v - lse)
-		}
+		softmaxLSE(p, p) // exp(predict_log_proba)
 	}
 }
 
