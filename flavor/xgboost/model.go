@@ -306,12 +306,7 @@ func (m *Model) value(mg []float32, p []float64) float64 {
 func (m *Model) class(mg []float32, p []float64) int {
 	o := m.b.objective
 	if o.multi {
-		p = p[:len(mg)]
-		softmax(mg, p)
-		if o.softmaxIndex {
-			return argmax32(mg)
-		}
-		return model.ArgMax(p)
+		return o.multiClass(mg, p[:len(mg)])
 	}
 	var q float32
 	switch {

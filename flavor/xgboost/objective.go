@@ -5,6 +5,8 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/augurdb/augur/model"
 )
 
 // kind of model an objective makes.
@@ -33,8 +35,11 @@ type objective struct {
 	raw bool
 }
 
+// sigmoid is the logistic function rounded to float32, as XGBoost's
+// predictions are: not linkfn.Expit, scipy's float64 with two branches.
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
-func exp32(x float32) float32   { return float32(math.Exp(float64(x))) }
+
+func exp32(x float32) float32 { return float32(math.Exp(float64(x))) }
 
 var objectives = map[string]*objective{
 	"reg:squarederror":     {kind: regression},
@@ -86,7 +91,8 @@ func (o *objective) margin(base float32) (float32, error) {
 }
 
 // softmax turns margins into probabilities as XGBoost's common::Softmax:
-// exp(x - max) in float32, summed in double.
+// exp(x - max) in float32, summed in double (so not linkfn.Softmax, all in
+// float64).
 func softmax(m []float32, p []float64) {
 	wmax := m[0]
 	for _, v := range m[1:] {
@@ -106,13 +112,19 @@ func softmax(m []float32, p []float64) {
 	}
 }
 
-// argmax32 is the first largest margin's index.
-func argmax32(m []float32) int {
-	best := 0
-	for i, v := range m {
-		if v > m[best] {
-			best = i
-		}
+// multiClass computes multi:*'s probabilities into p and returns the
+// predicted class: multi:softprob's is the first most probable,
+// multi:softmax's the first largest margin (margins that differ can round
+// to the same float32 probability).
+func (o *objective) multiClass(mg []float32, p []float64) int {
+	if !o.softmaxIndex {
+		softmax(mg, p)
+		return model.ArgMax(p)
 	}
-	return best
+	for i, v := range mg {
+		p[i] = float64(v) // exact, so model.ArgMax finds the margins' argmax
+	}
+	c := model.ArgMax(p)
+	softmax(mg, p)
+	return c
 }
