@@ -16,12 +16,11 @@ import "math"
 // Eight rows walk a tree together, so that eight independent walks
 // overlap in the CPU; their keys are interleaved (slot*8 + row, a slot
 // being one of the 2*nf keys of a row, see node) behind one pointer. A
-// split is one uint64: its threshold key in the low half and slot*8 in
-// the top 11 bits, so that one load reads both and a shift gives an
-// index that Go can prove in range of a fixed-size array; node indices
-// are bytes (a heap of depth 8 has 255 splits), likewise. Without bounds
-// checks, and the registers they take, the eight walks stay in
-// registers. Keys here are biased (key ^ 1<<31: unsigned, in the same
+// split is two uint32, its threshold key and slot*8, and a tree's splits
+// and a group's keys are fixed-size arrays indexed by a byte (a heap of
+// depth 8 has 255 splits) and by slot*8 masked to 11 bits: Go proves
+// them in range and drops the bounds checks, and with them the registers
+// they take, so that the eight walks stay in registers. Keys here are biased (key ^ 1<<31: unsigned, in the same
 // order), so that loading one is a plain 32-bit load.
 //
 // A tree that is deeper, or whose padding would cost more than
@@ -37,15 +36,11 @@ const (
 	heapSlack    = 4                   // padding allowed: heap size ≤ heapSlack*nodes + 64
 )
 
-// hnode is one split of the heap layout: the biased threshold key
-// (0 sends every key right) | slot*heapRows << hslotShift, slot being the
-// row key it reads: feature, or nf+feature for missing-left.
-type hnode uint64
-
-const hslotShift = 53 // v>>53 < 2048 = heapRows*heapSlots
-
-func mkhnode(thr int32, slot int32) hnode {
-	return hnode(bias(thr)) | hnode(slot)*heapRows<<hslotShift
+// mkhnode is one split of the heap layout: the biased threshold key (0
+// sends every key right), and slot*heapRows, slot being the row key it
+// reads: feature, or nf+feature for missing-left.
+func mkhnode(thr int32, slot int32) [2]uint32 {
+	return [2]uint32{bias(thr), uint32(slot) * heapRows}
 }
 
 // bias maps a key to a uint32 in the same order.
@@ -54,9 +49,9 @@ func bias(k int32) uint32 { return uint32(k) ^ 1<<31 }
 // heapEnsemble is an ensemble's trees in the heap layout.
 type heapEnsemble struct {
 	// nodes holds each heap tree's 2^D-1 splits, then heapMaxNodes+1
-	// padding nodes, so that every tree starts a [256]hnode; vals each
+	// padding nodes, so that every tree starts a [256][2]uint32; vals each
 	// tree's 2^D leaf slots, likewise padded.
-	nodes []hnode
+	nodes [][2]uint32
 	vals  []float32
 	node0 []int32 // per tree: its first split in nodes; -1: the preorder walk
 	val0  []int32 // per tree: its first leaf slot in vals
@@ -82,14 +77,14 @@ func buildHeap(e *ensemble, nf int) *heapEnsemble {
 		}
 		some = true
 		h.node0[t], h.val0[t], h.depth[t] = int32(len(h.nodes)), int32(len(h.vals)), uint8(d)
-		h.nodes = append(h.nodes, make([]hnode, 1<<d-1)...)
+		h.nodes = append(h.nodes, make([][2]uint32, 1<<d-1)...)
 		h.vals = append(h.vals, make([]float32, 1<<d)...)
 		h.fill(e, e.roots[t], 0, 0, d, h.nodes[h.node0[t]:], h.vals[h.val0[t]:])
 	}
 	if !some {
 		return nil
 	}
-	h.nodes = append(h.nodes, make([]hnode, heapMaxNodes+1)...)
+	h.nodes = append(h.nodes, make([][2]uint32, heapMaxNodes+1)...)
 	h.vals = append(h.vals, make([]float32, heapMaxNodes+1)...)
 	return h
 }
@@ -106,7 +101,7 @@ func (e *ensemble) treeSize(t int) int {
 // fill lays out the subtree at compiled node pre as heap node hi, at
 // depth level of a tree of depth d: a split's children are pre+1 and
 // pre+1+skip.
-func (h *heapEnsemble) fill(e *ensemble, pre int32, hi, level, d int, nodes []hnode, vals []float32) {
+func (h *heapEnsemble) fill(e *ensemble, pre int32, hi, level, d int, nodes [][2]uint32, vals []float32) {
 	if level == d {
 		// A leaf slot: the leaf, or a leaf above it repeated.
 		vals[hi-(1<<d-1)] = e.vals[pre]
@@ -153,12 +148,12 @@ func heapKeys(n, nk int) int {
 }
 
 // heapGroup is the keys of a group of rows as walk8 reads them: the
-// index v>>hslotShift + row is below 2048+heapRows.
+// index (slot*8)&2047 + row is below 2048+heapRows.
 type heapGroup [heapRows*heapSlots + heapRows]uint32
 
 // addTree is ensemble.addTree for a heap tree t, on interleaved keys ik.
 func (h *heapEnsemble) addTree(t int, ik []uint32, n int, mg []float32, g, grp int) {
-	nodes := (*[heapMaxNodes + 1]hnode)(h.nodes[h.node0[t]:])
+	nodes := (*[heapMaxNodes + 1][2]uint32)(h.nodes[h.node0[t]:])
 	vals := (*[heapMaxNodes + 1]float32)(h.vals[h.val0[t]:])
 	d := int(h.depth[t])
 	splits := uint64(1)<<d - 1
@@ -195,24 +190,24 @@ func (h *heapEnsemble) addTree(t int, ik []uint32, n int, mg []float32, g, grp i
 // and the eight indices is live in the loop, so that they all stay in
 // registers. A split's index is at most 254: uint8(i) is i, and in
 // range of t.
-func walk8(t *[heapMaxNodes + 1]hnode, k *heapGroup, d int) (i0, i1, i2, i3, i4, i5, i6, i7 uint64) {
+func walk8(t *[heapMaxNodes + 1][2]uint32, k *heapGroup, d int) (i0, i1, i2, i3, i4, i5, i6, i7 uint64) {
 	for s := d; s > 0; s-- {
-		n0 := t[uint8(i0)]
-		i0 = 2*i0 + 2 - (uint64(k[int(n0>>hslotShift)])-uint64(uint32(n0)))>>63
-		n1 := t[uint8(i1)]
-		i1 = 2*i1 + 2 - (uint64(k[int(n1>>hslotShift)+1])-uint64(uint32(n1)))>>63
-		n2 := t[uint8(i2)]
-		i2 = 2*i2 + 2 - (uint64(k[int(n2>>hslotShift)+2])-uint64(uint32(n2)))>>63
-		n3 := t[uint8(i3)]
-		i3 = 2*i3 + 2 - (uint64(k[int(n3>>hslotShift)+3])-uint64(uint32(n3)))>>63
-		n4 := t[uint8(i4)]
-		i4 = 2*i4 + 2 - (uint64(k[int(n4>>hslotShift)+4])-uint64(uint32(n4)))>>63
-		n5 := t[uint8(i5)]
-		i5 = 2*i5 + 2 - (uint64(k[int(n5>>hslotShift)+5])-uint64(uint32(n5)))>>63
-		n6 := t[uint8(i6)]
-		i6 = 2*i6 + 2 - (uint64(k[int(n6>>hslotShift)+6])-uint64(uint32(n6)))>>63
-		n7 := t[uint8(i7)]
-		i7 = 2*i7 + 2 - (uint64(k[int(n7>>hslotShift)+7])-uint64(uint32(n7)))>>63
+		n0 := &t[uint8(i0)]
+		i0 = 2*i0 + 2 - (uint64(k[int(n0[1]&2047)])-uint64(n0[0]))>>63
+		n1 := &t[uint8(i1)]
+		i1 = 2*i1 + 2 - (uint64(k[int(n1[1]&2047)+1])-uint64(n1[0]))>>63
+		n2 := &t[uint8(i2)]
+		i2 = 2*i2 + 2 - (uint64(k[int(n2[1]&2047)+2])-uint64(n2[0]))>>63
+		n3 := &t[uint8(i3)]
+		i3 = 2*i3 + 2 - (uint64(k[int(n3[1]&2047)+3])-uint64(n3[0]))>>63
+		n4 := &t[uint8(i4)]
+		i4 = 2*i4 + 2 - (uint64(k[int(n4[1]&2047)+4])-uint64(n4[0]))>>63
+		n5 := &t[uint8(i5)]
+		i5 = 2*i5 + 2 - (uint64(k[int(n5[1]&2047)+5])-uint64(n5[0]))>>63
+		n6 := &t[uint8(i6)]
+		i6 = 2*i6 + 2 - (uint64(k[int(n6[1]&2047)+6])-uint64(n6[0]))>>63
+		n7 := &t[uint8(i7)]
+		i7 = 2*i7 + 2 - (uint64(k[int(n7[1]&2047)+7])-uint64(n7[0]))>>63
 	}
 	return
 }
