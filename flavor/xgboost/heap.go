@@ -7,8 +7,8 @@ import "math"
 //
 // A tree of depth D ≤ heapMaxDepth is laid out breadth first, as a heap:
 // node i's children are 2i+1 (left) and 2i+2 (right), so a node needs no
-// child pointer, and a walk is exactly D-1 steps i = 2i+1+(key >= thr)
-// and a last one that lands on one of the 2^D leaf slots. A leaf above
+// child pointer, and a walk is exactly D steps i = 2i+1+(key >= thr),
+// past the 2^D-1 splits to i-(2^D-1), one of the 2^D leaf slots. A leaf above
 // depth D is padded out: its subtree's splits send every key right
 // (threshold math.MinInt32) and its leaf slots all hold its value, so
 // every row takes the same D steps, with no loop exit test per node.
@@ -20,8 +20,9 @@ import "math"
 // and a group's keys are fixed-size arrays indexed by a byte (a heap of
 // depth 8 has 255 splits) and by slot*8 masked to 11 bits: Go proves
 // them in range and drops the bounds checks, and with them the registers
-// they take, so that the eight walks stay in registers. Keys here are biased (key ^ 1<<31: unsigned, in the same
-// order), so that loading one is a plain 32-bit load.
+// they take, so that the eight walks stay in registers. Keys here are
+// biased (key ^ 1<<31: unsigned, in the same order), so that loading one
+// is a plain 32-bit load and key - thr a 64-bit subtraction.
 //
 // A tree that is deeper, or whose padding would cost more than
 // heapSlack times its nodes (a hostile file's long thin trees), keeps
