@@ -178,6 +178,34 @@ func (enc *encoder) checkWidth(in *frame) error {
 	return nil
 }
 
+// encode is transform for both encoders: for every feature of every row
+// of in not skipped, set writes the category index k of its value into
+// the row's width columns of the result; valid is false for a category
+// fit did not see, which fails the batch under handle_unknown='error'.
+func (enc *encoder) encode(in *frame, width int, set func(row []float64, i, k int, valid bool)) (*frame, error) {
+	if err := enc.checkWidth(in); err != nil {
+		return nil, err
+	}
+	out := newFrame(in.n, width)
+	for r := 0; r < in.n; r++ {
+		if in.skipped(r) {
+			continue
+		}
+		row := out.row(r)
+		for i := range enc.cats {
+			k, valid, err := enc.lookup(in, r, i)
+			if err != nil {
+				return nil, err
+			}
+			if !valid && enc.unknown == "error" {
+				return nil, enc.unknownError(in, r, i)
+			}
+			set(row, i, k, valid)
+		}
+	}
+	return out, nil
+}
+
 // oneHot is OneHotEncoder.transform (dense; a sparse result holds the
 // same numbers): per feature, one column per category, with infrequent
 // categories grouped into one last column and the drop_idx_ column
@@ -326,46 +354,33 @@ func (o *oneHot) describe(d map[string]any) {
 }
 
 func (o *oneHot) transform(in *frame) (*frame, error) {
-	if err := o.checkWidth(in); err != nil {
-		return nil, err
-	}
-	out := newFrame(in.n, o.total)
-	for r := 0; r < in.n; r++ {
-		if in.skipped(r) {
-			continue
-		}
-		row := out.row(r)
-		for i := range o.cats {
-			k, valid, err := o.lookup(in, r, i)
-			if err != nil {
-				return nil, err
-			}
-			if !valid {
-				if o.unknown == "error" {
-					return nil, o.unknownError(in, r, i)
-				}
-				k = 0
-				if o.infreq[i] >= 0 {
-					k = o.infreq[i]
-					valid = o.unknown == "infrequent_if_exist"
-				}
-			}
-			if o.mapping[i] != nil {
-				k = o.mapping[i][k]
-			}
-			if d := o.drop[i]; d >= 0 {
-				if k == d {
-					valid = false
-				} else if k > d {
-					k--
-				}
-			}
-			if valid {
-				row[o.offsets[i]+k] = 1
-			}
+	return o.encode(in, o.total, o.set)
+}
+
+// set writes feature i's columns of a row: category k, or, when it is
+// not valid (unknown), the infrequent category's column if the feature
+// has one and handle_unknown is 'infrequent_if_exist', else none.
+func (o *oneHot) set(row []float64, i, k int, valid bool) {
+	if !valid {
+		k = 0
+		if o.infreq[i] >= 0 {
+			k = o.infreq[i]
+			valid = o.unknown == "infrequent_if_exist"
 		}
 	}
-	return out, nil
+	if o.mapping[i] != nil {
+		k = o.mapping[i][k]
+	}
+	if d := o.drop[i]; d >= 0 {
+		if k == d {
+			valid = false
+		} else if k > d {
+			k--
+		}
+	}
+	if valid {
+		row[o.offsets[i]+k] = 1
+	}
 }
 
 // ordinal is OrdinalEncoder.transform: each category's index, NaN's
@@ -431,34 +446,18 @@ func (o *ordinal) describe(d map[string]any) {
 }
 
 func (o *ordinal) transform(in *frame) (*frame, error) {
-	if err := o.checkWidth(in); err != nil {
-		return nil, err
+	return o.encode(in, len(o.cats), o.set)
+}
+
+// set writes feature i of a row: category k's index, encoded_missing_value
+// for NaN's category, or unknown_value when k is not valid (unknown).
+func (o *ordinal) set(row []float64, i, k int, valid bool) {
+	switch {
+	case !valid:
+		row[i] = o.unknownValue
+	case k == o.missingIdx[i]:
+		row[i] = o.missingValue
+	default:
+		row[i] = float64(k)
 	}
-	out := newFrame(in.n, len(o.cats))
-	for r := 0; r < in.n; r++ {
-		if in.skipped(r) {
-			continue
-		}
-		row := out.row(r)
-		for i := range o.cats {
-			k, valid, err := o.lookup(in, r, i)
-			if err != nil {
-				return nil, err
-			}
-			if !valid && o.unknown == "error" {
-				return nil, o.unknownError(in, r, i)
-			}
-			if !valid {
-				k = 0
-			}
-			row[i] = float64(k)
-			if k == o.missingIdx[i] {
-				row[i] = o.missingValue
-			}
-			if !valid {
-				row[i] = o.unknownValue
-			}
-		}
-	}
-	return out, nil
 }
