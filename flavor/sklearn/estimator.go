@@ -150,6 +150,16 @@ type classes struct {
 	typ    types.Type
 }
 
+// describe adds classes_ and n_classes for DESCRIBE MODEL; nil (a
+// regressor) adds nothing.
+func (c *classes) describe(d map[string]any) {
+	if c == nil {
+		return
+	}
+	d["classes_"] = c.labels
+	d["n_classes"] = len(c.boxed)
+}
+
 // readClasses reads classes_ and decides the result type: integer
 // classes are int (bigint when they do not fit), or text when RETURNS
 // asks for a string; other classes (strings, fractions) need RETURNS

@@ -412,10 +412,7 @@ func (m *Model) Describe() map[string]any {
 	d["inputs"] = []any{in}
 	d["outputs"] = []any{map[string]any{"name": "prediction", "type": m.typ.SQL()}}
 	m.pred.describe(d)
-	if m.classes != nil {
-		d["classes_"] = m.classes.labels
-		d["n_classes"] = len(m.classes.boxed)
-	}
+	m.classes.describe(d)
 	return d
 }
 

@@ -280,15 +280,7 @@ func (b *boosted) predict(X []float64, null []bool, out []any) {
 		})
 		return
 	}
-	k := len(b.classes.boxed)
-	P := make([]float64, len(out)*k)
-	cls := make([]int, len(out))
-	b.proba(X, null, P, cls)
-	for r := range out {
-		if !null[r] {
-			out[r] = b.classes.boxed[cls[r]]
-		}
-	}
+	predictByProba(b, X, null, out)
 }
 
 // proba is predict_proba, and predict's class: the argmax of the

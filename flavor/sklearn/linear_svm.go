@@ -6,11 +6,7 @@ func init() {
 	modelTypes.Register("linear_svc", &modelType{
 		estimators: []string{"sklearn.svm._classes.LinearSVC"},
 		build: func(e *estimator) (node, error) {
-			c, err := e.readClasses()
-			if err != nil {
-				return nil, err
-			}
-			return readLinClf(e, c)
+			return readLinearClassifier(e)
 		},
 	})
 	modelTypes.Register("linear_svr", &modelType{

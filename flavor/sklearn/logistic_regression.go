@@ -33,6 +33,16 @@ type logistic struct {
 	multi     string // LogisticRegression's multi_class, for DESCRIBE
 }
 
+// readLinearClassifier reads a linear classifier with its own classes_
+// (RidgeClassifier keeps them elsewhere and calls readLinClf).
+func readLinearClassifier(e *estimator) (*logistic, error) {
+	c, err := e.readClasses()
+	if err != nil {
+		return nil, err
+	}
+	return readLinClf(e, c)
+}
+
 // readLinClf reads coef_ and intercept_ of a linear classifier whose
 // classes are c.
 func readLinClf(e *estimator, c *classes) (*logistic, error) {
@@ -99,8 +109,7 @@ func (l *logistic) predict(X []float64, null []bool, out []any) {
 }
 
 func (l *logistic) describe(d map[string]any) {
-	d["classes_"] = l.classes.labels
-	d["n_classes"] = len(l.classes.boxed)
+	l.classes.describe(d)
 	if l.multi != "" {
 		d["multi_class"] = l.multi
 	}
@@ -191,11 +200,7 @@ func (l *linProba) probaOf(d, p []float64) {
 func clip1(x float64) float64 { return max(-1, min(1, x)) }
 
 func buildLogistic(e *estimator) (node, error) {
-	c, err := e.readClasses()
-	if err != nil {
-		return nil, err
-	}
-	l, err := readLinClf(e, c)
+	l, err := readLinearClassifier(e)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +209,7 @@ func buildLogistic(e *estimator) (node, error) {
 	// LogisticRegression.predict_proba: one-vs-rest unless the model is
 	// multinomial (multi_class 'multinomial', or 'auto' with more than
 	// two classes and a solver other than liblinear).
-	ovr := ms == "ovr" || ms == "warn" || (ms == "auto" || ms == "") && (len(c.boxed) <= 2 || sv == "liblinear")
+	ovr := ms == "ovr" || ms == "warn" || (ms == "auto" || ms == "") && (len(l.classes.boxed) <= 2 || sv == "liblinear")
 	kind := probaSoftmax
 	if ovr {
 		kind = probaOvR

@@ -193,8 +193,7 @@ func (c *mlpClassifier) classList() *classes { return c.classes }
 
 func (c *mlpClassifier) describe(d map[string]any) {
 	c.mlp.describe(d)
-	d["classes_"] = c.classes.labels
-	d["n_classes"] = len(c.classes.boxed)
+	c.classes.describe(d)
 }
 
 func (c *mlpClassifier) proba(X []float64, null []bool, P []float64, cls []int) {
@@ -221,13 +220,5 @@ func (c *mlpClassifier) proba(X []float64, null []bool, P []float64, cls []int) 
 }
 
 func (c *mlpClassifier) predict(X []float64, null []bool, out []any) {
-	nc := len(c.classes.boxed)
-	P := make([]float64, len(out)*nc)
-	cls := make([]int, len(out))
-	c.proba(X, null, P, cls)
-	for r := range out {
-		if !null[r] {
-			out[r] = c.classes.boxed[cls[r]]
-		}
-	}
+	predictByProba(c, X, null, out)
 }

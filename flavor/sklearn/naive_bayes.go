@@ -39,8 +39,7 @@ func (b *naiveBayes) classList() *classes    { return b.classes }
 func (b *naiveBayes) className() string      { return b.class }
 
 func (b *naiveBayes) describe(d map[string]any) {
-	d["classes_"] = b.classes.labels
-	d["n_classes"] = len(b.classes.boxed)
+	b.classes.describe(d)
 }
 
 func (b *naiveBayes) predict(X []float64, null []bool, out []any) {

@@ -304,8 +304,7 @@ func (c *knnClassifier) classList() *classes    { return c.classes }
 
 func (c *knnClassifier) describe(d map[string]any) {
 	c.knn.describe(d)
-	d["classes_"] = c.classes.labels
-	d["n_classes"] = len(c.classes.boxed)
+	c.classes.describe(d)
 }
 
 func (c *knnClassifier) proba(X []float64, null []bool, P []float64, cls []int) {
@@ -337,15 +336,7 @@ func (c *knnClassifier) proba(X []float64, null []bool, P []float64, cls []int) 
 }
 
 func (c *knnClassifier) predict(X []float64, null []bool, out []any) {
-	nc := len(c.classes.boxed)
-	P := make([]float64, len(out)*nc)
-	cls := make([]int, len(out))
-	c.proba(X, null, P, cls)
-	for r := range out {
-		if !null[r] {
-			out[r] = c.classes.boxed[cls[r]]
-		}
-	}
+	predictByProba(c, X, null, out)
 }
 
 // knnRegressor is KNeighborsRegressor: the mean of the neighbours'

@@ -133,6 +133,20 @@ func runProba(n node, f *frame, null []bool, P []float64, cls []int) error {
 	return fmt.Errorf("%s has no class probabilities", nodeName(n))
 }
 
+// predictByProba is predict for an estimator whose predict is the class
+// its predict_proba picks (p.proba's cls), boxed.
+func predictByProba(p prober, X []float64, null []bool, out []any) {
+	c := p.classList()
+	P := make([]float64, len(out)*len(c.boxed))
+	cls := make([]int, len(out))
+	p.proba(X, null, P, cls)
+	for r := range out {
+		if !null[r] {
+			out[r] = c.boxed[cls[r]]
+		}
+	}
+}
+
 // argmaxRows sets cls[r] to the first most probable class of each row,
 // as predict does for estimators whose predict is predict_proba's argmax.
 func argmaxRows(P []float64, k int, null []bool, cls []int) {

@@ -16,11 +16,7 @@ func init() {
 // modified Huber loss its own; scikit-learn has none for other losses
 // (hinge, perceptron, ...), and neither has augur.
 func buildSGDClassifier(e *estimator) (node, error) {
-	c, err := e.readClasses()
-	if err != nil {
-		return nil, err
-	}
-	l, err := readLinClf(e, c)
+	l, err := readLinearClassifier(e)
 	if err != nil {
 		return nil, err
 	}

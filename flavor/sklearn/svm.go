@@ -230,8 +230,7 @@ func (s *svc) className() string      { return s.class }
 func (s *svc) describe(d map[string]any) {
 	s.svmKernel.describe(d)
 	d["n_support_"] = s.nsup
-	d["classes_"] = s.classes.labels
-	d["n_classes"] = len(s.classes.boxed)
+	s.classes.describe(d)
 }
 
 // scratch for one row: kernel values, decisions, votes.

@@ -448,10 +448,7 @@ func (f *forest) describe(d map[string]any) {
 		maxD = max(maxD, t.depth)
 	}
 	d["max_tree_depth"] = maxD
-	if f.classes != nil {
-		d["classes_"] = f.classes.labels
-		d["n_classes"] = len(f.classes.boxed)
-	}
+	f.classes.describe(d)
 }
 
 // block is how many rows predict converts and accumulates at a time.
