@@ -334,11 +334,8 @@ func (m *Model) class(mg []float32, p []float64) int {
 // or one numeric argument per feature.
 func (m *Model) Predict(ctx context.Context, b *model.Batch) ([]any, error) {
 	out := make([]any, b.Rows)
-	x, skip, err := m.features(b)
+	x, skip, err := m.features(ctx, b)
 	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	err = m.run(x, skip, func(r int, mg []float32, p []float64) {
@@ -362,11 +359,8 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 		return nil, fmt.Errorf("model %q is a %s model, with no class probabilities", m.name, m.kind)
 	}
 	out := make([]model.Proba, b.Rows)
-	x, skip, err := m.features(b)
+	x, skip, err := m.features(ctx, b)
 	if err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	err = m.run(x, skip, func(r int, mg []float32, p []float64) {
@@ -378,13 +372,14 @@ func (m *Model) PredictProba(ctx context.Context, b *model.Batch) ([]model.Proba
 
 // features reads the batch into a row-major matrix. A row whose list
 // holds a NULL gives NULL, as on the engine's dense path (a NULL argument
-// never reaches Predict): NaN, not NULL, is XGBoost's missing value.
-func (m *Model) features(b *model.Batch) ([]float64, []bool, error) {
+// never reaches Predict): NaN, not NULL, is XGBoost's missing value. A
+// cancelled query stops here, before the trees.
+func (m *Model) features(ctx context.Context, b *model.Batch) ([]float64, []bool, error) {
 	fr := model.FeatureReader{Model: m.name, N: m.b.numFeature, Count: "num_feature"}
 	x := make([]float64, b.Rows*fr.N)
 	skip := make([]bool, b.Rows)
 	if err := fr.Read(b, x, skip); err != nil {
 		return nil, nil, err
 	}
-	return x, skip, nil
+	return x, skip, ctx.Err()
 }
