@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/augurdb/augur/types"
 )
@@ -182,4 +184,23 @@ func ListLen(v any) int {
 		return len(l)
 	}
 	return -1
+}
+
+// ShowRow prints a row's features as a SQL list, the first 8 and the
+// last one when there are more: a message about a refused row shows it
+// this way, since a scalar function cannot know the row's place in the
+// query but its values find it.
+func ShowRow(row []float64) string {
+	parts := make([]string, 0, min(len(row), 10))
+	for i, v := range row {
+		if i == 8 && len(row) > 9 {
+			parts = append(parts, "...")
+			v, i = row[len(row)-1], len(row)-1
+		}
+		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
+		if i == len(row)-1 {
+			break
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }

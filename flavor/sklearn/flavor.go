@@ -65,7 +65,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -640,27 +639,10 @@ func refused(name, who string, c inputCheck, row []float64, j int, after string)
 	if after != "" {
 		where = "of the row " + after + ","
 		return fmt.Errorf("model %q: the input of %s contains %s (feature %d %s %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
-			name, who, what, j+1, where, showRow(row), sk)
+			name, who, what, j+1, where, model.ShowRow(row), sk)
 	}
 	return fmt.Errorf("model %q: input contains %s (feature %d %s %s); scikit-learn refuses it (%q); OPTIONS (on_error = 'null') returns NULL for such rows",
-		name, what, j+1, where, showRow(row), sk)
-}
-
-// showRow prints a row's features as a SQL list, the first 8 and the
-// last one when there are more.
-func showRow(row []float64) string {
-	parts := make([]string, 0, min(len(row), 10))
-	for i, v := range row {
-		if i == 8 && len(row) > 9 {
-			parts = append(parts, "...")
-			v, i = row[len(row)-1], len(row)-1
-		}
-		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
-		if i == len(row)-1 {
-			break
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
+		name, what, j+1, where, model.ShowRow(row), sk)
 }
 
 // otherFlavor says what to do with a pickle of another library's

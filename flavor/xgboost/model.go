@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/augurdb/augur/internal/untrusted"
@@ -194,24 +192,7 @@ func (m *Model) refused(row []float64, j int, v float64) error {
 		what = fmt.Sprintf("%g, beyond float32's range, which XGBoost reads its features as", v)
 	}
 	return fmt.Errorf("model %q: input contains %s (feature %d of the row %s); XGBoost refuses it (\"Input data contains `inf` or `nan`\"); OPTIONS (on_error = 'null') returns NULL for such rows, and NaN or NULL means a missing value",
-		m.name, what, j+1, showRow(row))
-}
-
-// showRow prints a row's features as a SQL list, the first 8 and the
-// last one when there are more.
-func showRow(row []float64) string {
-	parts := make([]string, 0, min(len(row), 10))
-	for i, v := range row {
-		if i == 8 && len(row) > 9 {
-			parts = append(parts, "...")
-			v, i = row[len(row)-1], len(row)-1
-		}
-		parts = append(parts, strconv.FormatFloat(v, 'g', -1, 64))
-		if i == len(row)-1 {
-			break
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
+		m.name, what, j+1, model.ShowRow(row))
 }
 
 // margins computes the margins of n rows of x32 (float32 features, and
