@@ -314,7 +314,9 @@ func (f *fastForest) leaves4(root int32, s []int64, ns int) (int32, int32, int32
 	}
 }
 
-// leaves4Num is leaves4 for a tree without categorical nodes.
+// leaves4Num is leaves4 for a tree without categorical nodes (most
+// trees): a copy kept so that its loop has no slot masking and no
+// categorical test.
 func (f *fastForest) leaves4Num(root int32, s []int64, ns int) (int32, int32, int32, int32) {
 	nodes := f.nodes
 	s = s[:4*ns]

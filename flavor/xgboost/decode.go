@@ -108,11 +108,7 @@ func jsonFrom(d *json.Decoder, tok json.Token, depth int) (any, error) {
 				continue
 			}
 			if items == nil {
-				items = make([]any, len(nums), len(nums)+1)
-				for i, f := range nums {
-					items[i] = f
-				}
-				nums = nil
+				items, nums = boxNums(nums), nil
 			}
 			v, err := jsonFrom(d, tok, depth+1)
 			if err != nil {
@@ -408,11 +404,7 @@ func (u *ubj) array(typ byte, count, depth int) (any, error) {
 			continue
 		}
 		if items == nil {
-			items = make([]any, len(nums), len(nums)+1)
-			for j, f := range nums {
-				items[j] = f
-			}
-			nums = nil
+			items, nums = boxNums(nums), nil
 		}
 		v, err := u.valueOf(m, depth)
 		if err != nil {
@@ -427,4 +419,14 @@ func (u *ubj) array(typ byte, count, depth int) (any, error) {
 		nums = []float64{}
 	}
 	return nums, nil
+}
+
+// boxNums turns the numbers an array began with into its items, once it
+// holds something else too (an array of numbers alone stays []float64).
+func boxNums(nums []float64) []any {
+	items := make([]any, len(nums), len(nums)+1)
+	for i, f := range nums {
+		items[i] = f
+	}
+	return items
 }
