@@ -17,13 +17,7 @@ import (
 // Field numbers of the ONNX protobuf messages read here (onnx.proto3).
 const (
 	pbModelGraph  = 7  // ModelProto.graph
-	pbGraphNode   = 1  // GraphProto.node
 	pbGraphOutput = 12 // GraphProto.output
-	pbNodeInput   = 1  // NodeProto.input
-	pbNodeOutput  = 2  // NodeProto.output
-	pbNodeOpType  = 4  // NodeProto.op_type
-	pbNodeAttr    = 5  // NodeProto.attribute
-	pbNodeDomain  = 7  // NodeProto.domain
 	pbAttrName    = 1  // AttributeProto.name
 	pbAttrInts    = 8  // AttributeProto.ints
 	pbAttrStrings = 9  // AttributeProto.strings
@@ -142,63 +136,29 @@ func (n *mlNode) classInfo() *classInfo {
 	return nil
 }
 
-// readMLNodes reads the nodes of the graph in ai.onnx.ml's domain and the
-// nodes between them (one input, one output); nil when there is no
-// ai.onnx.ml node.
+// readMLNodes reads the nodes of the graph with the class labels they
+// declare; nil when no node is in ai.onnx.ml's domain.
 func readMLNodes(data []byte) ([]mlNode, error) {
-	var gb []byte
-	if err := pbwire.EachField(data, func(num protowire.Number, typ protowire.Type, b []byte) error {
-		if num == pbModelGraph && typ == protowire.BytesType {
-			gb = b
-		}
-		return nil
-	}); err != nil || gb == nil {
+	g, err := rt.ReadGraph(data)
+	if err != nil {
 		return nil, err
 	}
-	var nodes []mlNode
+	nodes := make([]mlNode, len(g.Nodes))
 	ml := false
-	err := pbwire.EachField(gb, func(num protowire.Number, typ protowire.Type, b []byte) error {
-		if num != pbGraphNode || typ != protowire.BytesType {
-			return nil
-		}
-		n, err := readMLNode(b)
-		if err != nil {
-			return err
+	for i, gn := range g.Nodes {
+		n := mlNode{op: gn.Op, domain: gn.Domain, inputs: gn.Inputs, outputs: gn.Outputs}
+		for _, a := range gn.Attrs {
+			if err := n.readAttr(a); err != nil {
+				return nil, fmt.Errorf("reading the ONNX graph: %w", err)
+			}
 		}
 		ml = ml || n.domain == "ai.onnx.ml"
-		nodes = append(nodes, n)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading the ONNX graph: %w", err)
+		nodes[i] = n
 	}
 	if !ml {
 		return nil, nil
 	}
 	return nodes, nil
-}
-
-func readMLNode(b []byte) (mlNode, error) {
-	var n mlNode
-	err := pbwire.EachField(b, func(num protowire.Number, typ protowire.Type, v []byte) error {
-		if typ != protowire.BytesType {
-			return nil
-		}
-		switch num {
-		case pbNodeInput:
-			n.inputs = append(n.inputs, string(v))
-		case pbNodeOutput:
-			n.outputs = append(n.outputs, string(v))
-		case pbNodeOpType:
-			n.op = string(v)
-		case pbNodeDomain:
-			n.domain = string(v)
-		case pbNodeAttr:
-			return n.readAttr(v)
-		}
-		return nil
-	})
-	return n, err
 }
 
 // readAttr keeps the class labels: classlabels_ints (the classifiers),

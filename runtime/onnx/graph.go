@@ -20,6 +20,8 @@ const (
 	nodeInput  = 1 // NodeProto.input
 	nodeOutput = 2 // NodeProto.output
 	nodeOpType = 4 // NodeProto.op_type
+	nodeAttr   = 5 // NodeProto.attribute
+	nodeDomain = 7 // NodeProto.domain
 
 	valueName = 1 // ValueInfoProto.name
 	valueType = 2 // ValueInfoProto.type
@@ -32,8 +34,12 @@ const (
 // Node is one operator of a graph, as far as augur needs to know it.
 type Node struct {
 	Op      string
+	Domain  string // "" for the default (ai.onnx) domain
 	Inputs  []string
 	Outputs []string
+	// Attrs are the node's encoded AttributeProtos, slices of the
+	// model's bytes, for callers that read an attribute (class labels).
+	Attrs [][]byte
 }
 
 // Graph is the operator list of an ONNX model, in the file's order
@@ -223,6 +229,10 @@ func readNode(b []byte) (Node, error) {
 			n.Outputs = append(n.Outputs, string(v))
 		case nodeOpType:
 			n.Op = string(v)
+		case nodeDomain:
+			n.Domain = string(v)
+		case nodeAttr:
+			n.Attrs = append(n.Attrs, v)
 		}
 		return nil
 	})
