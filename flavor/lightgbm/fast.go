@@ -1,6 +1,10 @@
 package lightgbm
 
-import "math"
+import (
+	"math"
+
+	"github.com/augurdb/augur/internal/orderkey"
+)
 
 // The fast path: PredictDense walks each tree for a block of rows at a
 // time (the tree's nodes stay in L1), four rows interleaved (their
@@ -83,13 +87,7 @@ type fastForest struct {
 // key64 maps a double to an int64 with the same order: a <= b exactly
 // when key64(a) <= key64(b), for every a and b that are not NaN (-0 is
 // +0: they compare equal).
-func key64(f float64) int64 {
-	if f == 0 {
-		return 0
-	}
-	b := int64(math.Float64bits(f))
-	return b ^ (b >> 63 & math.MaxInt64)
-}
+func key64(f float64) int64 { return orderkey.Float64(f) }
 
 // categoryBit is a categorical feature's slot value: the bit of its
 // category, as Tree::CategoricalDecision reads it (the integer part),

@@ -3,6 +3,8 @@ package sklearn
 import (
 	"math"
 	"slices"
+
+	"github.com/augurdb/augur/internal/orderkey"
 )
 
 // HistGradientBoosting's fast path. The plain walk (hgb.leaf, leaves4)
@@ -79,15 +81,8 @@ const (
 	nanThr = 0x7FF0000000000001
 )
 
-// hgbKey maps a double that is not NaN to an int64 with the same order:
-// a > b exactly when hgbKey(a) > hgbKey(b); -0 and +0 are both 0.
-func hgbKey(v float64) int64 {
-	if v == 0 {
-		return 0
-	}
-	b := int64(math.Float64bits(v))
-	return b ^ (b >> 63 & math.MaxInt64)
-}
+// hgbKey maps a double that is not NaN to an int64 with the same order.
+func hgbKey(v float64) int64 { return orderkey.Float64(v) }
 
 // thrKey is a threshold's key.
 func thrKey(t float64) int64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/augurdb/augur/internal/orderkey"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/pickle"
 	"github.com/augurdb/augur/types"
@@ -35,14 +36,10 @@ type pnode struct {
 // made +0 (they compare equal) and every NaN the same positive NaN,
 // whose key is above +Inf's, so that NaN goes right as x <= t is false.
 func key32(f float32) int32 {
-	if f == 0 {
-		f = 0
-	}
 	if f != f {
 		return 0x7fc00000
 	}
-	b := int32(math.Float32bits(f))
-	return b ^ (b >> 31 & 0x7fffffff)
+	return orderkey.Float32(f)
 }
 
 // lnode is one node of a linked tree; a leaf has feat -1 and its value

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/augurdb/augur/internal/orderkey"
 )
 
 // node is one node of a compiled tree. Trees are laid out in preorder, so
@@ -40,16 +42,7 @@ const leafKey = math.MinInt32
 // key32 maps a float32 that is not NaN to an int32 with the same order
 // (-0 is 0, as they compare equal): the bits of a positive
 // number already order as integers, a negative one's flipped do too.
-func key32(f float32) int32 {
-	if f == 0 {
-		return 0
-	}
-	k := int32(math.Float32bits(f))
-	if k < 0 {
-		k ^= math.MaxInt32
-	}
-	return k
-}
+func key32(f float32) int32 { return orderkey.Float32(f) }
 
 // thresholdKey is a split's threshold as a key. No value is below NaN in
 // XGBoost (a missing one takes its default direction): its key is above
