@@ -69,11 +69,11 @@ var ptyWait = 60 * time.Second
 // ptyOptions says how to start the child.
 type ptyOptions struct {
 	Args []string // command-line arguments of augur
-	Home string    // HOME; default: a new temporary directory
-	Dir  string    // working directory; default: Home
-	Env  []string  // extra environment variables, "K=V"
-	Cols int       // terminal width; default ptyCols
-	Rows int       // terminal height; default ptyRows
+	Home string   // HOME; default: a new temporary directory
+	Dir  string   // working directory; default: Home
+	Env  []string // extra environment variables, "K=V"
+	Cols int      // terminal width; default ptyCols
+	Rows int      // terminal height; default ptyRows
 }
 
 // ptyShell is augur running in a pseudo-terminal.
