@@ -194,12 +194,12 @@ func (s *ptyShell) Raw() string {
 }
 
 // Plain returns the output without escape sequences and carriage returns.
-func (s *ptyShell) Plain() string { return plainText(s.Raw()) }
+func (s *ptyShell) Plain() string { return stripEscapes(s.Raw()) }
 
 var escapeSeq = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]|\r`)
 
-// plainText drops terminal escape sequences and carriage returns.
-func plainText(s string) string { return escapeSeq.ReplaceAllString(s, "") }
+// stripEscapes drops terminal escape sequences and carriage returns.
+func stripEscapes(s string) string { return escapeSeq.ReplaceAllString(s, "") }
 
 // Expect waits until the plain output after the previous Expect contains
 // what, moves past it and returns the plain output up to and including
@@ -311,7 +311,7 @@ func TestPTYHarness(t *testing.T) {
 	if code := sh.Wait(); code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	if got := fmt.Sprint(plainText("a\x1b[1;32mb\x1b[0m\r\n")); got != "ab\n" {
-		t.Errorf("plainText: %q", got)
+	if got := fmt.Sprint(stripEscapes("a\x1b[1;32mb\x1b[0m\r\n")); got != "ab\n" {
+		t.Errorf("stripEscapes: %q", got)
 	}
 }
