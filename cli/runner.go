@@ -168,7 +168,9 @@ func (s *sqlRows) Next(dst []any) (bool, error) {
 // statements other than SHOW MODELS and DESCRIBE MODEL.
 func (r *Runner) Exec(ctx context.Context, query string) error {
 	kind := classify(query)
+	stop := watchQuery(ctx, r.Conn, query) // the shell's progress line (progress.go)
 	rows, err := r.Conn.QueryContext(ctx, query)
+	stop()
 	if err != nil {
 		return err
 	}
