@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,7 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/chzyer/readline"
+	"github.com/peterh/liner"
+	"golang.org/x/term"
 
 	"github.com/augurdb/augur/internal/version"
 )
@@ -22,14 +24,18 @@ const (
 	ContinuationPrompt = "   ...> "
 )
 
-// HistoryFile is the shell's history file, in the home directory.
+// HistoryFile is the shell's history file, in the home directory. It
+// keeps the last historyLimit statements.
 const HistoryFile = ".augur_history"
 
-func isTerminal(f *os.File) bool { return readline.IsTerminal(int(f.Fd())) }
+// historyLimit is how many entries the history keeps (liner's bound).
+const historyLimit = liner.HistoryLimit
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // interrupter cancels the running query on SIGINT. While the shell waits
-// for input the terminal is in raw mode and Ctrl-C reaches readline as a
-// key instead, which clears the line.
+// for input, the line editor turns the terminal's signals off and Ctrl-C
+// reaches it as a key instead, which clears the line.
 type interrupter struct {
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -78,67 +84,75 @@ func (in *interrupter) stop() {
 	close(in.sigs)
 }
 
-// Shell runs the interactive shell on a terminal: line editing, history in
-// ~/.augur_history, statements that end with ';' and may span lines, the
-// dot commands of .help. A failing statement is reported and the shell
-// goes on. Ctrl-C cancels a running query (the shell stays) or clears the
-// line being typed; Ctrl-D, .quit or .exit leave.
+// Shell runs the interactive shell on a terminal: line editing (peterh/
+// liner), history in ~/.augur_history, Tab completion (complete.go),
+// statements that end with ';' and may span lines, the dot commands of
+// .help, and a progress line for statements that run over two seconds.
+// A failing statement is reported and the shell goes on. Ctrl-C cancels a
+// running query (the shell stays) or clears the statement being typed;
+// Ctrl-D, .quit or .exit leave.
+//
+// The line editor reads the process's standard input and writes its
+// standard output, which tty and stdout are in practice.
 func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writer) error {
-	cfg := &readline.Config{
-		Prompt:                 Prompt,
-		DisableAutoSaveHistory: true,
-		HistorySearchFold:      true,
-		InterruptPrompt:        "^C",
-		EOFPrompt:              "\n", // readline: just a newline
-		Stdin:                  io.NopCloser(tty),
-		Stdout:                 stdout,
-		Stderr:                 stderr,
+	if f, ok := stdout.(*os.File); !ok || !isTerminal(f) || !isTerminal(tty) {
+		// No line editing without a terminal both ways: read lines as
+		// they come, reporting errors and going on, as the shell does.
+		return r.plainShell(ctx, tty, stderr)
 	}
-	if home, err := os.UserHomeDir(); err == nil && home != "" {
-		cfg.HistoryFile = filepath.Join(home, HistoryFile)
-	}
-	rl, err := readline.NewEx(cfg)
-	if err != nil {
-		return err
-	}
-	defer rl.Close()
+	ln := liner.NewLiner()
+	defer ln.Close()
+	ln.SetCtrlCAborts(true)
+	ln.SetMultiLineMode(true)
+	ln.SetTabCompletionStyle(liner.TabPrints)
+	comp := newCompleter(r.Conn)
+	ln.SetWordCompleter(func(line string, pos int) (string, []string, string) {
+		return comp.complete(ctx, line, pos)
+	})
+	hist := openHistory(ln)
+
 	fmt.Fprintf(stdout, "augur %s (DuckDB %s)\nEnter \".help\" for usage hints.\n", version.String(), duckdbVersion(ctx, r.Conn))
 
 	in := newInterrupter()
 	defer in.stop()
+	watcher := newQueryWatcher(stdout)
 	f := &feeder{r: r}
 	var lines []string // the lines of the statement being typed, for history
 	for {
+		prompt := Prompt
 		if f.pending() {
-			rl.SetPrompt(ContinuationPrompt)
-		} else {
-			rl.SetPrompt(Prompt)
+			prompt = ContinuationPrompt
 		}
-		line, err := rl.Readline()
-		if errors.Is(err, readline.ErrInterrupt) {
+		line, err := ln.Prompt(prompt)
+		if errors.Is(err, liner.ErrPromptAborted) { // Ctrl-C; liner printed ^C
 			f.clear()
 			lines = lines[:0]
 			continue
 		}
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) { // Ctrl-D on an empty line
+			fmt.Fprintln(stdout)
 			return nil
 		}
 		if err != nil {
-			return err
+			return fmt.Errorf("reading the terminal: %w", err)
 		}
 		if strings.TrimSpace(line) == "" && !f.pending() {
 			continue
 		}
 		lines = append(lines, line)
 		qctx := in.start(ctx)
+		if watcher != nil {
+			qctx = withQueryWatcher(qctx, watcher)
+		}
 		err = f.feed(qctx, line)
 		if in.done() {
 			fmt.Fprintln(stdout) // after the ^C the terminal echoed
 		}
 		if !f.pending() {
-			saveHistory(rl, lines)
+			hist.save(ln, lines)
 			lines = lines[:0]
 			f.restart()
+			comp.invalidate() // the statement may have created or dropped names
 		}
 		if errors.Is(err, errQuit) {
 			return nil
@@ -150,21 +164,103 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 	}
 }
 
-// saveHistory records a finished statement as one history entry; one with
-// a "--" comment (which would swallow the lines after it) line by line.
-func saveHistory(rl *readline.Instance, lines []string) {
+// plainShell reads statements from a terminal whose output is not one
+// (augur > file): no prompt, no editing, no history; a failing statement
+// is reported and the next one runs.
+func (r *Runner) plainShell(ctx context.Context, tty *os.File, stderr io.Writer) error {
+	in := newInterrupter()
+	defer in.stop()
+	f := &feeder{r: r}
+	br := bufio.NewReader(tty)
+	for {
+		line, rerr := br.ReadString('\n')
+		if line != "" {
+			err := f.feed(in.start(ctx), line)
+			in.done()
+			if errors.Is(err, errQuit) {
+				return nil
+			}
+			if err != nil {
+				r.Printer.Flush()
+				fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+			}
+		}
+		if rerr != nil {
+			err := f.finish(in.start(ctx))
+			in.done()
+			return err
+		}
+	}
+}
+
+// history is the shell's history file. Entries are written when a
+// statement finishes, so that a shell that is killed keeps them.
+type history struct {
+	path string // "" when there is no home directory: no history
+}
+
+// openHistory loads ~/.augur_history into the line editor.
+func openHistory(ln *liner.State) history {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return history{}
+	}
+	h := history{path: filepath.Join(home, HistoryFile)}
+	if f, err := os.Open(h.path); err == nil {
+		ln.ReadHistory(f) // keeps the last historyLimit entries
+		f.Close()
+	}
+	return h
+}
+
+// save records a finished statement as one history entry (a statement
+// with a "--" comment, which would swallow the lines after it, line by
+// line) and rewrites the file: liner bounds it to historyLimit entries.
+// A history that cannot be written is not worth stopping the shell for.
+func (h history) save(ln *liner.State, lines []string) {
 	if len(lines) == 0 {
 		return
 	}
-	joined := strings.Join(lines, "\n")
-	if !strings.Contains(joined, "--") {
-		for i := range lines {
-			lines[i] = strings.TrimSpace(lines[i])
-		}
-		rl.SaveHistory(strings.Join(lines, " "))
+	for _, e := range historyEntries(lines) {
+		ln.AppendHistory(e)
+	}
+	if h.path == "" {
 		return
 	}
-	for _, l := range lines {
-		rl.SaveHistory(l)
+	tmp, err := os.CreateTemp(filepath.Dir(h.path), HistoryFile+".*")
+	if err != nil {
+		return
 	}
+	_, werr := ln.WriteHistory(tmp)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	// The history may hold secrets (CREATE SECRET ...): the temporary
+	// file is the user's only (0600), and replaces the old one whole.
+	if err := os.Rename(tmp.Name(), h.path); err != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// historyEntries turns the lines of one statement into history entries:
+// one, the lines joined by spaces, unless a "--" comment would swallow
+// the lines after it once joined.
+func historyEntries(lines []string) []string {
+	var out []string
+	if strings.Contains(strings.Join(lines, "\n"), "--") {
+		for _, l := range lines {
+			if strings.TrimSpace(l) != "" {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	parts := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return []string{strings.Join(parts, " ")}
 }
