@@ -297,3 +297,24 @@ func writeAtomic(path string, data []byte) (err error) {
 	}
 	return nil
 }
+
+// ReadRole returns the role of user name in the users file at path, and
+// whether the file names that user; a missing file names nobody. Unlike
+// LoadUsers it does not check the file's permissions: augur passwd
+// calls it before AddUser rewrites the file with mode 0600.
+func ReadRole(path, name string) (server.Role, bool, error) {
+	lines, err := readExisting(path)
+	if err != nil {
+		return 0, false, err
+	}
+	for i, line := range lines {
+		n, e, err := parseLine(line)
+		if err != nil {
+			return 0, false, fmt.Errorf("users file %s: line %d: %w", path, i+1, err)
+		}
+		if n == name {
+			return e.role, true, nil
+		}
+	}
+	return 0, false, nil
+}
