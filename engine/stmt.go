@@ -55,3 +55,59 @@ func (s *guardedStmt) CheckNamedValue(nv *driver.NamedValue) error {
 	}
 	return driver.ErrSkip
 }
+
+// policyStmt is a prepared statement of a restricted connection (a file
+// policy, or the reader role): it runs with the policy on its context,
+// where the functions that read files and load models look.
+type policyStmt struct {
+	driver.Stmt
+	ctx func(context.Context) context.Context
+}
+
+// Unwrap returns the statement underneath (DuckDB's, or a guardedStmt).
+func (s *policyStmt) Unwrap() driver.Stmt { return s.Stmt }
+
+func (s *policyStmt) Exec(args []driver.Value) (driver.Result, error) {
+	return s.ExecContext(context.Background(), namedValues(args))
+}
+
+func (s *policyStmt) Query(args []driver.Value) (driver.Rows, error) {
+	return s.QueryContext(context.Background(), namedValues(args))
+}
+
+func (s *policyStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ec, ok := s.Stmt.(driver.StmtExecContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	return ec.ExecContext(s.ctx(ctx), args)
+}
+
+func (s *policyStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	qc, ok := s.Stmt.(driver.StmtQueryContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	return qc.QueryContext(s.ctx(ctx), args)
+}
+
+// CheckNamedValue lets the inner statement convert arguments.
+func (s *policyStmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if c, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return c.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// namedValues numbers positional arguments as database/sql does.
+func namedValues(args []driver.Value) []driver.NamedValue {
+	out := make([]driver.NamedValue, len(args))
+	for i, v := range args {
+		out[i] = driver.NamedValue{Ordinal: i + 1, Value: v}
+	}
+	return out
+}
+
+// Unwrap returns DuckDB's own statement, for what it knows before running
+// (statement type, columns, parameter types): the server's Describe.
+func (s *guardedStmt) Unwrap() driver.Stmt { return s.Stmt }
