@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/chzyer/readline"
+	"golang.org/x/term"
 
 	"github.com/augurdb/augur/engine"
 	"github.com/augurdb/augur/server"
@@ -470,13 +470,13 @@ const maxPassword = 1024
 func readPassword(stdin io.Reader, stderr io.Writer, name string) (string, error) {
 	if f, ok := stdin.(*os.File); ok && isTerminal(f) {
 		fmt.Fprintf(stderr, "Password for %s: ", name)
-		p1, err := readline.ReadPassword(int(f.Fd()))
+		p1, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", fmt.Errorf("reading the password: %w", err)
 		}
 		fmt.Fprint(stderr, "Again: ")
-		p2, err := readline.ReadPassword(int(f.Fd()))
+		p2, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(stderr)
 		if err != nil {
 			return "", fmt.Errorf("reading the password: %w", err)
