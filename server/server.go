@@ -10,6 +10,8 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -55,6 +57,15 @@ type Config struct {
 // Server serves one engine.
 type Server struct {
 	cfg Config
+	log *slog.Logger
+
+	closing atomic.Bool
+	mu      sync.Mutex
+	lns     map[net.Listener]struct{}
+	conns   map[net.Conn]struct{} // accepted, before and after startup
+	byPID   map[uint32]*session   // sessions past startup, for CancelRequest
+	nextPID uint32
+	wg      sync.WaitGroup // connection goroutines
 }
 
 // New checks cfg and returns a server.
@@ -62,16 +73,177 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Engine == nil {
 		return nil, errors.New("server: no engine")
 	}
-	return &Server{cfg: cfg}, nil
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{
+		cfg: cfg, log: log,
+		lns: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}, byPID: map[uint32]*session{},
+	}, nil
 }
 
 // Serve accepts connections on ln until Shutdown; it returns nil after a
 // Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	return errors.New("server: not implemented yet")
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return nil
+	}
+	s.lns[ln] = struct{}{}
+	s.mu.Unlock()
+	if s.cfg.Auth == nil {
+		s.log.Info("serving without authentication: only loopback clients are accepted, with any user and database name", "listen", ln.Addr().String())
+	} else {
+		s.log.Info("serving", "listen", ln.Addr().String(), "tls", s.cfg.TLS != nil, "require_tls", s.cfg.RequireTLS)
+	}
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscallEMFILE) {
+				s.log.Warn("accept failed; retrying", "err", err, "after", backoff)
+				time.Sleep(backoff)
+				backoff = min(2*backoff, time.Second)
+				continue
+			}
+			s.mu.Lock()
+			delete(s.lns, ln)
+			s.mu.Unlock()
+			return err
+		}
+		backoff = 5 * time.Millisecond
+		if !s.track(c) {
+			_ = c.Close()
+			return nil
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(c)
+			s.serveConn(c)
+		}()
+	}
+}
+
+// track records an accepted connection; false when shutting down.
+func (s *Server) track(c net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c net.Conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	_ = c.Close()
+}
+
+// register gives a session its process id and makes it reachable by
+// CancelRequest.
+func (s *Server) register(ss *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		s.nextPID++
+		if s.nextPID == 0 {
+			s.nextPID = 1
+		}
+		if _, used := s.byPID[s.nextPID]; !used {
+			break
+		}
+	}
+	ss.pid = s.nextPID
+	s.byPID[ss.pid] = ss
+}
+
+func (s *Server) unregister(ss *session) {
+	s.mu.Lock()
+	if s.byPID[ss.pid] == ss {
+		delete(s.byPID, ss.pid)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) sessions() []*session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*session, 0, len(s.byPID))
+	for _, ss := range s.byPID {
+		out = append(out, ss)
+	}
+	return out
 }
 
 // Shutdown stops accepting connections, lets running queries finish
 // until ctx ends or ShutdownTimeout passes, then cancels them and closes
-// every session.
-func (s *Server) Shutdown(ctx context.Context) error { return nil }
+// every session. It returns once every connection is closed, or with
+// ctx's error when ctx ends first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing.Store(true)
+	for ln := range s.lns {
+		_ = ln.Close()
+	}
+	s.mu.Unlock()
+
+	grace := ctx
+	if s.cfg.ShutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		grace, cancel = context.WithTimeout(ctx, s.cfg.ShutdownTimeout)
+		defer cancel()
+	}
+	s.waitIdle(grace)
+	for _, ss := range s.sessions() {
+		ss.terminate()
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitIdle waits until no session runs a query, or ctx ends. Sessions
+// refuse new queries once the server is closing.
+func (s *Server) waitIdle(ctx context.Context) {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		busy := false
+		for _, ss := range s.sessions() {
+			if ss.busy.Load() {
+				busy = true
+				break
+			}
+		}
+		if !busy {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
