@@ -297,6 +297,7 @@ func serveEngine(ctx context.Context, o ServeOptions, eng *engine.Engine, users 
 		fmt.Fprintf(stderr, "Error: --listen %s resolved to %s, not a loopback address: without --users the server only listens on loopback\n", o.Listen, ln.Addr())
 		return 2
 	}
+	defer ln.Close() // Serve closes it too, except when it fails
 	logStart(log, o, ln.Addr(), users, tlsCfg, roots)
 	if ready != nil {
 		ready(ln.Addr())
@@ -356,9 +357,9 @@ func databaseName(db string) string {
 
 // logStart says what the server serves and how it lets clients in.
 func logStart(log *slog.Logger, o ServeOptions, addr net.Addr, users *auth.Users, tlsCfg *tls.Config, roots []string) {
-	authMode := "trust"
+	authAttrs := []any{"auth", "trust"}
 	if users != nil {
-		authMode = fmt.Sprintf("scram-sha-256 (%d users from %s)", users.Len(), o.Users)
+		authAttrs = []any{"auth", "scram-sha-256", "users_file", o.Users, "users", users.Len()}
 	}
 	tlsMode := "off"
 	switch {
@@ -372,7 +373,8 @@ func logStart(log *slog.Logger, o ServeOptions, addr net.Addr, users *auth.Users
 		rootsText = strings.Join(roots, string(filepath.ListSeparator))
 	}
 	log.Info("augur serve listening", "addr", addr.String(), "database", databaseName(o.Database),
-		"readonly", o.ReadOnly, "auth", authMode, "tls", tlsMode, "model_roots", rootsText)
+		"readonly", o.ReadOnly)
+	log.Info("augur serve access", append(authAttrs, "tls", tlsMode, "model_roots", rootsText)...)
 	if users == nil {
 		log.Warn("trust mode: no --users, so any user and database name is accepted without a password; only loopback clients may connect")
 	}
