@@ -5,28 +5,42 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
-// Format is an output format of the command line.
+// Format is an output format of the command line (DuckDB's shell calls it
+// a mode).
 type Format string
 
 // The output formats.
 const (
-	FormatTable    Format = "table"
-	FormatCSV      Format = "csv"
-	FormatJSON     Format = "json"
-	FormatJSONL    Format = "jsonl"
-	FormatMarkdown Format = "markdown"
+	FormatTable    Format = "table"    // DuckDB's duckbox: a box with names and types, fitted to a terminal
+	FormatCSV      Format = "csv"      // RFC 4180
+	FormatJSON     Format = "json"     // one JSON array of row objects
+	FormatJSONL    Format = "jsonl"    // one JSON object a line
+	FormatMarkdown Format = "markdown" // a GitHub table
+	FormatBox      Format = "box"      // a box with the names only, never fitted (SQLite's and DuckDB's box)
+	FormatLine     Format = "line"     // one "name = value" line per value, a blank line between rows
+	FormatList     Format = "list"     // values separated by '|'
+	FormatTSV      Format = "tsv"      // values separated by tabs (DuckDB's tabs)
 )
 
 // Formats lists every format, in the order help texts show them.
-var Formats = []Format{FormatTable, FormatCSV, FormatJSON, FormatJSONL, FormatMarkdown}
+var Formats = []Format{FormatTable, FormatCSV, FormatJSON, FormatJSONL, FormatMarkdown, FormatBox, FormatLine, FormatList, FormatTSV}
 
-// ParseFormat checks a --format value (case-insensitive; "md" is markdown).
+// formatAliases are the other names ParseFormat accepts: DuckDB's names
+// for the same formats.
+var formatAliases = map[string]Format{
+	"duckbox": FormatTable, "md": FormatMarkdown, "jsonlines": FormatJSONL, "ndjson": FormatJSONL, "tabs": FormatTSV,
+}
+
+// ParseFormat checks a --format or .mode value (case-insensitive; DuckDB's
+// names duckbox, jsonlines and tabs, and md, are accepted too).
 func ParseFormat(s string) (Format, error) {
 	f := Format(strings.ToLower(strings.TrimSpace(s)))
-	if f == "md" {
-		f = FormatMarkdown
+	if a, ok := formatAliases[string(f)]; ok {
+		f = a
 	}
 	for _, g := range Formats {
 		if f == g {
@@ -37,7 +51,7 @@ func ParseFormat(s string) (Format, error) {
 	for i, g := range Formats {
 		names[i] = string(g)
 	}
-	return "", fmt.Errorf("unknown format %q (expected one of: %s)", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown format %q (expected one of: %s)", untrusted.Clean(s), strings.Join(names, ", "))
 }
 
 // Column describes one column of a result.
@@ -73,16 +87,33 @@ func (s *sliceRows) Next(dst []any) (bool, error) {
 // Source returns a RowSource over the rows.
 func (r Rows) Source() RowSource { return &sliceRows{rows: r} }
 
+// DefaultMaxRows is how many rows a table shows on a terminal before it
+// elides the middle ones (DuckDB's .maxrows).
+const DefaultMaxRows = 40
+
 // Printer writes results, one after another, in one format.
 type Printer struct {
 	w       *bufio.Writer
 	format  Format
 	printed int // results written so far
+
+	// terminal returns the width of the terminal the output goes to, 0
+	// when it is not one (nil: never a terminal).
+	terminal   func() int
+	screen     io.Writer  // where results go without .output
+	screenTerm func() int // terminal for screen
+	headers    bool
+	nullValue  string
+	nullSet    bool // .nullvalue was given
+	maxRows    int
+	maxRowsSet bool // .maxrows was given: it applies to scripts too
+	maxWidth   int  // .maxwidth; 0 = the terminal's width
 }
 
-// NewPrinter returns a Printer writing to w.
+// NewPrinter returns a Printer writing to w, which is not a terminal (see
+// SetScreen): results are written in full.
 func NewPrinter(w io.Writer, format Format) *Printer {
-	return &Printer{w: bufio.NewWriter(w), format: format}
+	return &Printer{w: bufio.NewWriter(w), screen: w, format: format, headers: true, maxRows: DefaultMaxRows}
 }
 
 // Format returns the printer's format.
@@ -91,6 +122,83 @@ func (p *Printer) Format() Format { return p.format }
 // SetFormat changes the format for the next results.
 func (p *Printer) SetFormat(f Format) { p.format = f }
 
+// SetScreen flushes what was written and makes w the screen, where
+// results go (now, and after an .output file). terminal returns the width
+// of the terminal w is, 0 when it is not one; nil means never a terminal.
+// On a terminal, tables show at most .maxrows rows (40) and are fitted to
+// the width, as DuckDB's shell does; elsewhere they are written in full.
+func (p *Printer) SetScreen(w io.Writer, terminal func() int) error {
+	p.screen, p.screenTerm = w, terminal
+	return p.ToScreen()
+}
+
+// Redirect flushes what was written and sends the next results to w (a
+// file, not a terminal), until ToScreen.
+func (p *Printer) Redirect(w io.Writer) error {
+	err := p.w.Flush()
+	p.w.Reset(w)
+	p.terminal, p.printed = nil, 0
+	return err
+}
+
+// ToScreen flushes what was written and sends the next results to the
+// screen again.
+func (p *Printer) ToScreen() error {
+	err := p.Redirect(p.screen)
+	p.terminal = p.screenTerm
+	return err
+}
+
+// Writer is where results go, for the commands that print text (.tables,
+// .schema). Flush it after writing.
+func (p *Printer) Writer() *bufio.Writer { return p.w }
+
+// SetHeaders turns the header line of csv, tsv and list on or off
+// (DuckDB's .headers; the other formats always name their columns).
+func (p *Printer) SetHeaders(on bool) { p.headers = on }
+
+// SetNullValue sets the text of NULL in every format but JSON (DuckDB's
+// .nullvalue). By default it is NULL in tables, line and markdown, and
+// empty in csv, tsv and list.
+func (p *Printer) SetNullValue(s string) { p.nullValue, p.nullSet = s, true }
+
+// nullText is what a NULL prints as, given the format's own default.
+func (p *Printer) nullText(def string) string {
+	if p.nullSet {
+		return p.nullValue
+	}
+	return def
+}
+
+// SetMaxRows sets how many rows a table shows before it elides the
+// middle ones (DuckDB's .maxrows); 0 shows all. Once set, it applies to
+// output that is not a terminal too.
+func (p *Printer) SetMaxRows(n int) { p.maxRows, p.maxRowsSet = max(n, 0), true }
+
+// SetMaxWidth sets the width tables are fitted to (DuckDB's .maxwidth); 0
+// is the terminal's width. A width other than 0 applies to output that is
+// not a terminal too.
+func (p *Printer) SetMaxWidth(n int) { p.maxWidth = max(n, 0) }
+
+// fit is how much of a table the output shows: width 0 is any width,
+// maxRows 0 all rows.
+func (p *Printer) fit() (width, maxRows int) {
+	term := 0
+	if p.terminal != nil {
+		term = p.terminal()
+	}
+	if term > 0 {
+		width, maxRows = term, p.maxRows
+	}
+	if p.maxWidth > 0 {
+		width = p.maxWidth
+	}
+	if p.maxRowsSet {
+		maxRows = p.maxRows
+	}
+	return width, maxRows
+}
+
 // Print writes one result and flushes it. On an error from rows, what was
 // already written stays written.
 func (p *Printer) Print(cols []Column, rows RowSource) error {
@@ -98,7 +206,14 @@ func (p *Printer) Print(cols []Column, rows RowSource) error {
 	for i, c := range cols {
 		types[i] = parseType(c.Type)
 	}
-	if p.printed > 0 && (p.format == FormatTable || p.format == FormatMarkdown) {
+	if isExplain(cols) && p.format.human() {
+		err := p.explain(rows)
+		if ferr := p.w.Flush(); err == nil {
+			err = ferr
+		}
+		return err
+	}
+	if p.printed > 0 && p.format.blocks() {
 		p.w.WriteByte('\n') // tables need a blank line between them
 	}
 	p.printed++
@@ -112,13 +227,37 @@ func (p *Printer) Print(cols []Column, rows RowSource) error {
 		err = p.json(cols, types, rows, true)
 	case FormatMarkdown:
 		err = p.markdown(cols, types, rows)
+	case FormatLine:
+		err = p.line(cols, types, rows)
+	case FormatList:
+		err = p.separated(cols, types, rows, "|")
+	case FormatTSV:
+		err = p.separated(cols, types, rows, "\t")
+	case FormatBox:
+		err = p.table(cols, types, rows, false)
 	default:
-		err = p.table(cols, types, rows)
+		if width, maxRows := p.fit(); width > 0 || maxRows > 0 {
+			err = p.fitted(cols, types, rows, width, maxRows)
+		} else {
+			err = p.table(cols, types, rows, true)
+		}
 	}
 	if ferr := p.w.Flush(); err == nil {
 		err = ferr
 	}
 	return err
+}
+
+// human reports whether the format is for reading rather than for
+// programs: EXPLAIN's plans print as text in these.
+func (f Format) human() bool {
+	return f == FormatTable || f == FormatBox || f == FormatLine || f == FormatList
+}
+
+// blocks reports whether results in the format are separated by a blank
+// line.
+func (f Format) blocks() bool {
+	return f == FormatTable || f == FormatBox || f == FormatMarkdown || f == FormatLine
 }
 
 // Flush writes out anything buffered.
@@ -200,15 +339,22 @@ func (p *Printer) csv(cols []Column, types []*sqlType, rows RowSource) error {
 	for i, c := range cols {
 		fields[i] = csvField(c.Name, false)
 	}
-	p.w.WriteString(strings.Join(fields, ",") + "\n")
+	if p.headers {
+		p.w.WriteString(strings.Join(fields, ",") + "\n")
+	}
 	vals := make([]any, len(cols))
+	null := p.nullText("")
 	for {
 		ok, err := rows.Next(vals)
 		if err != nil || !ok {
 			return err
 		}
 		for i, v := range vals {
-			fields[i] = csvField(textValue(v, types[i]), v == nil)
+			if v == nil {
+				fields[i] = csvField(null, null == "")
+				continue
+			}
+			fields[i] = csvField(textValue(v, types[i]), false)
 		}
 		p.w.WriteString(strings.Join(fields, ",") + "\n")
 	}
@@ -221,8 +367,18 @@ type cell struct {
 	null bool
 }
 
-// collect reads all rows as text, and decides which columns hold numbers.
-func collect(cols []Column, types []*sqlType, rows RowSource) ([][]cell, []bool, error) {
+// collect reads all rows as text (NULL as null), and decides which
+// columns hold numbers.
+func collect(cols []Column, types []*sqlType, rows RowSource, null string) ([][]cell, []bool, error) {
+	var out [][]cell
+	numeric, err := eachCell(cols, types, rows, null, func(row []cell) { out = append(out, row) })
+	return out, numeric, err
+}
+
+// eachCell reads the rows as text (NULL as null) and hands each to keep;
+// it decides which columns hold numbers, by type or else by the first
+// value that is not NULL.
+func eachCell(cols []Column, types []*sqlType, rows RowSource, null string, keep func([]cell)) ([]bool, error) {
 	numeric := make([]bool, len(cols))
 	known := make([]bool, len(cols))
 	for i, t := range types {
@@ -230,20 +386,16 @@ func collect(cols []Column, types []*sqlType, rows RowSource) ([][]cell, []bool,
 			numeric[i], known[i] = t.isNumeric(), true
 		}
 	}
-	var out [][]cell
 	vals := make([]any, len(cols))
 	for {
 		ok, err := rows.Next(vals)
-		if err != nil {
-			return out, numeric, err
-		}
-		if !ok {
-			return out, numeric, nil
+		if err != nil || !ok {
+			return numeric, err
 		}
 		row := make([]cell, len(cols))
 		for i, v := range vals {
 			if v == nil {
-				row[i] = cell{text: "NULL", null: true}
+				row[i] = cell{text: null, null: true}
 				continue
 			}
 			if !known[i] {
@@ -251,7 +403,7 @@ func collect(cols []Column, types []*sqlType, rows RowSource) ([][]cell, []bool,
 			}
 			row[i] = cell{text: textValue(v, types[i])}
 		}
-		out = append(out, row)
+		keep(row)
 	}
 }
 
@@ -321,10 +473,11 @@ func tableText(s string) string {
 	return b.String()
 }
 
-// table writes a boxed table like DuckDB's shell: column names and types
-// centred in the header, numbers right-aligned, NULL as NULL.
-func (p *Printer) table(cols []Column, types []*sqlType, rows RowSource) error {
-	data, numeric, err := collect(cols, types, rows)
+// table writes a boxed table like DuckDB's shell, in full: column names
+// (and types, with withTypes) centred in the header, numbers
+// right-aligned, NULL as NULL. Values with newlines take several lines.
+func (p *Printer) table(cols []Column, types []*sqlType, rows RowSource, withTypes bool) error {
+	data, numeric, err := collect(cols, types, rows, p.nullText("NULL"))
 	if len(cols) == 0 || err != nil {
 		return err
 	}
@@ -332,13 +485,16 @@ func (p *Printer) table(cols []Column, types []*sqlType, rows RowSource) error {
 	typeNames := make([]string, len(cols))
 	for i, c := range cols {
 		typeNames[i] = strings.ToLower(c.Type)
-		if c.Type != "" {
+		if c.Type != "" && withTypes {
 			showTypes = true
 		}
 	}
 	width := make([]int, len(cols))
 	for i, c := range cols {
-		width[i] = max(displayWidth(c.Name), displayWidth(typeNames[i]))
+		width[i] = displayWidth(c.Name)
+		if showTypes {
+			width[i] = max(width[i], displayWidth(typeNames[i]))
+		}
 	}
 	lines := make([][][]string, len(data)) // row, column, line
 	for r, row := range data {
@@ -432,7 +588,7 @@ func markdownText(s string) string {
 // markdown writes a GitHub-flavoured markdown table, columns padded to line
 // up, numbers right-aligned.
 func (p *Printer) markdown(cols []Column, types []*sqlType, rows RowSource) error {
-	data, numeric, err := collect(cols, types, rows)
+	data, numeric, err := collect(cols, types, rows, p.nullText("NULL"))
 	if len(cols) == 0 || err != nil {
 		return err
 	}
@@ -473,4 +629,129 @@ func (p *Printer) markdown(cols []Column, types []*sqlType, rows RowSource) erro
 		write(cells, func(i int) bool { return numeric[i] })
 	}
 	return nil
+}
+
+// ---- line, list and tsv ----
+
+// escapeControls makes a value printable on a terminal: control characters
+// are escaped as \xNN (escaping ESC stops a value from driving the
+// terminal); keep lists those left as they are.
+func escapeControls(s, keep string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return (r < 0x20 || r == 0x7f) && !strings.ContainsRune(keep, r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case strings.ContainsRune(keep, r):
+			b.WriteRune(r)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02X", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// line writes each value on its own line as "name = value", the names
+// right-aligned, with a blank line between rows (SQLite's and DuckDB's
+// line mode). Values keep their newlines.
+func (p *Printer) line(cols []Column, types []*sqlType, rows RowSource) error {
+	names := make([]string, len(cols))
+	width := 0
+	for i, c := range cols {
+		names[i] = escapeControls(c.Name, "")
+		width = max(width, displayWidth(names[i]))
+	}
+	null := p.nullText("NULL")
+	vals := make([]any, len(cols))
+	for n := 0; ; n++ {
+		ok, err := rows.Next(vals)
+		if err != nil || !ok {
+			return err
+		}
+		if n > 0 {
+			p.w.WriteByte('\n')
+		}
+		for i, v := range vals {
+			text := null
+			if v != nil {
+				text = escapeControls(textValue(v, types[i]), "\n")
+			}
+			p.w.WriteString(pad(names[i], width, true) + " = " + text + "\n")
+		}
+	}
+}
+
+// separated writes values separated by sep, a header line first (when
+// .headers is on), NULL as empty (SQLite's and DuckDB's list and tabs
+// modes). Tabs and newlines in values are escaped as \t and \n, so that
+// each row is one line.
+func (p *Printer) separated(cols []Column, types []*sqlType, rows RowSource, sep string) error {
+	fields := make([]string, len(cols))
+	if p.headers {
+		for i, c := range cols {
+			fields[i] = escapeControls(c.Name, "")
+		}
+		p.w.WriteString(strings.Join(fields, sep) + "\n")
+	}
+	null := p.nullText("")
+	vals := make([]any, len(cols))
+	for {
+		ok, err := rows.Next(vals)
+		if err != nil || !ok {
+			return err
+		}
+		for i, v := range vals {
+			fields[i] = null
+			if v != nil {
+				fields[i] = escapeControls(textValue(v, types[i]), "")
+			}
+		}
+		p.w.WriteString(strings.Join(fields, sep) + "\n")
+	}
+}
+
+// ---- EXPLAIN ----
+
+// isExplain reports whether a result is DuckDB's EXPLAIN output.
+func isExplain(cols []Column) bool {
+	return len(cols) == 2 && cols[0].Name == "explain_key" && cols[1].Name == "explain_value"
+}
+
+// planTitles are the banners DuckDB's shell prints above each plan of
+// EXPLAIN (an EXPLAIN ANALYZE plan has its own).
+var planTitles = map[string]string{
+	"logical_plan":  "Unoptimized Logical Plan ",
+	"logical_opt":   " Optimized Logical Plan  ",
+	"physical_plan": "      Physical Plan      ",
+}
+
+// explain prints EXPLAIN's plans as text, as DuckDB's shell does: each
+// plan under a banner naming it, instead of in a table's cell.
+func (p *Printer) explain(rows RowSource) error {
+	vals := make([]any, 2)
+	for {
+		ok, err := rows.Next(vals)
+		if err != nil || !ok {
+			return err
+		}
+		key, _ := vals[0].(string)
+		plan, _ := vals[1].(string)
+		if title, ok := planTitles[key]; ok {
+			p.w.WriteString("\n┌─────────────────────────────┐\n│┌───────────────────────────┐│\n" +
+				"││ " + title + " ││\n│└───────────────────────────┘│\n└─────────────────────────────┘\n")
+		}
+		p.w.WriteString(escapeControls(plan, "\n"))
+		if !strings.HasSuffix(plan, "\n") {
+			p.w.WriteByte('\n')
+		}
+	}
 }

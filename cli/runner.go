@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -20,8 +21,85 @@ import (
 type Runner struct {
 	Conn    *sql.Conn
 	Printer *Printer
-	// Help is written by the .help command; Main sets it.
+	// Help is the console: .help, .mode, .timer's lines and -echo write
+	// there, whatever .output says; Main sets it to standard output.
 	Help io.Writer
+	// ExitCode is the exit status .exit CODE asked for.
+	ExitCode int
+
+	db        *sql.DB // the database Conn belongs to, when the Runner opened it (.open)
+	bail      bool    // .bail: the shell stops at the first error
+	changes   bool    // .changes: print the rows changed
+	echo      bool    // .echo: print statements before running them
+	timer     bool    // .timer: print each statement's run time
+	once      bool    // .once: results go back to the screen after the next one
+	outFile   *os.File
+	total     int64 // rows changed so far, for .changes
+	readDepth int   // .read inside .read
+}
+
+// console writes text to the console (standard output), not to the
+// .output file.
+func (r *Runner) console(text string) {
+	if r.Help != nil {
+		r.Printer.Flush()
+		io.WriteString(r.Help, text)
+	}
+}
+
+// Bail reports whether the interactive shell should stop at an error
+// (-bail, .bail on).
+func (r *Runner) Bail() bool { return r.bail }
+
+// resetOutput sends results back to the screen, closing an .output file.
+func (r *Runner) resetOutput() error {
+	err := r.Printer.ToScreen()
+	r.once = false
+	if r.outFile != nil {
+		if cerr := r.outFile.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("writing %s: %w", untrusted.Clean(r.outFile.Name()), cerr)
+		}
+		r.outFile = nil
+	}
+	return err
+}
+
+// endOnce ends a .once after its result.
+func (r *Runner) endOnce() {
+	if err := r.resetOutput(); err != nil {
+		r.console("Error: " + oneLine(err.Error()) + "\n")
+	}
+}
+
+// Open closes the database and opens another (.open): name "" is a new
+// in-memory database. On an error the current one stays.
+func (r *Runner) Open(ctx context.Context, name string, readOnly bool) error {
+	db, conn, err := openConn(ctx, name, readOnly)
+	if err != nil {
+		return err
+	}
+	r.Close()
+	r.db, r.Conn = db, conn
+	return nil
+}
+
+// Close closes the connection, the database the Runner opened and an
+// .output file.
+func (r *Runner) Close() error {
+	err := r.resetOutput()
+	if r.Conn != nil {
+		if cerr := r.Conn.Close(); err == nil {
+			err = cerr
+		}
+		r.Conn = nil
+	}
+	if r.db != nil {
+		if cerr := r.db.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("closing the database: %w", cerr)
+		}
+		r.db = nil
+	}
+	return err
 }
 
 // StmtError is the error of one failing statement: which one, where it
@@ -198,39 +276,83 @@ func (r *Runner) Exec(ctx context.Context, query string) error {
 		}
 		src.peeked = true
 	}
-	if err := r.Printer.Print(cols, src); err != nil {
+	var changed *changeCounter
+	if r.changes && kind == kindOther && len(cols) == 1 && cols[0].Name == "Count" {
+		changed = &changeCounter{RowSource: src}
+		if err := r.Printer.Print(cols, changed); err != nil {
+			return err
+		}
+	} else if err := r.Printer.Print(cols, src); err != nil {
 		return err
 	}
-	return rows.Close()
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	if changed != nil {
+		r.total += changed.n
+		w := r.Printer.Writer()
+		fmt.Fprintf(w, "changes: %d   total_changes: %d\n", changed.n, r.total)
+		return w.Flush()
+	}
+	return nil
+}
+
+// changeCounter reads the row count of INSERT, UPDATE, DELETE or COPY as
+// it is printed, for .changes.
+type changeCounter struct {
+	RowSource
+	n int64
+}
+
+func (c *changeCounter) Next(dst []any) (bool, error) {
+	ok, err := c.RowSource.Next(dst)
+	if ok && len(dst) == 1 {
+		switch v := dst[0].(type) {
+		case int64:
+			c.n += v
+		case int32:
+			c.n += int64(v)
+		}
+	}
+	return ok, err
 }
 
 // run executes statements in order, numbering them from first; it stops at
 // the first failure and returns it as a *StmtError.
 func (r *Runner) run(ctx context.Context, stmts []stmt, first int, origin string) error {
 	for i, s := range stmts {
-		if err := r.Exec(ctx, s.Text); err != nil {
+		if r.echo {
+			r.console(strings.TrimSpace(s.Text) + "\n")
+		}
+		var start runTime
+		if r.timer {
+			start = now()
+		}
+		err := r.Exec(ctx, s.Text)
+		if r.timer {
+			r.console(start.since() + "\n")
+		}
+		if r.once {
+			r.endOnce()
+		}
+		if err != nil {
 			return stmtError(ctx, err, s, first+i, origin)
 		}
 	}
 	return nil
 }
 
-// RunString runs every statement of src (separated by ';'), as for -c.
+// RunString runs every statement of src (separated by ';'), as for -c;
+// lines that start with '.' between statements are dot-commands, as in
+// DuckDB's -c.
 func (r *Runner) RunString(ctx context.Context, src, origin string) error {
-	stmts, serr := splitSQL(src, 1)
-	if err := r.run(ctx, stmts, 1, origin); err != nil {
-		return err
-	}
-	if serr != nil {
-		return syntaxError(serr, len(stmts)+1, origin, 1)
-	}
-	return nil
+	return r.RunReader(ctx, strings.NewReader(src), origin)
 }
 
 // RunReader runs the statements read from rd (a script or piped input),
 // each batch as soon as a line completes it, so that piped input is
 // answered as it arrives. Lines starting with '.' between statements are
-// shell commands (.quit, .format, ...).
+// dot-commands; after .quit or .exit it returns errQuit.
 func (r *Runner) RunReader(ctx context.Context, rd io.Reader, origin string) error {
 	f := &feeder{r: r, origin: origin}
 	br := bufio.NewReaderSize(rd, 1<<16)
@@ -238,10 +360,7 @@ func (r *Runner) RunReader(ctx context.Context, rd io.Reader, origin string) err
 		line, rerr := br.ReadString('\n')
 		if line != "" {
 			if err := f.feed(ctx, line); err != nil {
-				if err == errQuit {
-					return nil
-				}
-				return err
+				return err // errQuit too: .exit ends the session, not just this input
 			}
 		}
 		if rerr == io.EOF {
@@ -288,7 +407,7 @@ func (f *feeder) feed(ctx context.Context, line string) error {
 	}
 	if !f.pending() && strings.HasPrefix(strings.TrimSpace(line), ".") {
 		f.clear()
-		err := f.r.dotCommand(strings.TrimSpace(line))
+		err := f.r.dotCommand(ctx, strings.TrimSpace(line))
 		if err != nil && err != errQuit {
 			err = &StmtError{Origin: f.origin, Line: f.lines, Msg: err.Error(), Err: err}
 		}
@@ -332,38 +451,6 @@ func (f *feeder) finish(ctx context.Context) error {
 	}
 	return f.flush(ctx)
 }
-
-// dotCommand runs a shell command such as ".format json".
-func (r *Runner) dotCommand(line string) error {
-	fields := strings.Fields(line)
-	switch strings.ToLower(fields[0]) {
-	case ".quit", ".exit", ".q":
-		return errQuit
-	case ".help":
-		if r.Help != nil {
-			io.WriteString(r.Help, shellHelp)
-		}
-		return nil
-	case ".format", ".mode":
-		if len(fields) != 2 {
-			return fmt.Errorf("usage: %s FORMAT (current: %s)", fields[0], r.Printer.Format())
-		}
-		f, err := ParseFormat(fields[1])
-		if err != nil {
-			return err
-		}
-		r.Printer.SetFormat(f)
-		return nil
-	}
-	return fmt.Errorf("unknown command %s (enter .help for the list)", fields[0])
-}
-
-const shellHelp = `Statements end with ';' and may span lines. Commands:
-  .format FORMAT   print results as table, csv, json, jsonl or markdown (.mode is the same)
-  .help            show this text
-  .quit, .exit     leave (Ctrl-D too)
-Ctrl-C cancels the running query, or clears the line being typed.
-`
 
 // syntaxError reports a lexical error of the splitter (an unterminated
 // string or comment) at its place in the whole input.
