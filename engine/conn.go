@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/augurdb/augur/catalog"
 	"github.com/augurdb/augur/parser"
@@ -26,6 +27,8 @@ type Conn struct {
 
 	mu       sync.Mutex
 	settings map[string]string // SET of augur's own settings (parser.Settings), this session's
+
+	readOnly atomic.Bool // SetReadOnly: the reader role (policy.go)
 }
 
 // Connect opens a new connection to the engine's database.
@@ -97,6 +100,9 @@ func (c *Conn) run(ctx context.Context, s parser.Stmt, args []driver.NamedValue)
 	if err != nil {
 		return nil, err
 	}
+	if err := c.allow(p); err != nil {
+		return nil, err
+	}
 	if p.model != nil {
 		return c.execModel(ctx, p.model)
 	}
@@ -129,7 +135,10 @@ func split(q string, args []driver.NamedValue) ([]parser.Stmt, error) {
 
 // ExecContext implements driver.ExecerContext.
 func (c *Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	if !mayNeedAugur(q) {
+	ctx = c.policyContext(ctx)
+	// A reader's request is split and each statement classified before
+	// it runs (Conn.allow), whatever it mentions.
+	if !mayNeedAugur(q) && !c.readOnly.Load() {
 		return c.exec(ctx, q, args)
 	}
 	stmts, err := split(q, args)
@@ -148,7 +157,8 @@ func (c *Conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 // QueryContext implements driver.QueryerContext. Every statement but the
 // last is executed; the last one's result is returned.
 func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	if !mayNeedAugur(q) {
+	ctx = c.policyContext(ctx)
+	if !mayNeedAugur(q) && !c.readOnly.Load() {
 		return c.query(ctx, q, args)
 	}
 	stmts, err := split(q, args)
@@ -167,10 +177,13 @@ func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	if err != nil {
 		return nil, err
 	}
+	if err := c.allow(last); err != nil {
+		return nil, err
+	}
 	if last.model != nil {
 		return c.queryModel(ctx, last.model)
 	}
-	if len(stmts) == 1 && last.sql == last.stmt.Text {
+	if len(stmts) == 1 && last.sql == last.stmt.Text && !c.readOnly.Load() {
 		return c.query(ctx, q, args) // unchanged: keep DuckDB's error positions
 	}
 	return c.query(ctx, last.sql, args)
@@ -182,7 +195,7 @@ func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (re
 		return nil, driver.ErrSkip
 	}
 	c.guard(q, func() { res, err = ex.ExecContext(ctx, q, args) })
-	return res, clean(err, q)
+	return res, c.udfPermission(clean(err, q))
 }
 
 func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
@@ -194,7 +207,7 @@ func (c *Conn) query(ctx context.Context, q string, args []driver.NamedValue) (d
 	var err error
 	c.guard(q, func() { r, err = qu.QueryContext(ctx, q, args) })
 	if err != nil {
-		return nil, clean(err, q)
+		return nil, c.udfPermission(clean(err, q))
 	}
 	return rows{r, q}, nil
 }
@@ -278,13 +291,15 @@ func (c *Conn) Prepare(q string) (driver.Stmt, error) {
 // statement is prepared by DuckDB (after rewriting); anything involving a
 // model statement becomes a statement that runs the text when executed.
 func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	if mayNeedAugur(q) {
+	ctx = c.policyContext(ctx)
+	ro := c.readOnly.Load()
+	if mayNeedAugur(q) || ro {
 		stmts, err := parser.Split(q)
 		if err != nil {
 			return nil, err
 		}
 		if len(stmts) != 1 {
-			return &scriptStmt{c: c, q: q}, nil
+			return &scriptStmt{c: c, q: q}, nil // each statement is checked as it runs
 		}
 		p, err := c.plan(ctx, stmts[0])
 		if err != nil {
@@ -294,21 +309,33 @@ func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 			return &scriptStmt{c: c, q: q}, nil
 		}
 		q = p.sql
+			if err := c.allow(p); err != nil {
+				return nil, err
+			}
 	}
 	var st driver.Stmt
 	var err error
-	if pc, ok := c.inner.(driver.ConnPrepareContext); ok {
+	if pc, ok := c.inner.(driver.ConnPrepareContext); ok && !ro {
 		st, err = pc.PrepareContext(ctx, q)
 	} else {
-		st, err = c.inner.Prepare(q)
+		st, err = c.inner.Prepare(q) // one statement only, never executed here
 	}
 	if err != nil {
 		return nil, clean(err, q)
 	}
-	if !strings.Contains(q, predictPrefix) {
-		return st, nil
+	if ro {
+		if err := c.allowStmt(st, q, 0); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
-	return &guardedStmt{Stmt: st, g: &c.e.spin, q: q}, nil
+	if strings.Contains(q, predictPrefix) {
+		st = &guardedStmt{Stmt: st, g: &c.e.spin, q: q}
+	}
+	if c.restricted() {
+		st = &policyStmt{Stmt: st, c: c}
+	}
+	return st, nil
 }
 
 // Begin implements driver.Conn.

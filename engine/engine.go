@@ -39,6 +39,8 @@ type Engine struct {
 	refs       int
 
 	spin spinGuard // ML_PREDICT queries' client threads
+
+	files filePolicy // RestrictFiles' roots (policy.go)
 }
 
 // open engines by absolute path, so that every connection of a process

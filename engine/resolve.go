@@ -36,6 +36,8 @@ func resolve(ctx context.Context, st *parser.CreateModel) (*resolved, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the current directory: %w", err)
 	}
+	// in server mode a relative path resolves against the first model root
+	cwd = source.BaseDir(ctx, cwd)
 	if st.Using != nil {
 		r.spec.URI = st.Using.Value
 		if specfile.IsSpec(r.spec.URI) {

@@ -61,7 +61,7 @@ func (s *guardedStmt) CheckNamedValue(nv *driver.NamedValue) error {
 // where the functions that read files and load models look.
 type policyStmt struct {
 	driver.Stmt
-	ctx func(context.Context) context.Context
+	c *Conn
 }
 
 // Unwrap returns the statement underneath (DuckDB's, or a guardedStmt).
@@ -80,7 +80,8 @@ func (s *policyStmt) ExecContext(ctx context.Context, args []driver.NamedValue) 
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return ec.ExecContext(s.ctx(ctx), args)
+	res, err := ec.ExecContext(s.c.policyContext(ctx), args)
+	return res, s.c.udfPermission(err)
 }
 
 func (s *policyStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
@@ -88,7 +89,8 @@ func (s *policyStmt) QueryContext(ctx context.Context, args []driver.NamedValue)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	return qc.QueryContext(s.ctx(ctx), args)
+	r, err := qc.QueryContext(s.c.policyContext(ctx), args)
+	return r, s.c.udfPermission(err)
 }
 
 // CheckNamedValue lets the inner statement convert arguments.

@@ -16,6 +16,7 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 
 	"github.com/augurdb/augur/imaging"
+	"github.com/augurdb/augur/internal/fileroots"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/sqlext"
@@ -77,7 +78,10 @@ func copyImage(ctx context.Context, img any, folder string) (string, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	dir, asURI, err := localFolder(folder)
+	if fileroots.ReadOnly(ctx) {
+		return "", fmt.Errorf("copy: %w: user role \"reader\" may only query and predict; copy writes files and needs an admin user", fileroots.ErrPermission)
+	}
+	dir, asURI, err := localFolder(ctx, folder)
 	if err != nil {
 		return "", fmt.Errorf("copy: %w", err)
 	}
@@ -116,7 +120,10 @@ func copyImage(ctx context.Context, img any, folder string) (string, error) {
 // of an existing directory. Rikai also writes s3:// (s3a:// and s3n://
 // mapped to s3), gs:// and what pyarrow reaches; augur writes no remote
 // store, and says so.
-func localFolder(folder string) (dir string, asURI bool, err error) {
+//
+// In server mode (fileroots on ctx) the folder must lie inside the model
+// roots, after symbolic links; dir is then the resolved folder.
+func localFolder(ctx context.Context, folder string) (dir string, asURI bool, err error) {
 	if folder == "" {
 		return "", false, errors.New("the folder is an empty string")
 	}
@@ -136,6 +143,16 @@ func localFolder(folder string) (dir string, asURI bool, err error) {
 	} else if scheme != "" {
 		return "", false, fmt.Errorf("folder %s: augur writes local folders and file:// URIs only, not %s:// (Rikai's copy also writes s3, s3a, s3n and gs)",
 			imaging.DisplayURI(folder), untrusted.Name(scheme))
+	}
+	if roots := fileroots.From(ctx); roots != nil {
+		real, err := roots.Check("copy folder", dir)
+		if errors.Is(err, os.ErrNotExist) {
+			return "", false, fmt.Errorf("folder %s does not exist (copy does not create folders, as Rikai's does not)", untrusted.Quote(dir))
+		}
+		if err != nil {
+			return "", false, err
+		}
+		dir = real
 	}
 	st, err := os.Stat(dir)
 	switch {

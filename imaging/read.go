@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/augurdb/augur/internal/fileroots"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/limits"
 	"github.com/augurdb/augur/types"
@@ -126,20 +127,26 @@ func ReadURI(ctx context.Context, uri string) ([]byte, error) {
 		if p == "" {
 			p = u.Opaque
 		}
-		return readFile(p)
+		return readFile(ctx, p)
 	case strings.Contains(uri, "://"):
 		return nil, fmt.Errorf("unsupported URI scheme in %s (local paths, file://, http:// and https:// are read)", DisplayURI(uri))
 	}
-	return readFile(uri)
+	return readFile(ctx, uri)
 }
 
 // readFile reads a regular file. It opens without blocking and checks
 // the open file (not the path, which could change in between): a FIFO
 // would otherwise wait forever for a writer, and a device or a directory
 // is no image. Model paths are refused the same way.
-func readFile(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|openNonblock, 0)
+//
+// In server mode (fileroots on ctx) the path must lie inside the model
+// roots, after symbolic links.
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	f, err := fileroots.OpenContext(ctx, "image file", path, os.O_RDONLY|openNonblock)
 	if err != nil {
+		if errors.Is(err, fileroots.ErrPermission) {
+			return nil, err
+		}
 		if os.IsNotExist(err) {
 			return nil, fmt.Errorf("no such file")
 		}

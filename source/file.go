@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/model"
 )
 
@@ -17,7 +18,7 @@ func init() { Schemes.Register("file", fileScheme{}) }
 // base) and file:// URIs (file:///abs/path, file:/abs/path).
 type fileScheme struct{}
 
-func (fileScheme) Resolve(_ context.Context, uri, base string) (model.Artifact, error) {
+func (fileScheme) Resolve(ctx context.Context, uri, base string) (model.Artifact, error) {
 	p := uri
 	if SchemeOf(uri) == "file" {
 		u, err := parseURL(uri)
@@ -40,6 +41,17 @@ func (fileScheme) Resolve(_ context.Context, uri, base string) (model.Artifact, 
 		p = filepath.Join(base, p)
 	}
 	p = filepath.Clean(p)
+	roots := RootsFrom(ctx)
+	if roots != nil {
+		real, err := roots.Check("model file", p)
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("model file %s does not exist (USING %q)", p, uri)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("USING %s: %w", untrusted.Quote(uri), err)
+		}
+		p = real // resolved once: what was checked is what is read
+	}
 	st, err := os.Stat(p)
 	if err != nil {
 		if os.IsNotExist(err) {
@@ -48,20 +60,36 @@ func (fileScheme) Resolve(_ context.Context, uri, base string) (model.Artifact, 
 		return nil, fmt.Errorf("model file %s: %w", p, err)
 	}
 	if st.IsDir() {
-		return &fileArtifact{path: p}, nil
+		if roots != nil {
+			if err := roots.CheckTree("model folder", p); err != nil {
+				return nil, fmt.Errorf("USING %s: %w", untrusted.Quote(uri), err)
+			}
+		}
+		return &fileArtifact{path: p, roots: roots}, nil
 	}
 	if !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("model file %s is not a regular file", p)
 	}
-	return &fileArtifact{path: p}, nil
+	return &fileArtifact{path: p, roots: roots}, nil
 }
 
-type fileArtifact struct{ path string }
+// fileArtifact is a local file; under Roots its path is the resolved one
+// and Open checks it again (see fileroots.Policy.Open).
+type fileArtifact struct {
+	path  string
+	roots *Roots
+}
 
 func (f *fileArtifact) Location() string          { return f.path }
 func (f *fileArtifact) LocalPath() (string, bool) { return f.path, true }
 func (f *fileArtifact) Open(context.Context) (io.ReadCloser, error) {
-	r, err := os.Open(f.path)
+	var r *os.File
+	var err error
+	if f.roots != nil {
+		r, err = f.roots.Open("model file", f.path, os.O_RDONLY)
+	} else {
+		r, err = os.Open(f.path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open model file: %w", err)
 	}

@@ -242,6 +242,13 @@ func openStore(ctx context.Context, base string) (mlflowStore, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(base, p)
 		}
+		if roots := RootsFrom(ctx); roots != nil {
+			real, err := roots.Check("MLflow file store", p)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", envTrackingURI, untrusted.Quote(t), err)
+			}
+			p = real
+		}
 		st, err := os.Stat(p)
 		if err != nil || !st.IsDir() {
 			return nil, fmt.Errorf("%s %s: no MLflow file store at %s", envTrackingURI, untrusted.Quote(t), p)

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package fileroots
+
+const noFollow = 0
