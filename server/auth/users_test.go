@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +26,16 @@ func TestVerifierFormat(t *testing.T) {
 	}
 	if v.String() != pgVerifier || v.Iterations != 4096 || len(v.Salt) != 10 {
 		t.Fatalf("round trip %q (%d iterations, %d-byte salt)", v.String(), v.Iterations, len(v.Salt))
+	}
+	// The verifier of RFC 7677's password and salt, computed with
+	// Python's hashlib (an independent implementation).
+	salt, _ := base64.StdEncoding.DecodeString("W22ZaJ0SNY7soEsUEjb6gQ==")
+	rfc, err := computeVerifier("pencil", salt, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU="; rfc.String() != want {
+		t.Fatalf("verifier %s, want %s", rfc, want)
 	}
 	s, err := NewVerifier("pencil")
 	if err != nil {
