@@ -186,7 +186,7 @@ func (c *Conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	if len(stmts) == 1 && last.sql == last.stmt.Text && !c.readOnly.Load() {
 		return c.query(ctx, q, args) // unchanged: keep DuckDB's error positions
 	}
-	return c.query(ctx, last.sql, args)
+	return c.queryRewritten(ctx, last.stmt.Text, last.sql, args) // EXPLAIN names models (explain.go)
 }
 
 func (c *Conn) exec(ctx context.Context, q string, args []driver.NamedValue) (res driver.Result, err error) {
@@ -262,6 +262,9 @@ func (c *Conn) execModel(ctx context.Context, st parser.Statement) (driver.Resul
 // queryModel answers SHOW MODELS and DESCRIBE MODEL from augur_models(),
 // so their results are ordinary DuckDB results.
 func (c *Conn) queryModel(ctx context.Context, st parser.Statement) (driver.Rows, error) {
+	if r, ok, err := c.queryStats(ctx, st); ok { // SHOW MODEL STATS (stats_table.go)
+		return r, err
+	}
 	cols := strings.Join(modelColumns, ", ")
 	switch s := st.(type) {
 	case *parser.ShowModels:
@@ -306,12 +309,15 @@ func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 			return nil, err
 		}
 		if p.model != nil {
-			return &scriptStmt{c: c, q: q}, nil
-		}
-		q = p.sql
 			if err := c.allow(p); err != nil {
 				return nil, err
 			}
+			return &scriptStmt{c: c, q: q}, nil
+		}
+		if explain, _ := explainKind(p.stmt.Text); explain && p.sql != p.stmt.Text {
+			return &scriptStmt{c: c, q: q}, nil // EXPLAIN names models (explain.go)
+		}
+		q = p.sql
 	}
 	var st driver.Stmt
 	var err error

@@ -355,7 +355,7 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	}
 	// The model may set skip for rows it gives no result: they become
 	// NULL too.
-	err = h.batches(n, func(start, end int) error {
+	err = h.timedBatches(ctx, n, func(start, end int) error {
 		if err := dm.PredictDense(ctx, x[start*nf:end*nf], skip[start:end], vals[start:end]); err != nil {
 			return fmt.Errorf("ML_PREDICT(%s): %w", h.entry.Name, err)
 		}

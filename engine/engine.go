@@ -162,7 +162,7 @@ func (e *Engine) init(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	if err := registerModelsTable(conn, e.cat); err != nil {
+	if err := registerModelsTable(conn, e); err != nil {
 		return err
 	}
 	for _, name := range sqlext.Extensions.Names() {

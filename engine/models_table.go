@@ -22,8 +22,13 @@ var (
 	describeColumns = []string{"inputs", "outputs", "classes", "embedded"}
 )
 
-// registerModelsTable installs augur_models(), the catalog as a table.
-func registerModelsTable(conn *sql.Conn, cat *catalog.Catalog) error {
+// registerModelsTable installs augur_models(), the catalog as a table,
+// and augur_model_stats(), the models' statistics (stats_table.go).
+func registerModelsTable(conn *sql.Conn, e *Engine) error {
+	if err := registerStatsTable(conn, e); err != nil {
+		return err
+	}
+	cat := e.cat
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	ts, _ := duckdb.NewTypeInfo(duckdb.TYPE_TIMESTAMP)
 	var cols []duckdb.ColumnInfo

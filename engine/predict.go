@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -149,6 +151,7 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 		return err
 	}
 	defer f.e.release(h)
+	ctx = model.WithRecorder(ctx, h.recorder(ctx))
 
 	nan := f.missing && h.missing
 	if dm, ok := h.m.(model.DenseModel); ok {
@@ -283,6 +286,14 @@ type handle struct {
 	whole  bool       // hand the model whole vectors (model.SelfBatching)
 	// missing: the model takes NaN for a missing number (model.MissingAware)
 	missing bool
+	// reports: the model counts its own batches (model.BatchReporter)
+	reports bool
+
+	// stats: what SHOW MODEL STATS shows of this model; a replacing
+	// handle takes over its predecessor's (see install)
+	stats  *modelStats
+	loaded atomic.Bool  // a model is loaded (set, until close)
+	mem    atomic.Int64 // its size estimate while loaded
 
 	refs    int // guarded by Engine.mu
 	retired bool
@@ -299,7 +310,7 @@ func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, er
 			e.mu.Unlock()
 			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
 		}
-		h = &handle{entry: ent, batchSize: batchSize(ent), cat: e.cat}
+		h = &handle{entry: ent, batchSize: batchSize(ent), cat: e.cat, stats: &modelStats{}}
 		e.handles[key] = h
 	}
 	if h.entry.Returns.SQL() != sqlType {
@@ -329,6 +340,12 @@ func (e *Engine) release(h *handle) {
 func (e *Engine) install(h *handle) {
 	e.mu.Lock()
 	old := e.handles[catalog.Key(h.entry.Name)]
+	if old != nil {
+		// the model's statistics span its replacements; the load is
+		// this one's
+		old.stats.load.Store(h.stats.load.Load())
+		h.stats = old.stats
+	}
 	e.handles[catalog.Key(h.entry.Name)] = h
 	e.mu.Unlock()
 	if old != nil {
@@ -365,6 +382,8 @@ func (h *handle) close() {
 	if h.m != nil {
 		_ = h.m.Close()
 		h.m = nil
+		h.loaded.Store(false)
+		h.mem.Store(0)
 	}
 }
 
@@ -377,10 +396,12 @@ func (h *handle) load(ctx context.Context) error {
 	if h.m != nil {
 		return nil
 	}
+	t0 := time.Now()
 	m, err := loadEntry(ctx, h.entry, h.cat)
 	if err != nil {
 		return fmt.Errorf("ML_PREDICT: load model %q: %w", h.entry.Name, err)
 	}
+	h.stats.load.Store(int64(time.Since(t0)))
 	return h.set(m)
 }
 
@@ -397,7 +418,11 @@ func (h *handle) set(m model.Model) error {
 	}
 	h.m, h.from = m, from
 	_, h.whole = m.(model.SelfBatching)
+	_, h.reports = model.As[model.BatchReporter](m)
+	h.reports = h.reports && h.whole
 	h.missing = takesMissing(m)
+	h.mem.Store(modelSize(m, h.entry))
+	h.loaded.Store(true)
 	return nil
 }
 
@@ -407,7 +432,7 @@ func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
 		n = len(args[0])
 	}
 	out := make([]any, 0, n)
-	err := h.batches(n, func(start, end int) error {
+	err := h.timedBatches(ctx, n, func(start, end int) error {
 		b := &model.Batch{Args: make([][]any, len(args)), Rows: end - start}
 		for i := range args {
 			b.Args[i] = args[i][start:end]
@@ -435,13 +460,27 @@ func (h *handle) predict(ctx context.Context, args [][]any) ([]any, error) {
 // batches calls f for consecutive row ranges of at most the model's
 // batch_size (all n rows when it has none, or batches them itself).
 func (h *handle) batches(n int, f func(start, end int) error) error {
+	return h.timedBatches(context.Background(), n, f)
+}
+
+// timedBatches is batches timing each batch for the recorder on ctx
+// (see handle.recorder): one clock reading a batch, never one a row.
+func (h *handle) timedBatches(ctx context.Context, n int, f func(start, end int) error) error {
 	size := h.batchSize
 	if size <= 0 || size > n || h.whole {
 		size = n
 	}
+	rec, _ := model.RecorderFrom(ctx).(*chunkRecorder)
+	t0 := time.Now()
 	for start := 0; start < n; start += size {
-		if err := f(start, min(start+size, n)); err != nil {
+		end := min(start+size, n)
+		if err := f(start, end); err != nil {
 			return err
+		}
+		if rec != nil {
+			t1 := time.Now()
+			rec.ran(end-start, t1.Sub(t0))
+			t0 = t1
 		}
 	}
 	return nil

@@ -36,6 +36,7 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	}
 	// downloaded, hashed and pinned once, here: a model that cannot run
 	// fails at CREATE, not at its first query
+	loadStart := time.Now()
 	art, sha, err := artifactBytes(ctx, name, r.art, r.spec.Options, "")
 	if err != nil {
 		return err
@@ -49,6 +50,7 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 	if err != nil {
 		return err
 	}
+	loadTime := time.Since(loadStart)
 	ent := &catalog.Entry{
 		Name: name, Flavor: r.spec.Flavor, ModelType: m.ModelType(), URI: r.spec.URI,
 		Location: r.location, Options: r.spec.Options, Returns: returns,
@@ -73,7 +75,8 @@ func (e *Engine) CreateModel(ctx context.Context, st *parser.CreateModel) error 
 		}
 		ent.Details["embedded_bytes"] = len(embed)
 	}
-	h := &handle{entry: ent, batchSize: batchSize(ent)}
+	h := &handle{entry: ent, batchSize: batchSize(ent), stats: &modelStats{}}
+	h.stats.load.Store(int64(loadTime))
 	if err := h.set(m); err != nil {
 		return err
 	}

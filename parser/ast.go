@@ -3,7 +3,7 @@ package parser
 import "strings"
 
 // Statement is a parsed model statement: *CreateModel, *DescribeModel,
-// *ShowModels or *DropModel.
+// *ShowModels, *ShowModelStats, *DropModel or *SetOption.
 type Statement interface{ Pos() Pos }
 
 // Ident is an identifier. Name has its quotes removed (a doubled quote
@@ -111,6 +111,12 @@ type DescribeModel struct {
 
 // ShowModels is SHOW MODELS.
 type ShowModels struct{ At Pos }
+
+// ShowModelStats is SHOW MODEL STATS.
+type ShowModelStats struct{ At Pos }
+
+// Pos returns the position of SHOW.
+func (s *ShowModelStats) Pos() Pos { return s.At }
 
 // SetOption is SET name = 'value' (or TO), or RESET name, for a setting
 // of augur's own (Settings); other SET statements are DuckDB's.

@@ -17,6 +17,7 @@ import (
 //	DESC[RIBE] MODEL name               when a token other than '.' or ';' follows MODEL
 //	                                    (DESCRIBE model, DESCRIBE model.t: a table named model)
 //	SHOW MODELS                         (SHOW MODELS.x is a table again)
+//	SHOW MODEL STATS                    (SHOW model alone is DuckDB's: a table named model)
 //	DROP MODEL [IF EXISTS] name
 //
 // Trailing ';'s are allowed. Keywords are case-insensitive. Strings in
@@ -298,6 +299,9 @@ func (p *parser) describe() (Statement, error) {
 func (p *parser) show() (Statement, error) {
 	st := &ShowModels{At: p.tok.Pos}
 	p.next()
+	if p.isKw("MODEL") {
+		return p.showModelStats(st.At)
+	}
 	if !p.isKw("MODELS") {
 		return nil, nil // SHOW TABLES, SHOW tbl, ...
 	}
@@ -316,6 +320,31 @@ func (p *parser) show() (Statement, error) {
 		return nil, p.errorf(p.tok.Pos, "unexpected %s after SHOW MODELS", describe(p.tok))
 	}
 	return st, nil
+}
+
+// showModelStats parses SHOW MODEL STATS, the current token being MODEL.
+// SHOW model alone (or SHOW model.x) describes a table named model, so
+// the statement is ours only when STATS follows.
+func (p *parser) showModelStats(at Pos) (Statement, error) {
+	p.next()
+	if !p.isKw("STATS") {
+		return nil, nil
+	}
+	p.rikaiMode()
+	p.next()
+	if p.isPunct(".") {
+		return nil, nil
+	}
+	for p.isPunct(";") {
+		p.next()
+	}
+	if p.tok.Kind != EOF {
+		if p.tok.Kind == Illegal {
+			return nil, p.expected("")
+		}
+		return nil, p.errorf(p.tok.Pos, "unexpected %s after SHOW MODEL STATS", describe(p.tok))
+	}
+	return &ShowModelStats{At: at}, nil
 }
 
 func (p *parser) drop() (Statement, error) {
