@@ -159,19 +159,19 @@ func writeCert(t *testing.T) (certFile, keyFile string) {
 	return certFile, keyFile
 }
 
-// syncBuffer is a log that the server goroutines and the test share.
-type syncBuffer struct {
+// serveLog is a log that the server goroutines and the test share.
+type serveLog struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *serveLog) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *serveLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -180,7 +180,7 @@ func (s *syncBuffer) String() string {
 // served is an augur serve running in-process.
 type served struct {
 	addr string
-	log  *syncBuffer
+	log  *serveLog
 	stop func() int // shuts down as SIGTERM does; returns the exit status
 	done chan int
 }
@@ -193,7 +193,7 @@ func startServe(t *testing.T, args ...string) *served {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{log: &syncBuffer{}, done: make(chan int, 1)}
+	s := &served{log: &serveLog{}, done: make(chan int, 1)}
 	ready := make(chan net.Addr, 1)
 	go func() { s.done <- runServe(ctx, o, s.log, func(a net.Addr) { ready <- a }) }()
 	var once sync.Once
@@ -232,13 +232,13 @@ func (s *served) checkStub(t *testing.T) {
 	}
 }
 
-// connect connects with pgconn; the error skips the test when the server
-// is a stub.
+// connect connects with pgconn; a failure without an ErrorResponse skips
+// the test when the server is a stub.
 func (s *served) connect(t *testing.T, url string) (*pgconn.PgConn, error) {
 	t.Helper()
 	c, err := pgConnect(t, url)
-	if err != nil {
-		s.checkStub(t)
+	if err != nil && sqlState(err) == "" {
+		s.checkStub(t) // no answer from the server: perhaps a stub
 	}
 	return c, err
 }
@@ -342,5 +342,46 @@ func TestServeTrustMode(t *testing.T) {
 	}
 	if st := s.stop(); st != 0 {
 		t.Fatalf("shutdown: %d", st)
+	}
+}
+
+// TestServeModelRoots checks that serve always confines the files that
+// clients' SQL reads: to --model-root, or to nothing without it.
+func TestServeModelRoots(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	for _, d := range []string{root, outside} {
+		if err := os.WriteFile(filepath.Join(d, "data.csv"), []byte("x\n1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	query := func(s *served, dir string) error {
+		c, err := s.connect(t, "postgres://u@"+s.addr+"/db?sslmode=disable")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Exec(context.Background(), "SELECT * FROM read_csv('"+filepath.Join(dir, "data.csv")+"')").ReadAll()
+		return err
+	}
+	s := startServe(t, "--model-root", root)
+	if !strings.Contains(s.log.String(), "model_roots="+root) {
+		t.Errorf("start-up log lacks the model root:\n%s", s.log)
+	}
+	if err := query(s, root); err != nil {
+		t.Errorf("reading inside the model root: %v", err)
+	}
+	if err := query(s, outside); sqlState(err) != "42501" {
+		t.Errorf("reading outside the model root: %v, want SQLSTATE 42501", err)
+	}
+	s.stop()
+	s = startServe(t)
+	if err := query(s, root); sqlState(err) != "42501" {
+		t.Errorf("reading a local file with no model root: %v, want SQLSTATE 42501", err)
+	}
+	if st, out := passwd(t, "", "--help"); st != 0 || !strings.Contains(out, "--role") {
+		t.Errorf("passwd --help: %d", st)
+	}
+	var out, errb bytes.Buffer
+	if st := Serve([]string{"--model-root", filepath.Join(outside, "missing")}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "--model-root") {
+		t.Errorf("missing model root: %d %q", st, errb.String())
 	}
 }
