@@ -116,10 +116,10 @@ func (p *Policy) refuse(what, path string) error {
 
 // Check resolves path (a relative one against the first root) after
 // symbolic links and returns the resolved path when it lies inside a
-// root; what names the file in errors ("model file"). A file that does
-// not exist inside a root is the *fs.PathError of its resolution. A path that is
-// outside the roots before resolution is refused without looking at the
-// file system, so that errors do not tell which files exist elsewhere.
+// root; what names the file in errors ("model file"). A path outside the
+// roots before resolution is refused without looking at the file
+// system, so that errors do not tell which files exist elsewhere; a
+// missing file inside a root is the *fs.PathError of its resolution.
 func (p *Policy) Check(what, path string) (string, error) {
 	if len(p.roots) == 0 {
 		return "", p.refuse(what, path)
