@@ -79,7 +79,7 @@ func appendText(buf []byte, t *dtype, v any) []byte {
 			return appendJSON(buf, t, v)
 		}
 		return appendArray(buf, t.elem, x)
-	case map[string]any, duckdb.Map:
+	case map[string]any, duckdb.Map, duckdb.OrderedMap:
 		return appendJSON(buf, t, v)
 	case duckdb.Union:
 		return appendText(buf, unionMember(t, x.Tag), x.Value)
@@ -357,6 +357,8 @@ func appendJSON(buf []byte, t *dtype, v any) []byte {
 		return appendJSONObject(buf, t, x)
 	case duckdb.Map:
 		return appendJSONMap(buf, t, x)
+	case duckdb.OrderedMap:
+		return appendJSONPairs(buf, t, x.Keys(), x.Values())
 	case duckdb.Union:
 		return appendJSON(buf, unionMember(t, x.Tag), x.Value)
 	}
@@ -420,6 +422,22 @@ func appendJSONMap(buf []byte, t *dtype, m duckdb.Map) []byte {
 		buf = appendJSONString(buf, []byte(e.k))
 		buf = append(buf, ':')
 		buf = appendJSON(buf, t.val, e.v)
+	}
+	return append(buf, '}')
+}
+
+// appendJSONPairs writes a MAP's pairs in DuckDB's order, keys as text.
+func appendJSONPairs(buf []byte, t *dtype, keys, vals []any) []byte {
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendJSONString(buf, appendText(nil, orText(t.key), k))
+		buf = append(buf, ':')
+		if i < len(vals) {
+			buf = appendJSON(buf, t.val, vals[i])
+		}
 	}
 	return append(buf, '}')
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -102,6 +103,9 @@ func toPgError(err error, text string, base int) *pgError {
 	var de *duckdb.Error
 	if errors.As(err, &de) {
 		return duckError(de)
+	}
+	if strings.TrimSpace(msg) == "" {
+		msg = fmt.Sprintf("internal error (%T)", err)
 	}
 	e := &pgError{Code: codeInternal, Message: msg}
 	switch {

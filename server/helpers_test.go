@@ -14,6 +14,13 @@ import (
 // cleanup; the server is shut down at cleanup and Serve must return nil.
 func startServer(t *testing.T, cfg Config) (addr string) {
 	t.Helper()
+	_, addr = startTestServer(t, cfg)
+	return addr
+}
+
+// startTestServer is startServer that also returns the server.
+func startTestServer(t *testing.T, cfg Config) (*Server, string) {
+	t.Helper()
 	if cfg.Engine == nil {
 		e, err := engine.Open(context.Background(), "")
 		if err != nil {
@@ -50,5 +57,5 @@ func startServer(t *testing.T, cfg Config) (addr string) {
 			t.Errorf("Serve did not return after Shutdown")
 		}
 	})
-	return ln.Addr().String()
+	return srv, ln.Addr().String()
 }

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/augurdb/augur/internal/untrusted"
 )
 
 // textLikeOIDs are parameter types whose value is the text itself,
@@ -48,6 +51,12 @@ func decodeParam(m *pgtype.Map, oid uint32, format int16, data []byte) (any, err
 		return nil, fmt.Errorf("parameter of type OID %d in binary format is not supported; send it as text", oid)
 	}
 	v, err := t.Codec.DecodeValue(m, oid, format, data)
+	if err != nil && format == pgtype.TextFormatCode && oid != pgtype.ByteaOID {
+		// pgtype's text parsers are stricter than PostgreSQL's input
+		// functions (a date given as a timestamp, say): DuckDB's cast of
+		// the text decides, and explains a refusal.
+		return string(data), nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("decode parameter of type %s: %w", t.Name, err)
 	}
@@ -73,7 +82,7 @@ func duckValue(v any) (any, error) {
 		}
 		return duckdb.Interval{Months: x.Months, Days: x.Days, Micros: x.Microseconds}, nil
 	case [16]byte:
-		return duckdb.UUID(x), nil
+		return string(appendUUID(nil, x[:])), nil // DuckDB casts the text; duckdb-go's UUID binding is unreliable
 	case pgtype.InfinityModifier:
 		return nil, fmt.Errorf("infinite dates and timestamps are not supported as parameters")
 	case []any:
@@ -115,4 +124,34 @@ func numericParam(n pgtype.Numeric) (any, error) {
 		return i.String(), nil
 	}
 	return scaledText(n.Int, int(-n.Exp)), nil
+}
+
+// listParam turns a PostgreSQL array literal sent as text for a LIST
+// parameter ({1,2}, {"a b",NULL}) into DuckDB's list text ([1, 2],
+// ["a b", NULL]), which DuckDB casts to the list type it wants.
+func listParam(m *pgtype.Map, v any) (any, error) {
+	s, ok := v.(string)
+	if !ok || !strings.HasPrefix(strings.TrimSpace(s), "{") {
+		return v, nil
+	}
+	var elems []*string
+	if err := m.Scan(pgtype.TextArrayOID, pgtype.TextFormatCode, []byte(s), &elems); err != nil {
+		return nil, fmt.Errorf("read array %s: %w", untrusted.Quote(s), err)
+	}
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if e == nil {
+			b.WriteString("NULL")
+			continue
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(*e))
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String(), nil
 }

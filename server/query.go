@@ -241,6 +241,9 @@ func (ss *session) bind(m *pgproto3.Bind) error {
 			format = m.ParameterFormatCodes[i]
 		}
 		v, err := decodeParam(ss.tmap, p.params[i], format, data)
+		if err == nil && i < len(p.nested) && p.nested[i] {
+			v, err = listParam(ss.tmap, v)
+		}
 		if err != nil {
 			return &pgError{Code: "22P03", Message: fmt.Sprintf("parameter $%d: %v", i+1, err)}
 		}

@@ -224,8 +224,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// waitIdle waits until no session runs a query, or ctx ends. Sessions
-// refuse new queries once the server is closing.
+// waitIdle waits until no session serves a request (from a client's
+// message to ReadyForQuery), or ctx ends. Sessions refuse new requests
+// once the server is closing.
 func (s *Server) waitIdle(ctx context.Context) {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()

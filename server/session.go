@@ -49,7 +49,8 @@ type session struct {
 
 	ctx    context.Context // ends when the client goes away or the server shuts down
 	cancel context.CancelFunc
-	busy   atomic.Bool // a query runs
+	idle   bool        // ReadyForQuery sent, no message since
+	busy   atomic.Bool // !idle, for Shutdown: the session is serving a request
 
 	qmu     sync.Mutex
 	qcancel context.CancelFunc // the running query's; nil when none
@@ -120,7 +121,7 @@ func (s *Server) newSession(ctx context.Context, cancel context.CancelFunc, st *
 	ss := &session{
 		srv: s, conn: st.conn, ec: ec, tmap: pgtype.NewMap(), secret: secret,
 		user: st.params["user"], database: st.params["database"],
-		params: reported(), tx: txIdle,
+		params: reported(), tx: txIdle, idle: true,
 		stmts: map[string]*prepared{}, portals: map[string]*portal{},
 		ctx: ctx, cancel: cancel,
 	}
@@ -197,9 +198,7 @@ func (ss *session) queryContext() (ctx context.Context, done func()) {
 	ss.qmu.Lock()
 	ss.qcancel = cancel
 	ss.qmu.Unlock()
-	ss.busy.Store(true)
 	return ctx, func() {
-		ss.busy.Store(false)
 		ss.qmu.Lock()
 		ss.qcancel = nil
 		ss.qmu.Unlock()
@@ -222,10 +221,12 @@ func (ss *session) loop() error {
 			}
 			return err
 		}
-		if ss.srv.closing.Load() {
+		if ss.idle && ss.srv.closing.Load() {
 			ss.srv.fatal(ss.be, codeAdminShutdown, "terminating connection due to administrator command")
 			return errors.New("server shutting down")
 		}
+		ss.idle = false
+		ss.busy.Store(true)
 		if done, err := ss.dispatch(msg); done || err != nil {
 			return err
 		}
@@ -294,8 +295,12 @@ func (ss *session) sendError(e *pgError) {
 	ss.be.Send(e.response())
 }
 
+// ready ends a request: ReadyForQuery, and the session is idle until the
+// client's next message (Shutdown does not wait for idle sessions).
 func (ss *session) ready() error {
 	ss.be.Send(&pgproto3.ReadyForQuery{TxStatus: ss.tx})
+	ss.idle = true
+	ss.busy.Store(false)
 	return ss.be.Flush()
 }
 

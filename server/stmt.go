@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -27,6 +28,7 @@ type prepared struct {
 	rows   bool             // returns rows
 	cols   []column         // the rows' columns when known before running (nil: learn them from the rows)
 	params []uint32         // parameter types (OIDs)
+	nested []bool           // DuckDB wants a LIST or ARRAY for the parameter
 	empty  bool             // no statement at all
 }
 
@@ -151,20 +153,102 @@ func (p *prepared) describeDuck(ds *duckdb.Stmt, sql string, paramOIDs []uint32)
 			p.cols = append(p.cols, column{name: name, src: t, oid: t.oid()})
 		}
 	}
+	var casts map[int]uint32
 	for i := 1; i <= ds.NumInput(); i++ {
 		var oid uint32
 		if i <= len(paramOIDs) {
 			oid = paramOIDs[i-1]
 		}
 		if oid == 0 {
-			oid = pgtype.TextOID
-			if pt, err := ds.ParamType(i); err == nil && pt != duckdb.TYPE_INVALID {
-				oid = (&dtype{kind: typeKind(pt)}).oid()
+			oid = paramOID(ds, i)
+		}
+		nested := isNested(ds, i)
+		p.nested = append(p.nested, nested)
+		if nested && len(paramOIDs) < i {
+			oid = 0 // its element type is unknown: text, converted at Bind (listParam)
+		}
+		if oid == 0 {
+			// DuckDB leaves the type of $1 in "$1::INTEGER * x" unresolved,
+			// and knows a LIST parameter's element type only from its cast.
+			if casts == nil {
+				casts = paramCasts(sql)
+			}
+			if c, ok := casts[i]; ok {
+				oid = c
 			}
 		}
+		// 0 is "unspecified": clients send such a parameter as text.
 		p.params = append(p.params, oid)
 	}
 	return nil
+}
+
+// paramOID is the PostgreSQL type of parameter i as DuckDB resolved it;
+// 0 when DuckDB does not know it.
+func paramOID(ds *duckdb.Stmt, i int) uint32 {
+	pt, err := ds.ParamType(i)
+	if err != nil || pt == duckdb.TYPE_INVALID || pt == duckdb.TYPE_ANY {
+		return 0
+	}
+	return (&dtype{kind: typeKind(pt)}).oid()
+}
+
+func isNested(ds *duckdb.Stmt, i int) bool {
+	pt, _ := ds.ParamType(i)
+	switch pt {
+	case duckdb.TYPE_LIST, duckdb.TYPE_ARRAY, duckdb.TYPE_STRUCT, duckdb.TYPE_MAP:
+		return true
+	}
+	return false
+}
+
+// castKinds maps the type names of casts to DuckDB's base type names.
+var castKinds = map[string]string{
+	"INT": "INTEGER", "INT4": "INTEGER", "INTEGER": "INTEGER", "SIGNED": "INTEGER",
+	"INT8": "BIGINT", "BIGINT": "BIGINT", "LONG": "BIGINT",
+	"INT2": "SMALLINT", "SMALLINT": "SMALLINT", "SHORT": "SMALLINT", "INT1": "TINYINT", "TINYINT": "TINYINT",
+	"UTINYINT": "UTINYINT", "USMALLINT": "USMALLINT", "UINTEGER": "UINTEGER", "UBIGINT": "UBIGINT",
+	"HUGEINT": "HUGEINT", "UHUGEINT": "UHUGEINT",
+	"FLOAT": "FLOAT", "FLOAT4": "FLOAT", "REAL": "FLOAT", "FLOAT8": "DOUBLE", "DOUBLE": "DOUBLE",
+	"NUMERIC": "DECIMAL", "DECIMAL": "DECIMAL",
+	"TEXT": "VARCHAR", "STRING": "VARCHAR", "VARCHAR": "VARCHAR", "CHAR": "VARCHAR", "BPCHAR": "VARCHAR",
+	"BOOL": "BOOLEAN", "BOOLEAN": "BOOLEAN", "LOGICAL": "BOOLEAN",
+	"BYTEA": "BLOB", "BLOB": "BLOB", "BINARY": "BLOB", "VARBINARY": "BLOB",
+	"DATE": "DATE", "TIME": "TIME", "TIMESTAMP": "TIMESTAMP", "DATETIME": "TIMESTAMP", "TIMESTAMPTZ": "TIMESTAMPTZ",
+	"INTERVAL": "INTERVAL", "UUID": "UUID", "JSON": "JSON",
+}
+
+// paramCasts reads the casts of parameters in sql ($1::INTEGER,
+// ?::FLOAT[]): parameter number to PostgreSQL type.
+func paramCasts(sql string) map[int]uint32 {
+	toks := parser.Tokens(sql, parser.Pos{Line: 1, Col: 1})
+	out := map[int]uint32{}
+	positional := 0
+	for i, t := range toks {
+		if t.Kind != parser.Param {
+			continue
+		}
+		n := 0
+		if t.Text == "?" {
+			positional++
+			n = positional
+		} else if v, err := strconv.Atoi(strings.TrimLeft(t.Text, "$?")); err == nil {
+			n = v
+		}
+		if n == 0 || i+2 >= len(toks) || toks[i+1].Text != "::" || toks[i+2].Kind != parser.PlainIdent {
+			continue
+		}
+		kind, ok := castKinds[strings.ToUpper(toks[i+2].Text)]
+		if !ok {
+			continue
+		}
+		t := &dtype{kind: kind}
+		if i+4 < len(toks) && toks[i+3].Text == "[" && toks[i+4].Text == "]" {
+			t = &dtype{kind: "LIST", elem: t}
+		}
+		out[n] = t.oid()
+	}
+	return out
 }
 
 // dryRun is a pgcompat.Session that reads the session's parameters but
