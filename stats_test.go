@@ -144,3 +144,38 @@ func TestExplainNamesModels(t *testing.T) {
 		t.Logf("prepared EXPLAIN with a parameter ran: %s", key)
 	}
 }
+
+// The ONNX image classifier splits its time into pre-processing
+// (decoding, tensors), the runtime and post-processing, and counts its
+// own batch_size batches.
+func TestModelStatsPhasesONNX(t *testing.T) {
+	db := open(t, "")
+	if _, err := db.Exec("CREATE MODEL digits MODEL_TYPE image_classifier OPTIONS (batch_size = 4) USING 'examples/models/digits.onnx'"); err != nil {
+		if strings.Contains(err.Error(), "ONNX Runtime") {
+			t.Skipf("ONNX Runtime is not available: %v", err)
+		}
+		t.Fatal(err)
+	}
+	_, got := rows(t, db, "SELECT count(ML_PREDICT(digits, image(file))) FROM glob('examples/images/digit_*.png')")
+	n := got[0][0]
+	s := statsOf(t, db, "digits")
+	if s["rows"] != n || s["calls"] != "1" {
+		t.Errorf("rows %s calls %s, want %s and 1", s["rows"], s["calls"], n)
+	}
+	rowsN, _ := strconv.Atoi(n)
+	if want := strconv.Itoa((rowsN + 3) / 4); s["batches"] != want {
+		t.Errorf("batches %s, want %s (batch_size 4)", s["batches"], want)
+	}
+	for _, c := range []string{"pre_ms", "run_ms", "post_ms"} {
+		if s[c] == "NULL" || statNum(t, s[c]) <= 0 {
+			t.Errorf("%s = %s, want > 0", c, s[c])
+		}
+	}
+	if statNum(t, s["memory_bytes"]) < 1000 {
+		t.Errorf("memory_bytes %s: the graph's size, want more", s["memory_bytes"])
+	}
+	_, rs := rows(t, db, "EXPLAIN ANALYZE SELECT count(ML_PREDICT(digits, image(file))) FROM glob('examples/images/digit_*.png')")
+	if len(rs) != 2 || !strings.Contains(rs[1][1], "digits: "+n+" rows") || !strings.Contains(rs[1][1], "pre-processing") {
+		t.Errorf("EXPLAIN ANALYZE's model line: %v", rs)
+	}
+}

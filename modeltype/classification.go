@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"strconv"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -308,10 +309,12 @@ func (c *classifier) Predict(ctx context.Context, b *model.Batch) ([]any, error)
 	}
 	for from := 0; from < len(vals); from += c.batch {
 		to := min(from+c.batch, len(vals))
+		t0 := time.Now()
 		ims, errs := loadImages(ctx, vals[from:to], c.decode)
-		if err := c.runChunk(ims, errs, out[from:to]); err != nil {
+		if err := c.runChunk(ctx, ims, errs, out[from:to]); err != nil {
 			return nil, err
 		}
+		model.ReportBatch(ctx, t0)
 	}
 	return out, nil
 }
@@ -340,9 +343,13 @@ func (c *classifier) pipelined(ctx context.Context, vals []any, spare int, out [
 		}
 	}()
 	for ch := range chunks {
-		if err := c.runChunk(ch.ims, ch.errs, out[ch.from:ch.from+len(ch.ims)]); err != nil {
+		// the batch's latency is its time on the runtime's side: its
+		// decoding overlapped the batch before
+		t0 := time.Now()
+		if err := c.runChunk(ctx, ch.ims, ch.errs, out[ch.from:ch.from+len(ch.ims)]); err != nil {
 			return err
 		}
+		model.ReportBatch(ctx, t0)
 	}
 	return nil
 }
@@ -350,7 +357,7 @@ func (c *classifier) pipelined(ctx context.Context, vals []any, spare int, out [
 // runChunk predicts decoded images into out (one per image), one Run per
 // image size; rows that failed to load follow on_error, and so do images
 // too large for one tensor (limits.TensorElements).
-func (c *classifier) runChunk(ims []*imaging.Image, errs []error, out []any) error {
+func (c *classifier) runChunk(ctx context.Context, ims []*imaging.Image, errs []error, out []any) error {
 	groups := map[[2]int][]int{}
 	var order [][2]int
 	for i, im := range ims {
@@ -371,7 +378,7 @@ func (c *classifier) runChunk(ims []*imaging.Image, errs []error, out []any) err
 	}
 	for _, k := range order {
 		idx := groups[k]
-		res, err := c.run(ims, idx)
+		res, err := c.run(ctx, ims, idx)
 		if err != nil {
 			return err
 		}
@@ -407,9 +414,13 @@ func (c *classifier) perRun(im *imaging.Image) int {
 // on them while the current one runs.
 func (c *classifier) BatchesItself() {}
 
+// ReportsBatches implements model.BatchReporter: Predict reports each
+// batch_size batch it runs (model.ReportBatch).
+func (c *classifier) ReportsBatches() {}
+
 // run predicts images of one size, in runs of perRun images; a model
 // with a fixed batch size gets runs of exactly that many images.
-func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
+func (c *classifier) run(ctx context.Context, ims []*imaging.Image, idx []int) ([]any, error) {
 	step := c.perRun(ims[idx[0]])
 	res := make([]any, 0, len(idx))
 	for from := 0; from < len(idx); from += step {
@@ -418,7 +429,7 @@ func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
 		if c.fixed > 0 {
 			n = c.fixed
 		}
-		got, err := c.runN(ims, part, n)
+		got, err := c.runN(ctx, ims, part, n)
 		if err != nil {
 			return nil, err
 		}
@@ -428,8 +439,11 @@ func (c *classifier) run(ims []*imaging.Image, idx []int) ([]any, error) {
 }
 
 // runN predicts images of one size in one Run of n >= len(idx) images,
-// the ones beyond idx all zeros (their results are dropped).
-func (c *classifier) runN(ims []*imaging.Image, idx []int, n int) ([]any, error) {
+// the ones beyond idx all zeros (their results are dropped). It reports
+// its phases to ctx's recorder: the tensor (pre), Run, the results
+// (post).
+func (c *classifier) runN(ctx context.Context, ims []*imaging.Image, idx []int, n int) ([]any, error) {
+	t := time.Now()
 	first := ims[idx[0]]
 	plane := first.W * first.H * c.channels
 	if err := checkElements("a batch of images", int64(plane)*int64(n)); err != nil {
@@ -439,16 +453,19 @@ func (c *classifier) runN(ims []*imaging.Image, idx []int, n int) ([]any, error)
 	for j, i := range idx {
 		ims[i].ToTensor(data[j*plane:(j+1)*plane], c.mean, c.std)
 	}
-	t, err := ort.NewTensor(ort.NewShape(int64(n), int64(c.channels), int64(first.H), int64(first.W)), data)
+	tensor, err := ort.NewTensor(ort.NewShape(int64(n), int64(c.channels), int64(first.H), int64(first.W)), data)
 	if err != nil {
 		return nil, err
 	}
-	defer t.Destroy()
-	outs, err := c.l.Session.Run([]ort.Value{t})
+	defer tensor.Destroy()
+	t = model.AddPhase(ctx, model.Pre, t)
+	outs, err := c.l.Session.Run([]ort.Value{tensor})
 	if err != nil {
 		return nil, ortError(err)
 	}
 	defer rt.Destroy(outs)
+	t = model.AddPhase(ctx, model.Run, t)
+	defer model.AddPhase(ctx, model.Post, t)
 	o := outs[c.out]
 	shape := o.GetShape()
 	vals, err := floats(o)

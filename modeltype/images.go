@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/augurdb/augur/imaging"
 	"github.com/augurdb/augur/model"
@@ -26,8 +27,10 @@ func loadImages(ctx context.Context, vals []any, decode decodeFunc) ([]*imaging.
 	return loadImagesOn(ctx, workers(len(vals)), vals, decode)
 }
 
-// loadImagesOn is loadImages on n goroutines.
+// loadImagesOn is loadImages on n goroutines. Its time is pre-processing
+// for ctx's recorder (model.Pre).
 func loadImagesOn(ctx context.Context, n int, vals []any, decode decodeFunc) ([]*imaging.Image, []error) {
+	defer model.AddPhase(ctx, model.Pre, time.Now())
 	ims := make([]*imaging.Image, len(vals))
 	errs := make([]error, len(vals))
 	var wg sync.WaitGroup

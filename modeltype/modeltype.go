@@ -75,7 +75,7 @@ func LoadKeyed(spec *model.Spec, data []byte, location, key string) (model.Model
 		return nil, fmt.Errorf("%s: %w", location, err)
 	}
 	mt := strings.ToLower(spec.ModelType)
-	l := &Loaded{Session: sess, Spec: spec, Options: opts, ModelType: mt, Location: location, Bytes: data}
+	l := &Loaded{Session: sess, Spec: spec, Options: opts, ModelType: mt, Location: location, Bytes: data, Size: int64(len(data))}
 	if l.Labels, err = labelsOf(spec, sess); err != nil {
 		sess.Close()
 		return nil, fmt.Errorf("%s: %w", location, err)
@@ -113,6 +113,10 @@ type Loaded struct {
 	// Bytes is the model file while the model type is built (a model type
 	// may load a rewritten graph instead, see takeEmbedding); nil after.
 	Bytes []byte
+	// Size is the size of the graph's bytes (weights included, external
+	// data not): what SHOW MODEL STATS shows as the memory the model
+	// holds (ONNX Runtime keeps the initializers).
+	Size int64
 }
 
 // Options are the OPTIONS the ONNX flavor reads.
@@ -188,6 +192,9 @@ type base struct {
 func (b *base) Type() types.Type  { return b.typ }
 func (b *base) ModelType() string { return b.kind }
 func (b *base) Close() error      { return b.l.Session.Close() }
+
+// SizeBytes implements model.Sizer: the graph's size, weights included.
+func (b *base) SizeBytes() int64 { return b.l.Size }
 
 // Describe implements model.Describer: inputs, outputs, metadata. Names
 // and values come from the file: control characters are escaped (JSON
