@@ -182,8 +182,17 @@ func (s *ptyShell) Send(text string) {
 	}
 }
 
-// Line types text and Enter.
-func (s *ptyShell) Line(text string) { s.t.Helper(); s.Send(text + keyEnter) }
+// Line types text and Enter, and waits for the line editor's echo of
+// text, so that the next Expect looks at what the line produced: the line
+// editor redraws the prompt with the line, and Expect(Prompt) would
+// otherwise match that redraw. text is one line that fits the terminal.
+func (s *ptyShell) Line(text string) {
+	s.t.Helper()
+	s.Send(text + keyEnter)
+	if text != "" {
+		s.Expect(text)
+	}
+}
 
 // Raw returns everything the terminal has received, escape sequences
 // included.
