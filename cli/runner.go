@@ -322,7 +322,7 @@ func (c *changeCounter) Next(dst []any) (bool, error) {
 func (r *Runner) run(ctx context.Context, stmts []stmt, first int, origin string) error {
 	for i, s := range stmts {
 		if r.echo {
-			r.console(strings.TrimSpace(s.Text) + "\n")
+			r.console(strings.TrimSpace(s.Text) + ";\n")
 		}
 		var start runTime
 		if r.timer {
