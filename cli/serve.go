@@ -244,11 +244,8 @@ func runServe(ctx context.Context, o ServeOptions, stderr io.Writer, ready func(
 		if tlsCfg, err = auth.LoadTLS(o.TLSCert, o.TLSKey); err != nil {
 			return fail("%v", err)
 		}
-		if users != nil {
-			if err := users.BindCertificate(tlsCfg.Certificates[0].Certificate[0]); err != nil {
-				log.Warn("SCRAM channel binding is off", "reason", err.Error())
-			}
-		}
+		// SCRAM-SHA-256-PLUS (users.BindCertificate) waits for the server
+		// to tell Authenticate which connections use TLS.
 	}
 	roots, err := absRoots(o.ModelRoots)
 	if err != nil {

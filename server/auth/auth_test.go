@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,7 +79,11 @@ func serveOne(conn net.Conn, u *Users, tlsCfg *tls.Config) outcome {
 	if !ok {
 		return outcome{err: errors.New("no startup message")}
 	}
-	role, err := u.Authenticate(context.Background(), be, sm.Parameters["user"])
+	ctx := context.Background()
+	if _, ok := conn.(*tls.Conn); ok {
+		ctx = context.WithValue(ctx, tlsKey{}, true)
+	}
+	role, err := u.Authenticate(ctx, be, sm.Parameters["user"])
 	if err != nil {
 		var ae *Error
 		if errors.As(err, &ae) {
@@ -96,6 +101,11 @@ func serveOne(conn net.Conn, u *Users, tlsCfg *tls.Config) outcome {
 	be.Receive() // Terminate or EOF
 	return outcome{role: role}
 }
+
+// tlsKey marks the context of a TLS connection, as the server does.
+type tlsKey struct{}
+
+func isTLS(ctx context.Context) bool { return ctx.Value(tlsKey{}) != nil }
 
 // connect runs pgx's pgconn against serveOne over net.Pipe.
 func connect(t *testing.T, u *Users, tlsCfg *tls.Config, connString string) (outcome, error) {
@@ -168,13 +178,18 @@ func TestPgxPasswords(t *testing.T) {
 // other end to drive, which plays the client with raw messages.
 func frontend(t *testing.T, u *Users, user string, drive func(fe *pgproto3.Frontend)) outcome {
 	t.Helper()
+	return frontendCtx(t, context.Background(), u, user, drive)
+}
+
+func frontendCtx(t *testing.T, ctx context.Context, u *Users, user string, drive func(fe *pgproto3.Frontend)) outcome {
+	t.Helper()
 	client, srv := net.Pipe()
 	client.SetDeadline(time.Now().Add(30 * time.Second))
 	srv.SetDeadline(time.Now().Add(30 * time.Second))
 	done := make(chan outcome, 1)
 	go func() {
 		defer srv.Close()
-		role, err := u.Authenticate(context.Background(), pgproto3.NewBackend(srv, srv), user)
+		role, err := u.Authenticate(ctx, pgproto3.NewBackend(srv, srv), user)
 		done <- outcome{role, err}
 	}()
 	drive(pgproto3.NewFrontend(client, client))
@@ -404,7 +419,7 @@ func TestTLSAndChannelBinding(t *testing.T) {
 	if err != nil || res.err != nil {
 		t.Fatalf("TLS without channel binding: %v / %v", err, res.err)
 	}
-	if err := u.BindCertificate(cfg.Certificates[0].Certificate[0]); err != nil {
+	if err := u.BindCertificate(cfg.Certificates[0].Certificate[0], isTLS); err != nil {
 		t.Fatal(err)
 	}
 	for _, conn := range []string{
@@ -427,10 +442,27 @@ func TestTLSAndChannelBinding(t *testing.T) {
 		t.Fatalf("binding to another certificate: %v / %v", err, res.err)
 	}
 	// 'y' while PLUS is offered: a downgrade.
-	r := frontend(t, u, "alice", func(fe *pgproto3.Frontend) {
+	tlsCtx := context.WithValue(context.Background(), tlsKey{}, true)
+	r := frontendCtx(t, tlsCtx, u, "alice", func(fe *pgproto3.Frontend) {
 		serverFirst(t, fe, "SCRAM-SHA-256", "y,,n=,r=abc")
 	})
 	checkProtocolError(t, r, "negotiation error")
+	// PLUS is offered on TLS connections only (libpq refuses it on plain ones).
+	offered := func(ctx context.Context) []string {
+		var mechs []string
+		frontendCtx(t, ctx, u, "alice", func(fe *pgproto3.Frontend) {
+			if msg, err := fe.Receive(); err == nil {
+				mechs = append(mechs, msg.(*pgproto3.AuthenticationSASL).AuthMechanisms...)
+			}
+		})
+		return mechs
+	}
+	if got := offered(tlsCtx); len(got) != 2 || got[0] != "SCRAM-SHA-256-PLUS" {
+		t.Errorf("offered on TLS: %q", got)
+	}
+	if got := offered(context.Background()); len(got) != 1 || got[0] != "SCRAM-SHA-256" {
+		t.Errorf("offered on a plain connection: %q", got)
+	}
 }
 
 func TestLoadTLSErrors(t *testing.T) {
@@ -464,4 +496,58 @@ func TestLoadTLSErrors(t *testing.T) {
 		t.Fatal("TLS 1.1 handshake succeeded")
 	}
 	a.Close()
+}
+
+// TestPsqlChannelBinding runs the real psql (libpq) against serveOne on
+// TCP: SCRAM-SHA-256-PLUS with tls-server-end-point binding over TLS,
+// and SCRAM-SHA-256 on a plain connection of the same server.
+func TestPsqlChannelBinding(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql is not installed (scripts/test.sh installs postgresql-client)")
+	}
+	certFile, keyFile := testCert(t, t.TempDir())
+	cfg, err := LoadTLS(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := testUsers(t)
+	if err := u.BindCertificate(cfg.Certificates[0].Certificate[0], isTLS); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	results := make(chan outcome, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { results <- serveOne(c, u, cfg) }()
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	for _, c := range []struct{ sslmode, binding, password string }{
+		{"require", "require", "secret"},
+		{"disable", "prefer", "secret"},
+		{"require", "require", "wrong"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		cmd := exec.CommandContext(ctx, psql, "-X", "-w", "-h", host, "-p", port, "-U", "alice", "-d", "x", "-c", "")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+c.password, "PGSSLMODE="+c.sslmode, "PGCHANNELBINDING="+c.binding)
+		out, _ := cmd.CombinedOutput()
+		cancel()
+		res := <-results
+		if c.password == "wrong" {
+			if res.err == nil || !strings.Contains(string(out), "password authentication failed") {
+				t.Errorf("wrong password: %v: %s", res.err, out)
+			}
+		} else if res.err != nil || res.role != server.RoleAdmin {
+			t.Errorf("sslmode=%s channel_binding=%s: %v: %s", c.sslmode, c.binding, res.err, out)
+		}
+	}
 }

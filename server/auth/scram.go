@@ -32,8 +32,8 @@ const (
 
 // Authenticate runs the server side of SASL SCRAM-SHA-256 with the
 // client of be, after its startup message named user: AuthenticationSASL
-// (SCRAM-SHA-256, and SCRAM-SHA-256-PLUS once BindCertificate was
-// called), the client's SASLInitialResponse, AuthenticationSASLContinue,
+// (SCRAM-SHA-256, and SCRAM-SHA-256-PLUS on TLS connections once
+// BindCertificate was called), the client's SASLInitialResponse, AuthenticationSASLContinue,
 // the client's SASLResponse and, when the proof is right,
 // AuthenticationSASLFinal, flushed. It does not send AuthenticationOk:
 // the server does that (as in trust mode) on a nil error. Every error is
@@ -56,7 +56,7 @@ func (u *Users) Authenticate(ctx context.Context, be *pgproto3.Backend, userName
 			return 0, err
 		}
 	}
-	ex := &exchange{users: u, v: v}
+	ex := &exchange{users: u, v: v, plus: u.offerPlus(ctx)}
 	if err := ex.run(ctx, be); err != nil {
 		return 0, err
 	}
@@ -70,12 +70,10 @@ func (u *Users) Authenticate(ctx context.Context, be *pgproto3.Backend, userName
 	return e.role, nil
 }
 
-// mechanisms returns the SASL mechanisms offered.
-func (u *Users) mechanisms() []string {
-	if u.cbHash != nil {
-		return []string{mechSCRAMPlus, mechSCRAM}
-	}
-	return []string{mechSCRAM}
+// offerPlus reports whether SCRAM-SHA-256-PLUS is offered on the
+// connection of ctx.
+func (u *Users) offerPlus(ctx context.Context) bool {
+	return u.cbHash != nil && u.connTLS != nil && u.connTLS(ctx)
 }
 
 // mockVerifier is the verifier shown for an unknown user: its salt is
@@ -104,6 +102,7 @@ func randomNonce() (string, error) {
 type exchange struct {
 	users *Users
 	v     *Verifier
+	plus  bool // SCRAM-SHA-256-PLUS offered
 
 	cbFlag      byte // 'n', 'y' or 'p'
 	gs2Header   string
@@ -115,7 +114,10 @@ type exchange struct {
 }
 
 func (ex *exchange) run(ctx context.Context, be *pgproto3.Backend) error {
-	mechs := ex.users.mechanisms()
+	mechs := []string{mechSCRAM}
+	if ex.plus {
+		mechs = []string{mechSCRAMPlus, mechSCRAM}
+	}
 	be.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: mechs})
 	if err := sendAuth(be, pgproto3.AuthTypeSASL); err != nil {
 		return err
@@ -181,7 +183,7 @@ func receive(ctx context.Context, be *pgproto3.Backend) (pgproto3.FrontendMessag
 // gs2-cbind-flag "," [authzid] "," [reserved-mext ","] username ","
 // nonce ["," extensions].
 func (ex *exchange) clientFirst(mech, data string) error {
-	plus := ex.users.cbHash != nil
+	plus := ex.plus
 	switch {
 	case mech == mechSCRAM, mech == mechSCRAMPlus && plus:
 	default:

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	_ "crypto/sha512" // SHA-384 and SHA-512 for channel binding
 	"crypto/tls"
@@ -39,11 +40,14 @@ func LoadTLS(certFile, keyFile string) (*tls.Config, error) {
 // BindCertificate enables SCRAM-SHA-256-PLUS, whose tls-server-end-point
 // channel binding (RFC 5929) ties a client's proof to the certificate
 // the server presents, cert (DER), so that a man in the middle holding
-// another certificate cannot relay the exchange. Call it before serving
-// when the server has TLS, with the certificate that the server's
-// tls.Config presents. Clients on plain connections still use
-// SCRAM-SHA-256.
-func (u *Users) BindCertificate(der []byte) error {
+// another certificate cannot relay the exchange. connTLS reports whether
+// the connection being authenticated (named by Authenticate's ctx) uses
+// TLS: PLUS is offered on those only, since libpq refuses a server that
+// offers it on a plain connection. Call it before serving.
+func (u *Users) BindCertificate(der []byte, connTLS func(ctx context.Context) bool) error {
+	if connTLS == nil {
+		return errors.New("channel binding: no way to tell TLS connections from plain ones")
+	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
 		return fmt.Errorf("channel binding: %w", err)
@@ -54,7 +58,7 @@ func (u *Users) BindCertificate(der []byte) error {
 	}
 	hh := h.New()
 	hh.Write(cert.Raw)
-	u.cbHash = hh.Sum(nil)
+	u.cbHash, u.connTLS = hh.Sum(nil), connTLS
 	return nil
 }
 

@@ -3,6 +3,7 @@ package auth
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -34,8 +35,10 @@ type Users struct {
 	// (as PostgreSQL's mock salt) without revealing that it is unknown.
 	secret [32]byte
 	// cbHash, when set, is the tls-server-end-point channel binding data
-	// of the server's certificate: SCRAM-SHA-256-PLUS is then offered.
-	cbHash []byte
+	// of the server's certificate: SCRAM-SHA-256-PLUS is then offered on
+	// the connections that connTLS reports as TLS.
+	cbHash  []byte
+	connTLS func(context.Context) bool
 	// nonce makes the server nonce; tests replace it.
 	nonce func() (string, error)
 }
