@@ -451,9 +451,9 @@ func (ss *session) runCanned(pt *portal, describe bool) (result, error) {
 			if v == nil || i >= len(answer.Columns) {
 				continue
 			}
-			b, err := ss.tmap.Encode(answer.Columns[i].OID, pt.format(i), v, nil)
+			b, err := ss.cannedValue(answer.Columns[i].OID, pt.format(i), v)
 			if err != nil {
-				return result{}, fmt.Errorf("encode %s: %w", answer.Columns[i].Name, err)
+				return result{}, fmt.Errorf("encode column %s of a canned answer: %w", answer.Columns[i].Name, err)
 			}
 			row[i] = b
 		}
@@ -502,4 +502,25 @@ func objectWord(w []string) string {
 		return x
 	}
 	return ""
+}
+
+// cannedValue encodes a value of pgcompat's answer (text, or a Go value)
+// in the format the client asked for.
+func (ss *session) cannedValue(oid uint32, format int16, v any) ([]byte, error) {
+	s, isText := v.(string)
+	if !isText {
+		return ss.tmap.Encode(oid, format, v, nil)
+	}
+	if format == pgtype.TextFormatCode {
+		return []byte(s), nil
+	}
+	t, ok := ss.tmap.TypeForOID(oid)
+	if !ok {
+		return []byte(s), nil
+	}
+	dv, err := t.Codec.DecodeValue(ss.tmap, oid, pgtype.TextFormatCode, []byte(s))
+	if err != nil {
+		return nil, err
+	}
+	return ss.tmap.Encode(oid, format, dv, nil)
 }
