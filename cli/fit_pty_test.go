@@ -70,3 +70,14 @@ func TestPTYDotCommands(t *testing.T) {
 		t.Errorf("exit status %d", code)
 	}
 }
+
+// TestPTYBail: with -bail the shell ends at the first error, status 1.
+func TestPTYBail(t *testing.T) {
+	sh := startPTY(t, ptyOptions{Args: []string{"-bail"}})
+	sh.Expect(Prompt)
+	sh.Line("SELECT * FROM nowhere;")
+	sh.Expect("nowhere")
+	if code := sh.Wait(); code != 1 {
+		t.Errorf("exit status %d", code)
+	}
+}

@@ -160,6 +160,10 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 		if err != nil {
 			r.Printer.Flush()
 			fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+			if r.Bail() { // -bail, .bail on (dot.go)
+				r.ExitCode = 1
+				return nil
+			}
 		}
 	}
 }
@@ -183,6 +187,10 @@ func (r *Runner) plainShell(ctx context.Context, tty *os.File, stderr io.Writer)
 			if err != nil {
 				r.Printer.Flush()
 				fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+				if r.Bail() { // -bail, .bail on (dot.go)
+					r.ExitCode = 1
+					return nil
+				}
 			}
 		}
 		if rerr != nil {
