@@ -39,13 +39,6 @@ var augurKeywords = []string{
 	"ML_PREDICT", "SHOW", "DESCRIBE", "DROP", "STATS",
 }
 
-// dotCommands are the shell's commands, for completion.
-var dotCommands = []string{
-	".changes", ".databases", ".exit", ".format", ".headers", ".help", ".maxrows",
-	".maxwidth", ".mode", ".models", ".nullvalue", ".once", ".open", ".output",
-	".quit", ".read", ".schema", ".tables", ".timer",
-}
-
 // maxNames bounds each list of names read from the database, and
 // maxPathCandidates the directory entries read for one completion.
 const (
@@ -55,9 +48,9 @@ const (
 
 // completer proposes completions for the shell's line editor.
 type completer struct {
-	conn     *sql.Conn
-	keywords []string // loaded once: DuckDB's keywords and augur's
-	names    *dbNames // nil: read at the next completion
+	conn     func() *sql.Conn // the runner's connection, which .open replaces
+	keywords []string         // loaded once: DuckDB's keywords and augur's
+	names    *dbNames         // nil: read at the next completion
 }
 
 // dbNames are the names the database holds.
@@ -65,7 +58,7 @@ type dbNames struct {
 	tables, columns, models, functions []string
 }
 
-func newCompleter(conn *sql.Conn) *completer { return &completer{conn: conn} }
+func newCompleter(conn func() *sql.Conn) *completer { return &completer{conn: conn} }
 
 // invalidate makes the next completion read the names again.
 func (c *completer) invalidate() { c.names = nil }
@@ -98,7 +91,11 @@ var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]*$`)
 // that are plain identifiers (operators and names with control
 // characters are not worth completing), sorted.
 func (c *completer) list(ctx context.Context, query string) []string {
-	rows, err := c.conn.QueryContext(ctx, query)
+	conn := c.conn()
+	if conn == nil {
+		return nil
+	}
+	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return nil
 	}
@@ -150,7 +147,7 @@ func (c *completer) candidates(ctx context.Context, before string) (int, []strin
 		return st.quote + 1, completePath(word)
 	case strings.HasPrefix(strings.TrimLeft(before, " \t"), ".") && !strings.ContainsAny(strings.TrimLeft(before, " \t"), " \t"):
 		start := strings.Index(before, ".")
-		return start, withPrefix(dotCommands, before[start:], false)
+		return start, withPrefix(dotNames(), before[start:], false)
 	}
 	start := wordStart(before)
 	word := before[start:]

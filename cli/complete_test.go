@@ -48,7 +48,7 @@ func TestComplete(t *testing.T) {
 		os.WriteFile(filepath.Join(dir, f), nil, 0o644)
 	}
 	t.Chdir(dir)
-	c := newCompleter(conn)
+	c := newCompleter(func() *sql.Conn { return conn })
 	ctx := context.Background()
 
 	cases := []struct {
@@ -80,6 +80,7 @@ func TestComplete(t *testing.T) {
 		// dot commands
 		{line: ".ta", head: "", want: []string{".tables"}},
 		{line: ".m", head: "", want: []string{".maxrows", ".maxwidth", ".mode", ".models"}},
+		{line: ".q", head: "", want: []string{".q", ".quit"}},
 		// paths inside quotes: directories with '/', hidden files and
 		// names with control characters left out, ' doubled
 		{line: "SELECT * FROM 'da", head: "SELECT * FROM '", want: []string{"data/"}},

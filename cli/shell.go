@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,7 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 	ln.SetCtrlCAborts(true)
 	ln.SetMultiLineMode(true)
 	ln.SetTabCompletionStyle(liner.TabPrints)
-	comp := newCompleter(r.Conn)
+	comp := newCompleter(func() *sql.Conn { return r.Conn })
 	ln.SetWordCompleter(func(line string, pos int) (string, []string, string) {
 		return comp.complete(ctx, line, pos)
 	})
@@ -145,9 +146,7 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 			qctx = withQueryWatcher(qctx, watcher)
 		}
 		err = f.feed(qctx, line)
-		if in.done() {
-			fmt.Fprintln(stdout) // after the ^C the terminal echoed
-		}
+		in.done()
 		if !f.pending() {
 			hist.save(ln, lines)
 			lines = lines[:0]

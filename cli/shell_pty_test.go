@@ -130,11 +130,14 @@ func TestShellProgressAndCtrlC(t *testing.T) {
 	sh := startPTY(t, ptyOptions{})
 	sh.Expect(Prompt)
 	// A table scan, whose progress DuckDB measures, with work enough per
-	// row to run for minutes: it only ends by Ctrl-C.
+	// row to run for minutes: it only ends by Ctrl-C. The line shows
+	// DuckDB's bar and the rows the model predicted.
 	sh.Line("CREATE TABLE big AS SELECT range AS x FROM range(2000000);")
 	sh.Expect(Prompt)
-	sh.Line("SELECT sum(hash(x::VARCHAR || repeat('a', 20000))) AS h FROM big;")
-	sh.ExpectRe(`\d+% ▕[█ ]*▏`)
+	sh.Line("CREATE MODEL m FLAVOR test MODEL_TYPE sum;")
+	sh.Expect(Prompt)
+	sh.Line("SELECT sum(ML_PREDICT(m, hash(x::VARCHAR || repeat('a', 20000)))) AS h FROM big;")
+	sh.ExpectRe(`\d+% ▕[█ ]*▏ m [1-9][\d,]* rows [\d,]+/s`)
 	sh.Send(keyCtrlC)
 	sh.Expect("interrupted")
 	sh.Expect(Prompt)
@@ -150,8 +153,6 @@ func TestShellProgressAndCtrlC(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skipf("no named pipes here: %v", err)
 	}
-	sh.Line("CREATE MODEL m FLAVOR test MODEL_TYPE sum;")
-	sh.Expect(Prompt)
 	sh.Line("SELECT sum(ML_PREDICT(m, x)) AS total FROM read_csv('rows.csv', auto_detect = false, columns = {'x': 'INT'});")
 	sh.ExpectRe(`running \d+s|\d+% ▕`)
 	start := len(sh.Raw())
