@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/augurdb/augur"
 )
 
 // statsOf returns SHOW MODEL STATS's row of model as column -> value.
@@ -178,4 +180,26 @@ func TestModelStatsPhasesONNX(t *testing.T) {
 	if len(rs) != 2 || !strings.Contains(rs[1][1], "digits: "+n+" rows") || !strings.Contains(rs[1][1], "pre-processing") {
 		t.Errorf("EXPLAIN ANALYZE's model line: %v", rs)
 	}
+}
+
+// BenchmarkPredictBatchSize1 is ML_PREDICT's worst case for the
+// statistics: a batch (two clock readings, a histogram bucket) per row.
+// Compare with BenchmarkPredict (one batch per 2048-row chunk).
+func BenchmarkPredictBatchSize1(b *testing.B) {
+	db, err := augur.Open("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE MODEL s FLAVOR test MODEL_TYPE sum OPTIONS (batch_size = 1)`); err != nil {
+		b.Fatal(err)
+	}
+	const rows = 200_000
+	for b.Loop() {
+		var sum float64
+		if err := db.QueryRow(`SELECT sum(ML_PREDICT(s, i::DOUBLE)) FROM range(200000) r(i)`).Scan(&sum); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
