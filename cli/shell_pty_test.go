@@ -145,8 +145,9 @@ func TestShellProgressAndCtrlC(t *testing.T) {
 	if i, j := strings.LastIndex(raw, "▏"), strings.LastIndex(raw, "interrupted"); i > j || !strings.Contains(raw[i:j], "\r\x1b[K") {
 		t.Errorf("the progress line was not cleared before the error:\n%q", raw[max(0, i-200):])
 	}
+	sh.Line(".mode jsonl")
 	sh.Line("SELECT 'still here' AS s;")
-	sh.Expect("still here")
+	sh.Expect(`{"s":"still here"}`)
 	sh.Expect(Prompt)
 
 	fifo := filepath.Join(sh.Home, "rows.csv")

@@ -2,8 +2,8 @@ package main
 
 // These tests build the real binary once and run it on real DuckDB
 // databases: every output format, flag placement, -c, -f, piped input,
-// exit statuses, persistence across invocations, and (when tmux is
-// installed) the interactive shell.
+// exit statuses and persistence across invocations. The interactive
+// shell is tested in a pseudo-terminal in package cli (shell_pty_test.go).
 
 import (
 	"bytes"
@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 )
 
 var binary string
@@ -323,92 +322,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if got := ok(t, dir, "", "--version"); !strings.HasPrefix(got, "augur ") || !strings.Contains(got, "DuckDB v") {
 		t.Errorf("--version: %q", got)
-	}
-}
-
-// TestShell drives the interactive shell in a real terminal (tmux):
-// multi-line statements, Ctrl-C at the prompt, Ctrl-C cancelling a running
-// query without leaving the shell, .format, history and Ctrl-D.
-func TestShell(t *testing.T) {
-	if testing.Short() {
-		t.Skip("interactive test")
-	}
-	tmux, err := exec.LookPath("tmux")
-	if err != nil {
-		t.Skip("tmux is not installed")
-	}
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "tmux.sock")
-	tm := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(tmux, append([]string{"-S", sock}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("tmux %q: %v: %s", args, err, out)
-		}
-		return string(out)
-	}
-	tm("new-session", "-d", "-s", "augur", "-x", "120", "-y", "50",
-		fmt.Sprintf("cd %q && HOME=%q %q shell.db; echo EXIT=$?; sleep 60", dir, dir, binary))
-	defer exec.Command(tmux, "-S", sock, "kill-server").Run()
-	screen := func() string { return tm("capture-pane", "-p", "-t", "augur", "-S", "-200") }
-	waitFor := func(what string, count int) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			if strings.Count(screen(), what) >= count {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Fatalf("waiting for %d× %q; screen:\n%s", count, what, screen())
-	}
-	// type sends text literally; tmux would take a trailing ';' as its own
-	// command separator, hence the escape.
-	typeText := func(s string) {
-		if strings.HasSuffix(s, ";") {
-			s = strings.TrimSuffix(s, ";") + `\;`
-		}
-		tm("send-keys", "-t", "augur", "-l", s)
-	}
-	key := func(k string) { tm("send-keys", "-t", "augur", k) }
-
-	waitFor("augur>", 1)
-	typeText("SELECT 40 + 2")
-	key("Enter")
-	waitFor("   ...>", 1)
-	typeText("AS answer;")
-	key("Enter")
-	waitFor("│      42 │", 1)
-
-	typeText("SELECT 'never run'")
-	key("C-c")
-	waitFor("augur>", 3)
-
-	typeText("SELECT count(*) FROM range(1000000000000) a, range(100) b;")
-	key("Enter")
-	time.Sleep(1 * time.Second)
-	key("C-c")
-	waitFor("interrupted", 1)
-	waitFor("augur>", 4)
-
-	typeText(".format jsonl")
-	key("Enter")
-	typeText("SELECT 'still here' AS s;")
-	key("Enter")
-	waitFor(`{"s":"still here"}`, 1)
-	key("C-d")
-	waitFor("EXIT=0", 1)
-
-	s := screen()
-	if strings.Count(s, "never run") != 1 {
-		t.Errorf("the cleared line ran:\n%s", s)
-	}
-	history, err := os.ReadFile(filepath.Join(dir, ".augur_history"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(history), "SELECT 40 + 2 AS answer;\n") || strings.Contains(string(history), "never run") {
-		t.Errorf("history:\n%s", history)
 	}
 }
 
