@@ -34,6 +34,8 @@ var OpenDB = augur.Open
 
 // Usage is the text of --help.
 const Usage = `Usage: augur [DATABASE] [flags]
+       augur serve [DATABASE] [flags]      serve DATABASE over the PostgreSQL protocol (augur serve --help)
+       augur passwd FILE USER [--role R]   add a user to augur serve's users file (augur passwd --help)
 
 Runs SQL, with augur's model statements and ML_PREDICT, on a DuckDB database.
 DATABASE is a database file, created when missing; without it (or with
