@@ -1,6 +1,7 @@
 package pgcompat
 
 import (
+	"os"
 	"sort"
 	"strings"
 
@@ -95,7 +96,7 @@ var duckSettings = map[string]string{
 // The server should override application_name (and session_authorization,
 // is_superuser) with what the client sent and who it is.
 func StartupParams() map[string]string {
-	m := map[string]string{"TimeZone": "UTC"}
+	m := map[string]string{"TimeZone": localZone()}
 	for _, p := range params {
 		if p.report {
 			m[p.name] = p.def
@@ -128,8 +129,23 @@ func ParamValue(s Session, name string) (value string, ok bool) {
 	if p == nil {
 		return "", false
 	}
-	if v := s.Param(strings.ToLower(p.name)); v != "" {
+	if v := s.Param(p.name); v != "" {
 		return v, true
 	}
 	return p.def, true
+}
+
+// localZone is the time zone DuckDB starts a session in: ICU's default,
+// which is $TZ or the zone /etc/localtime links to. The server may send
+// DuckDB's current_setting('TimeZone') instead.
+func localZone() string {
+	if tz := os.Getenv("TZ"); tz != "" && !strings.ContainsAny(tz, ":/") {
+		return tz
+	}
+	if dest, err := os.Readlink("/etc/localtime"); err == nil {
+		if i := strings.Index(dest, "zoneinfo/"); i >= 0 {
+			return dest[i+len("zoneinfo/"):]
+		}
+	}
+	return "UTC"
 }

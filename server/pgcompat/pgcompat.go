@@ -23,8 +23,11 @@ import (
 )
 
 // Session is what translation may read and change of a client session.
-// Names passed to it are always lower case, so a plain map will do; an
-// unset parameter ("") reads as its PostgreSQL default.
+// Names passed to it are PostgreSQL's spelling, as StartupParams' keys
+// (DateStyle, application_name; customized options like myapp.x in lower
+// case), so a plain map initialized from StartupParams will do; an unset
+// parameter ("") reads as its PostgreSQL default. RESET sets the default
+// value, never "" (except where the default is "").
 type Session interface {
 	Param(name string) string
 	SetParam(name, value string)

@@ -391,10 +391,12 @@ func (r *rewriter) word(i int) (int, error) {
 		sub = pgClassSQL
 	case "pg_roles", "pg_user", "pg_authid":
 		sub = pgRolesSQL(r.user())
-	case "pg_auth_members":
-		sub = pgAuthMembersSQL
 	default:
-		return i + 1, nil
+		cols, ok := emptyCatalogs[name]
+		if !ok {
+			return i + 1, nil
+		}
+		sub = emptyCatalogSQL(cols)
 	}
 	if !r.tableContext(from) {
 		return i + 1, nil
@@ -511,18 +513,41 @@ func (r *rewriter) call(from, i int, name string) (int, error) {
 		sub = quoteLit(r.user())
 	case "pg_encoding_to_char":
 		sub = "'UTF8'"
-	case "pg_is_in_recovery":
+	case "pg_is_in_recovery", "pg_relation_is_publishable":
 		sub = "false"
 	case "format_type":
 		if len(args) != 2 {
 			return i + 1, nil
 		}
 		sub = formatTypeSQL(r.text(args[0]), r.text(args[1]))
+	case "pg_get_statisticsobjdef_columns", "pg_get_triggerdef", "pg_get_ruledef", "pg_get_partkeydef", "pg_get_partition_constraintdef":
+		// Only ever asked of the empty catalogs (emptyCatalogs).
+		sub = "NULL::VARCHAR"
+	case "pg_get_indexdef":
+		if len(args) == 0 {
+			return i + 2, nil
+		}
+		return r.reshape(from, i, end, args, 1, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (", "))"), nil
+	case "array_upper":
+		if len(args) != 2 || r.text(args[1]) != "1" {
+			return i + 2, nil
+		}
+		// PostgreSQL's arrays start at 1, as DuckDB's lists.
+		return r.reshape(from, i, end, args, 1, "len(", ")"), nil
+	case "pg_get_expr":
+		if len(args) != 3 {
+			return i + 2, nil
+		}
+		// DuckDB's macro lacks the pretty-print flag.
+		return r.reshape(from, i, end, args, 2, "pg_catalog.pg_get_expr(", ")"), nil
 	case "current_setting":
 		return r.currentSetting(from, i, end, args)
 	case "set_config":
 		return r.setConfig(from, i, end, args)
 	default:
+		if name == "generate_series" || name == "unnest" {
+			r.columnAlias(end)
+		}
 		if from != i && !duckPgFunctions[name] {
 			r.replace(from, i, r.toks[i].Text) // drop pg_catalog.
 		}
@@ -589,9 +614,38 @@ func (r *rewriter) setConfig(from, i, end int, args [][2]int) (int, error) {
 			value = v
 		}
 	}
-	r.s.SetParam(lower, value)
+	key := lower
+	if p != nil {
+		key = p.name
+		if value == "" {
+			value = p.def
+		}
+	}
+	r.s.SetParam(key, value)
 	r.replace(from, end, quoteLit(value)+r.alias(from, end, "set_config"))
 	return end + 1, nil
+}
+
+// columnAlias gives a set-returning function's table alias (FROM
+// generate_series(...) s) to its column too, as PostgreSQL does.
+func (r *rewriter) columnAlias(end int) {
+	k := end + 1
+	if isKw(r.tok(k), "as") {
+		k++
+	}
+	a := r.tok(k)
+	if !r.hasAlias(end+1) || isPunct(r.tok(k+1), "(") || (a.Kind != parser.PlainIdent && a.Kind != parser.QuotedIdent) {
+		return
+	}
+	r.edits = append(r.edits, edit{a.End, a.End, "(" + a.Text + ")"})
+}
+
+// reshape rewrites the call at tokens from..end as open, its first keep
+// arguments (still translated in turn), and close.
+func (r *rewriter) reshape(from, i, end int, args [][2]int, keep int, open, close string) int {
+	r.replace(from, i+1, open)
+	r.edits = append(r.edits, edit{r.end(args[keep-1][1]), r.end(end), close})
+	return i + 2
 }
 
 // alias names a select-list item that is exactly the call at tokens

@@ -83,7 +83,7 @@ func setStatement(sql string, toks []parser.Token, s Session) (string, *Result, 
 	if len(toks) > 0 && (isKw(toks[0], "session") || isKw(toks[0], "local")) {
 		switch {
 		case kwsAt(toks, 1, "characteristics", "as", "transaction"):
-			return "", setAnswer, txModes(toks[4:], s, "default_transaction_isolation")
+			return setTx(toks[4:], s, "default_transaction_isolation")
 		case kwsAt(toks, 1, "authorization"):
 			return "", nil, errorf(codeNotSupported, "SET SESSION AUTHORIZATION is not supported by augur: connect as the user instead")
 		}
@@ -93,7 +93,7 @@ func setStatement(sql string, toks []parser.Token, s Session) (string, *Result, 
 	case len(toks) == 0:
 		return sql, nil, nil
 	case kwsAt(toks, 0, "transaction"):
-		return "", setAnswer, txModes(toks[1:], s, "transaction_isolation")
+		return setTx(toks[1:], s, "transaction_isolation")
 	case kwsAt(toks, 0, "time", "zone"):
 		return setTimeZone(toks[2:])
 	case kwsAt(toks, 0, "names"):
@@ -130,6 +130,13 @@ func setStatement(sql string, toks []parser.Token, s Session) (string, *Result, 
 		return "", setAnswer, nil
 	}
 	return sql, nil, nil
+}
+
+func setTx(toks []parser.Token, s Session, key string) (string, *Result, error) {
+	if err := txModes(toks, s, key); err != nil {
+		return "", nil, err
+	}
+	return "", setAnswer, nil
 }
 
 // settingName reads a (possibly dotted) setting name.
@@ -218,7 +225,10 @@ func setParam(p *param, toks []parser.Token, s Session) (string, *Result, error)
 			return "", nil, errorf(codeInvalidValue, "invalid value for parameter %q: %s", p.name, err)
 		}
 	}
-	s.SetParam(strings.ToLower(p.name), v)
+	if v == "" {
+		v = p.def
+	}
+	s.SetParam(p.name, v)
 	return "", setAnswer, nil
 }
 
@@ -324,7 +334,7 @@ func resetStatement(sql string, toks []parser.Token, s Session) (string, *Result
 	if len(toks) == 1 && isKw(toks[0], "all") {
 		for _, p := range params {
 			if !p.fixed {
-				s.SetParam(strings.ToLower(p.name), "")
+				s.SetParam(p.name, p.def)
 			}
 		}
 		return "", &Result{Tag: "RESET"}, nil
@@ -338,7 +348,7 @@ func resetStatement(sql string, toks []parser.Token, s Session) (string, *Result
 		if p.fixed {
 			return "", nil, errorf(codeCantChange, "parameter %q cannot be changed", p.name)
 		}
-		s.SetParam(lower, "")
+		s.SetParam(p.name, p.def)
 		return "", &Result{Tag: "RESET"}, nil
 	}
 	if strings.Contains(lower, ".") {
@@ -386,6 +396,10 @@ func showParam(p *param, s Session) (string, *Result, error) {
 }
 
 func showDuck(name string) string {
+	if name == "search_path" {
+		// DuckDB's is empty until set: its default is the current schema.
+		return "SELECT coalesce(nullif(current_setting('search_path'), ''), current_schema()) AS search_path"
+	}
 	return "SELECT current_setting(" + quoteLit(name) + ") AS " + quoteIdent(name)
 }
 
@@ -403,7 +417,7 @@ func showAll(s Session) string {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("SELECT name, setting, description FROM (VALUES ")
+	b.WriteString("SELECT * FROM (SELECT name, setting, description FROM (VALUES ")
 	for i, k := range names {
 		p := params[k]
 		v, _ := ParamValue(s, p.name)
@@ -419,7 +433,7 @@ func showAll(s Session) string {
 		}
 		b.WriteString(quoteLit(k))
 	}
-	b.WriteString(") ORDER BY lower(name)")
+	b.WriteString(")) ORDER BY lower(name)")
 	return b.String()
 }
 

@@ -228,4 +228,21 @@ func pgRolesSQL(user string) string {
 	return "(SELECT 10::BIGINT AS oid, " + quoteLit(user) + " AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, NULL::TIMESTAMPTZ AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig)"
 }
 
-const pgAuthMembersSQL = "(SELECT 0::BIGINT AS oid, 0::BIGINT AS roleid, 0::BIGINT AS member, 0::BIGINT AS grantor, false AS admin_option WHERE false)"
+// emptyCatalogs are pg_catalog tables that DuckDB lacks and that have no
+// rows in augur (row security, extended statistics, publications,
+// inheritance, triggers, rules): psql's \d reads them for its footers.
+var emptyCatalogs = map[string]string{
+	"pg_policy":                "0::BIGINT AS oid, ''::VARCHAR AS polname, 0::BIGINT AS polrelid, ''::VARCHAR AS polcmd, true AS polpermissive, []::BIGINT[] AS polroles, NULL::VARCHAR AS polqual, NULL::VARCHAR AS polwithcheck",
+	"pg_statistic_ext":         "0::BIGINT AS oid, 0::BIGINT AS stxrelid, ''::VARCHAR AS stxname, 0::BIGINT AS stxnamespace, 0::BIGINT AS stxowner, -1 AS stxstattarget, []::INTEGER[] AS stxkeys, []::VARCHAR[] AS stxkind, NULL::VARCHAR AS stxexprs",
+	"pg_publication":           "0::BIGINT AS oid, ''::VARCHAR AS pubname, 0::BIGINT AS pubowner, false AS puballtables, false AS pubinsert, false AS pubupdate, false AS pubdelete, false AS pubtruncate, false AS pubviaroot",
+	"pg_publication_rel":       "0::BIGINT AS oid, 0::BIGINT AS prpubid, 0::BIGINT AS prrelid, NULL::VARCHAR AS prqual, NULL::INTEGER[] AS prattrs",
+	"pg_publication_namespace": "0::BIGINT AS oid, 0::BIGINT AS pnpubid, 0::BIGINT AS pnnspid",
+	"pg_inherits":              "0::BIGINT AS inhrelid, 0::BIGINT AS inhparent, 0 AS inhseqno, false AS inhdetachpending",
+	"pg_trigger":               "0::BIGINT AS oid, 0::BIGINT AS tgrelid, 0::BIGINT AS tgparentid, ''::VARCHAR AS tgname, 0::BIGINT AS tgfoid, 0 AS tgtype, 'O' AS tgenabled, false AS tgisinternal, 0::BIGINT AS tgconstrrelid, 0::BIGINT AS tgconstrindid, 0::BIGINT AS tgconstraint, false AS tgdeferrable, false AS tginitdeferred, 0 AS tgnargs",
+	"pg_rewrite":               "0::BIGINT AS oid, ''::VARCHAR AS rulename, 0::BIGINT AS ev_class, '1' AS ev_type, 'O' AS ev_enabled, false AS is_instead",
+	"pg_partitioned_table":     "0::BIGINT AS partrelid, 'r' AS partstrat, 0 AS partnatts, 0::BIGINT AS partdefid",
+	"pg_foreign_table":         "0::BIGINT AS ftrelid, 0::BIGINT AS ftserver, NULL::VARCHAR[] AS ftoptions",
+	"pg_auth_members":          "0::BIGINT AS oid, 0::BIGINT AS roleid, 0::BIGINT AS member, 0::BIGINT AS grantor, false AS admin_option",
+}
+
+func emptyCatalogSQL(cols string) string { return "(SELECT " + cols + " WHERE false)" }
