@@ -56,10 +56,16 @@ func downloadProgress(w io.Writer, after time.Duration) source.Progress {
 		if elapsed < after {
 			return
 		}
-		mb := float64(done) / 1e6
-		fmt.Fprintf(w, "\r\x1b[Kdownloading %s: %.1f MB (%.1f MB/s)", untrusted.Clean(uri), mb, mb/elapsed.Seconds())
+		fmt.Fprint(w, "\r\x1b[K"+downloadText(uri, done, elapsed))
 		drawn = true
 	}
+}
+
+// downloadText is the progress of one download: the URI, the megabytes
+// so far and the rate.
+func downloadText(uri string, done int64, elapsed time.Duration) string {
+	mb := float64(done) / 1e6
+	return fmt.Sprintf("downloading %s: %.1f MB (%.1f MB/s)", untrusted.Clean(uri), mb, mb/elapsed.Seconds())
 }
 
 // The query progress line of the interactive shell.
@@ -76,6 +82,9 @@ func downloadProgress(w io.Writer, after time.Duration) source.Progress {
 // comes from the percentage; when DuckDB has none, from the rows the
 // models still have to predict out of the row count of the table the
 // statement reads (FROM name), which DuckDB estimates in duckdb_tables().
+// While a model downloads for more than two seconds, the same line shows
+// the download instead (the shell routes downloads to the watcher), so
+// that two lines never fight over the terminal's last row.
 
 // Timing of the query progress line.
 const (
@@ -108,6 +117,52 @@ type queryWatcher struct {
 	width        func() int    // the terminal's width in columns (0: unknown)
 	after, every time.Duration // delay before the first draw, between draws
 	seen         map[any]bool  // driver connections set up for progress
+
+	mu        sync.Mutex
+	downloads map[string]*download // running downloads, by URI
+}
+
+// download is the state of one running download.
+type download struct {
+	start time.Time
+	done  int64
+}
+
+// downloadProgress is the shell's source.Progress: it records downloads
+// for the line that the running statement's watcher draws.
+func (qw *queryWatcher) downloadProgress(uri string, done int64, finished bool) {
+	qw.mu.Lock()
+	defer qw.mu.Unlock()
+	if finished {
+		delete(qw.downloads, uri)
+		return
+	}
+	d := qw.downloads[uri]
+	if d == nil {
+		d = &download{start: time.Now()}
+		qw.downloads[uri] = d
+	}
+	d.done = done
+}
+
+// downloadLine returns the text for the download that has run longest,
+// if it has run more than the watcher's delay.
+func (qw *queryWatcher) downloadLine() (string, bool) {
+	qw.mu.Lock()
+	defer qw.mu.Unlock()
+	var (
+		uri    string
+		oldest *download
+	)
+	for u, d := range qw.downloads {
+		if oldest == nil || d.start.Before(oldest.start) {
+			uri, oldest = u, d
+		}
+	}
+	if oldest == nil || time.Since(oldest.start) < qw.after {
+		return "", false
+	}
+	return downloadText(uri, oldest.done, time.Since(oldest.start)), true
 }
 
 // newQueryWatcher draws on the terminal out. It returns nil, and no line
@@ -124,7 +179,8 @@ func newQueryWatcher(out io.Writer) *queryWatcher {
 		}
 		return w
 	}
-	return &queryWatcher{w: out, width: width, after: queryProgressAfter, every: queryProgressEvery, seen: map[any]bool{}}
+	return &queryWatcher{w: out, width: width, after: queryProgressAfter, every: queryProgressEvery,
+		seen: map[any]bool{}, downloads: map[string]*download{}}
 }
 
 // progressProbe is what can be measured of a running statement; each
@@ -215,7 +271,11 @@ func (qw *queryWatcher) watch(ctx context.Context, conn *sql.Conn, query string)
 				st.Percent = p.percent()
 			}
 			st.Models = modelDeltas(base, p.stats)
-			fmt.Fprint(qw.w, "\r"+st.line(qw.width())+"\x1b[K")
+			text := st.line(qw.width())
+			if dl, ok := qw.downloadLine(); ok {
+				text = fitWidth(dl, qw.width())
+			}
+			fmt.Fprint(qw.w, "\r"+text+"\x1b[K")
 			select {
 			case <-done:
 				fmt.Fprint(qw.w, "\r\x1b[K")
@@ -321,9 +381,13 @@ func (st progressState) line(width int) string {
 	if left, ok := st.left(most.Rows); ok {
 		fmt.Fprintf(&b, " · %s left", left)
 	}
-	s := b.String()
+	return fitWidth(b.String(), width)
+}
+
+// fitWidth shortens s to less than width columns (0: no limit): a line
+// that wraps could not be cleared with "\r".
+func fitWidth(s string, width int) string {
 	if width > 1 && utf8.RuneCountInString(s) >= width {
-		// A line that wraps could not be cleared with "\r".
 		s = string([]rune(s)[:width-2]) + "…"
 	}
 	return s

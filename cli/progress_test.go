@@ -117,7 +117,8 @@ func TestWatchQuery(t *testing.T) {
 	watchQuery(ctx, conn, "SELECT 1")() // no watcher: a no-op
 
 	var b syncBuffer
-	qw := &queryWatcher{w: &b, width: func() int { return 80 }, after: time.Hour, every: time.Millisecond, seen: map[any]bool{}}
+	qw := &queryWatcher{w: &b, width: func() int { return 80 }, after: time.Hour, every: time.Millisecond,
+		seen: map[any]bool{}, downloads: map[string]*download{}}
 	stop := watchQuery(withQueryWatcher(ctx, qw), conn, "SELECT 1")
 	stop()
 	if b.String() != "" {
@@ -135,6 +136,23 @@ func TestWatchQuery(t *testing.T) {
 	if n := b.Len(); n != len(b.String()) || func() bool { time.Sleep(5 * time.Millisecond); return b.Len() != n }() {
 		t.Error("the line was drawn after stop returned")
 	}
+	// A download during the statement takes the line while it runs.
+	b = syncBuffer{}
+	stop = watchQuery(withQueryWatcher(ctx, qw), conn, "SELECT 1")
+	qw.downloadProgress("https://h/\x1b[2Jm.onnx", 5e6, false)
+	for !strings.Contains(b.String(), "downloading https://h/\\x1b[2Jm.onnx: 5.0 MB") {
+		time.Sleep(time.Millisecond)
+	}
+	qw.downloadProgress("https://h/\x1b[2Jm.onnx", 9e6, true)
+	n := b.Len()
+	for !strings.Contains(b.String()[n:], "running") && !strings.Contains(b.String()[n:], "%") {
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	if strings.Contains(b.String(), "\x1b[2J") {
+		t.Errorf("the URI was drawn unescaped: %q", b.String())
+	}
+
 	if newQueryWatcher(&b) != nil {
 		t.Error("a watcher for a writer that is no terminal")
 	}

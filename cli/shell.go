@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/augurdb/augur/internal/version"
+	"github.com/augurdb/augur/source"
 )
 
 // Prompts of the interactive shell.
@@ -143,7 +144,9 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 		lines = append(lines, line)
 		qctx := in.start(ctx)
 		if watcher != nil {
-			qctx = withQueryWatcher(qctx, watcher)
+			// The watcher draws downloads in its line, instead of the
+			// download line session() set up on standard error.
+			qctx = source.WithProgress(withQueryWatcher(qctx, watcher), watcher.downloadProgress)
 		}
 		err = f.feed(qctx, line)
 		in.done()
