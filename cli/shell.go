@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/peterh/liner"
 	"golang.org/x/term"
@@ -209,6 +210,14 @@ type history struct {
 	path string // "" when there is no home directory: no history
 }
 
+// Bounds of the history file: liner reads no line over 4096 bytes (and
+// stops at one), so longer statements are not kept; at most
+// historyLimit entries of that size are read.
+const (
+	maxHistoryEntry = 4000
+	maxHistoryFile  = historyLimit * (maxHistoryEntry + 1)
+)
+
 // openHistory loads ~/.augur_history into the line editor.
 func openHistory(ln *liner.State) history {
 	home, err := os.UserHomeDir()
@@ -216,11 +225,45 @@ func openHistory(ln *liner.State) history {
 		return history{}
 	}
 	h := history{path: filepath.Join(home, HistoryFile)}
-	if f, err := os.Open(h.path); err == nil {
-		ln.ReadHistory(f) // keeps the last historyLimit entries
-		f.Close()
-	}
+	entries := readHistoryFile(h.path)
+	ln.ReadHistory(strings.NewReader(strings.Join(entries, "\n")))
 	return h
+}
+
+// readHistoryFile returns the last historyLimit usable entries of a
+// history file: lines that are valid UTF-8 and not too long for liner
+// (a bad line would make liner drop the rest). A file that cannot be
+// read is an empty history.
+func readHistoryFile(path string) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	skipFirst := false
+	if fi, err := f.Stat(); err == nil && fi.Size() > maxHistoryFile {
+		// Only the end holds the newest entries; its first line is cut.
+		f.Seek(fi.Size()-maxHistoryFile, io.SeekStart)
+		skipFirst = true
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, maxHistoryFile))
+	sc.Buffer(make([]byte, 0, 64*1024), maxHistoryFile)
+	var out []string
+	for sc.Scan() {
+		line := sc.Text()
+		if skipFirst {
+			skipFirst = false
+			continue
+		}
+		if line == "" || len(line) > maxHistoryEntry || !utf8.ValidString(line) {
+			continue
+		}
+		out = append(out, line)
+	}
+	if len(out) > historyLimit {
+		out = out[len(out)-historyLimit:]
+	}
+	return out
 }
 
 // save records a finished statement as one history entry (a statement
@@ -232,7 +275,9 @@ func (h history) save(ln *liner.State, lines []string) {
 		return
 	}
 	for _, e := range historyEntries(lines) {
-		ln.AppendHistory(e)
+		if len(e) <= maxHistoryEntry && utf8.ValidString(e) {
+			ln.AppendHistory(e)
+		}
 	}
 	if h.path == "" {
 		return

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -169,4 +171,34 @@ func TestShellProgressAndCtrlC(t *testing.T) {
 	}
 	sh.Send(keyCtrlD)
 	sh.Wait()
+}
+
+// TestHistoryFile: the history file's usable entries are read (lines
+// liner would stop at are skipped, only the last historyLimit kept), and
+// a statement becomes one entry unless a -- comment needs its lines.
+func TestHistoryFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, HistoryFile)
+	var b strings.Builder
+	for i := range historyLimit + 5 {
+		fmt.Fprintf(&b, "SELECT %d;\n", i)
+		if i == 3 {
+			b.WriteString(strings.Repeat("x", maxHistoryEntry+1) + "\n\xff\xfe\n\n")
+		}
+	}
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	got := readHistoryFile(path)
+	if len(got) != historyLimit || got[0] != "SELECT 5;" || got[len(got)-1] != fmt.Sprintf("SELECT %d;", historyLimit+4) {
+		t.Errorf("%d entries, first %q, last %q", len(got), got[0], got[len(got)-1])
+	}
+	if readHistoryFile(filepath.Join(dir, "missing")) != nil {
+		t.Error("a missing file gave entries")
+	}
+
+	if got := historyEntries([]string{"SELECT 1", "  + 2;"}); !slices.Equal(got, []string{"SELECT 1 + 2;"}) {
+		t.Errorf("joined: %q", got)
+	}
+	if got := historyEntries([]string{"SELECT 1 -- one", "", "+ 2;"}); !slices.Equal(got, []string{"SELECT 1 -- one", "+ 2;"}) {
+		t.Errorf("with a comment: %q", got)
+	}
 }
