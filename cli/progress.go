@@ -202,7 +202,6 @@ func (qw *queryWatcher) probe(ctx context.Context, conn *sql.Conn) progressProbe
 			return nil
 		}
 		first = !qw.seen[ec]
-		qw.seen[ec] = true
 		p.stats = ec.Engine().ModelStats
 		p.percent = duckdbPercent(ec.Unwrap())
 		return nil
@@ -211,7 +210,9 @@ func (qw *queryWatcher) probe(ctx context.Context, conn *sql.Conn) progressProbe
 		// DuckDB measures progress only with its progress bar on; augur
 		// draws the line itself, so DuckDB's own printing stays off.
 		if _, err := conn.ExecContext(ctx, "SET enable_progress_bar = true; SET enable_progress_bar_print = false"); err != nil {
-			p.percent = nil
+			p.percent = nil // tried again at the next statement
+		} else {
+			conn.Raw(func(dc any) error { qw.seen[dc] = true; return nil })
 		}
 	}
 	return p
@@ -250,7 +251,7 @@ func (qw *queryWatcher) watch(ctx context.Context, conn *sql.Conn, query string)
 	start := time.Now()
 	base := modelRows(p.stats)
 	var total int64
-	if p.percent == nil && p.stats != nil && hasPredict(query) {
+	if p.stats != nil && hasPredict(query) {
 		total = inputRows(ctx, conn, query)
 	}
 	done, finished := make(chan struct{}), make(chan struct{})
