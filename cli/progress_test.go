@@ -177,3 +177,25 @@ func (s *syncBuffer) String() string {
 }
 
 func (s *syncBuffer) Len() int { return len(s.String()) }
+
+// TestInputRows: the row count of the table a statement reads FROM (for
+// the time left when DuckDB has no percentage); 0 for what is no table.
+func TestInputRows(t *testing.T) {
+	conn := testConn(t, "CREATE TABLE Penguins AS SELECT range AS x FROM range(1234)")
+	ctx := context.Background()
+	for q, want := range map[string]int64{
+		"SELECT ML_PREDICT(m, x) FROM penguins":                  1234,
+		"SELECT ML_PREDICT(m, x)\nFROM \"Penguins\" WHERE x > 1": 1234,
+		"SELECT ML_PREDICT(m, x) FROM \"penguins\"":              0, // quoted: exact case
+		"SELECT ML_PREDICT(m, x) FROM read_csv('p.csv')":         0,
+		"SELECT ML_PREDICT(m, x) FROM missing":                   0,
+		"SELECT 1":                                               0,
+	} {
+		if got := inputRows(ctx, conn, q); got != want {
+			t.Errorf("%q: %d, want %d", q, got, want)
+		}
+	}
+	if !hasPredict("select ml_predict (m, x)") || hasPredict("SELECT my_ml_predict(x)") {
+		t.Error("hasPredict")
+	}
+}
