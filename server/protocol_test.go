@@ -258,6 +258,11 @@ func TestModelThroughServer(t *testing.T) {
 			t.Errorf("mode %v: predicted %q for %q", mode, p, species)
 		}
 	}
+	// Features as a parameter: pgx sends a float8[] in binary.
+	var p string
+	if err := c.QueryRow(ctx, "SELECT ML_PREDICT(iris, $1::DOUBLE[])", []float64{6.7, 3.0, 5.2, 2.3}).Scan(&p); err != nil || p != "virginica" {
+		t.Fatalf("ML_PREDICT of a parameter: %q, %v", p, err)
+	}
 	rows, err := c.Query(ctx, "SHOW MODELS")
 	if err != nil {
 		t.Fatal(err)

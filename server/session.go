@@ -137,8 +137,8 @@ func (s *Server) newSession(ctx context.Context, cancel context.CancelFunc, st *
 	if v, ok := st.params["client_encoding"]; ok && v != "" {
 		ss.params["client_encoding"] = v
 	}
-	rd := newConnReader(st.conn, cancel)
-	ss.be = pgproto3.NewBackend(rd, st.conn)
+	st.src.r = newConnReader(st.conn, cancel)
+	ss.be = st.be
 	ss.be.SetMaxBodyLen(maxMessage)
 	s.register(ss)
 	ss.log = s.log.With("pid", ss.pid, "remote", st.conn.RemoteAddr().String(),

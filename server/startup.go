@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -51,7 +52,8 @@ func isLoopback(addr net.Addr) bool {
 // startup is what a client's startup negotiated.
 type startup struct {
 	conn   net.Conn // the TLS connection when TLS was negotiated
-	be     *pgproto3.Backend
+	src    *switchReader
+	be     *pgproto3.Backend // the session's too: what it read ahead is kept
 	params map[string]string
 	tls    bool
 }
@@ -60,7 +62,8 @@ type startup struct {
 // (answered, then the startup message is read again), CancelRequest
 // (handled; nil is returned) and the StartupMessage.
 func (s *Server) negotiate(raw net.Conn) (*startup, error) {
-	st := &startup{conn: raw, be: pgproto3.NewBackend(raw, raw)}
+	st := &startup{conn: raw, src: &switchReader{raw}}
+	st.be = pgproto3.NewBackend(st.src, raw)
 	for round := 0; round < 3; round++ {
 		msg, err := st.be.ReceiveStartupMessage()
 		if err != nil {
@@ -86,7 +89,8 @@ func (s *Server) negotiate(raw net.Conn) (*startup, error) {
 			}
 			// A new Backend: nothing the client sent before the handshake
 			// may be read as if it had come over TLS.
-			st.conn, st.be, st.tls = tc, pgproto3.NewBackend(tc, tc), true
+			st.conn, st.src, st.tls = tc, &switchReader{tc}, true
+			st.be = pgproto3.NewBackend(st.src, tc)
 		case *pgproto3.GSSEncRequest:
 			if _, err := st.conn.Write([]byte{'N'}); err != nil {
 				return nil, err
@@ -237,3 +241,10 @@ func splitOptions(s string) []string {
 // reported are the parameters whose changes a client is told about
 // (ParameterStatus): those sent at startup.
 func reported() map[string]string { return pgcompat.StartupParams() }
+
+// switchReader is what a Backend reads: the connection during startup,
+// then the session's connReader, so that nothing the Backend has read
+// ahead is lost when the session starts.
+type switchReader struct{ r io.Reader }
+
+func (s *switchReader) Read(p []byte) (int, error) { return s.r.Read(p) }

@@ -271,3 +271,33 @@ func TestSetReportsParameter(t *testing.T) {
 		t.Errorf("application_name after SET %q, want other", got)
 	}
 }
+
+// TestPipelinedStartup sends the startup message and a query in one
+// write: the query must not be lost when the session starts.
+func TestPipelinedStartup(t *testing.T) {
+	addr := startServer(t, Config{})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	fe := pgproto3.NewFrontend(c, c)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersionNumber, Parameters: map[string]string{"user": "u"}})
+	fe.Send(&pgproto3.Query{String: "SELECT 'pipelined'"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		msg, err := fe.Receive()
+		if err != nil {
+			t.Fatalf("no answer to the pipelined query: %v", err)
+		}
+		if d, ok := msg.(*pgproto3.DataRow); ok {
+			if string(d.Values[0]) != "pipelined" {
+				t.Fatalf("got %q", d.Values[0])
+			}
+			return
+		}
+	}
+}
