@@ -175,11 +175,24 @@ func (s *ptyShell) copy() {
 }
 
 // Send types text (keys included) as it is.
+//
+// Ctrl-C is a key for the line editor only while it reads a line: the
+// editor prints the prompt before it turns the terminal's signals off,
+// and a Ctrl-C typed in between is SIGINT (on which the kernel also drops
+// the keys typed ahead). So at a prompt, Type something first: its echo
+// shows that the editor reads keys.
 func (s *ptyShell) Send(text string) {
 	s.t.Helper()
 	if _, err := io.WriteString(s.tty, text); err != nil {
 		s.t.Fatalf("typing %q: %v", text, err)
 	}
+}
+
+// Type types text and waits for the line editor's echo of it.
+func (s *ptyShell) Type(text string) {
+	s.t.Helper()
+	s.Send(text)
+	s.Expect(text)
 }
 
 // Line types text and Enter, and waits for the line editor's echo of

@@ -24,13 +24,14 @@ func TestShellHistoryAndEditing(t *testing.T) {
 	sh.ExpectRe(`│ +42 │`)
 	sh.Expect(Prompt)
 
-	sh.Send("SELECT 'never run'")
+	sh.Type("SELECT 'never run'")
 	sh.Send(keyCtrlC)
 	sh.Expect("^C")
 	sh.Expect(Prompt)
 	// Ctrl-C in a continuation line drops the whole statement.
 	sh.Line("SELECT 'dropped'")
 	sh.Expect(ContinuationPrompt)
+	sh.Type("FROM")
 	sh.Send(keyCtrlC)
 	sh.Expect(Prompt)
 	sh.Line("SELECT 'after' AS s;")
