@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/augurdb/augur/catalog"
+	"github.com/augurdb/augur/internal/livectx"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/rewrite"
 	"github.com/augurdb/augur/source"
@@ -29,6 +30,8 @@ type Conn struct {
 	settings map[string]string // SET of augur's own settings (parser.Settings), this session's
 
 	readOnly atomic.Bool // SetReadOnly: the reader role (policy.go)
+
+	live livectx.Holder // the running statement's context, for SQL functions
 }
 
 // Connect opens a new connection to the engine's database.
@@ -335,9 +338,11 @@ func (c *Conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 			return nil, err
 		}
 	}
+	gs := &guardedStmt{Stmt: st, q: q, live: &c.live}
 	if strings.Contains(q, predictPrefix) {
-		st = &guardedStmt{Stmt: st, g: &c.e.spin, q: q}
+		gs.g = &c.e.spin
 	}
+	st = gs
 	if c.restricted() {
 		st = &policyStmt{Stmt: st, c: c}
 	}

@@ -3,23 +3,36 @@ package engine
 import (
 	"context"
 	"database/sql/driver"
+
+	"github.com/augurdb/augur/internal/livectx"
 )
 
-// guardedStmt is a prepared statement that calls ML_PREDICT: it executes
-// on a client thread of the spin guard, as Conn.query does.
+// guardedStmt is a prepared statement: it executes with the connection's
+// live context (see package livectx) and, when it calls ML_PREDICT, on a
+// client thread of the spin guard, as Conn.query does (g nil otherwise).
 type guardedStmt struct {
 	driver.Stmt
-	g *spinGuard
-	q string // the SQL, for clean
+	g    *spinGuard
+	q    string          // the SQL, for clean
+	live *livectx.Holder // the connection's
+}
+
+// run runs f on the spin guard's terms when the statement predicts.
+func (s *guardedStmt) run(f func()) {
+	if s.g == nil {
+		f()
+		return
+	}
+	s.g.run(f)
 }
 
 func (s *guardedStmt) Exec(args []driver.Value) (res driver.Result, err error) {
-	s.g.run(func() { res, err = s.Stmt.Exec(args) }) //nolint:staticcheck // driver.Stmt's own method
+	s.run(func() { res, err = s.Stmt.Exec(args) }) //nolint:staticcheck // driver.Stmt's own method
 	return res, clean(err, s.q)
 }
 
 func (s *guardedStmt) Query(args []driver.Value) (r driver.Rows, err error) {
-	s.g.run(func() { r, err = s.Stmt.Query(args) }) //nolint:staticcheck // driver.Stmt's own method
+	s.run(func() { r, err = s.Stmt.Query(args) }) //nolint:staticcheck // driver.Stmt's own method
 	if err != nil {
 		return nil, clean(err, s.q)
 	}
@@ -31,7 +44,8 @@ func (s *guardedStmt) ExecContext(ctx context.Context, args []driver.NamedValue)
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	s.g.run(func() { res, err = ec.ExecContext(ctx, args) })
+	ctx = s.live.Enter(ctx)
+	s.run(func() { res, err = ec.ExecContext(ctx, args) })
 	return res, clean(err, s.q)
 }
 
@@ -40,7 +54,8 @@ func (s *guardedStmt) QueryContext(ctx context.Context, args []driver.NamedValue
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	s.g.run(func() { r, err = qc.QueryContext(ctx, args) })
+	ctx = s.live.Enter(ctx)
+	s.run(func() { r, err = qc.QueryContext(ctx, args) })
 	if err != nil {
 		return nil, clean(err, s.q)
 	}
