@@ -48,4 +48,7 @@ go vet ./...
 # `go test ./...` checks one of each family. AUGUR_LONG=0 for the short set,
 # AUGUR_LONG=full adds the ONNX exports of the detectors flavor/pytorch checks.
 export AUGUR_LONG="${AUGUR_LONG:-1}"
+# The server's load test (32 clients predicting, server/load_test.go) for
+# 10 seconds; AUGUR_LOAD=2m for a longer run, AUGUR_LOAD= to skip it.
+export AUGUR_LOAD="${AUGUR_LOAD-10s}"
 go test -count=1 -timeout 60m ./...
