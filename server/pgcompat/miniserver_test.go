@@ -3,7 +3,6 @@ package pgcompat
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -207,5 +206,3 @@ func textOf(v any) []byte {
 	}
 	return []byte(fmt.Sprint(v))
 }
-
-var errNoPsql = errors.New("psql not installed")

@@ -49,6 +49,9 @@ func rewrite(sql string, toks []parser.Token, s Session) (string, *Result, error
 		prev = e.to
 	}
 	b.WriteString(sql[prev:])
+	if strings.TrimSpace(b.String()) == "" {
+		return sql, nil, nil // nothing left (a bare ::regclass): DuckDB's error says what is wrong
+	}
 	return b.String(), nil, nil
 }
 
