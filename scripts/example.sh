@@ -19,5 +19,5 @@ fi
 echo "fetching ONNX Runtime ..." >&2
 bash scripts/onnx_setup.sh >/dev/null
 echo "building bin/augur ..." >&2
-go build -o bin/augur ./cmd/augur
+go build -buildvcs=auto -o bin/augur ./cmd/augur # --version names the commit
 bin/augur -f examples/quickstart.sql
