@@ -244,8 +244,13 @@ func runServe(ctx context.Context, o ServeOptions, stderr io.Writer, ready func(
 		if tlsCfg, err = auth.LoadTLS(o.TLSCert, o.TLSKey); err != nil {
 			return fail("%v", err)
 		}
-		// SCRAM-SHA-256-PLUS (users.BindCertificate) waits for the server
-		// to tell Authenticate which connections use TLS.
+		if users != nil {
+			// SCRAM-SHA-256-PLUS: channel binding to the certificate
+			// presented, offered on TLS connections only.
+			if err := users.BindCertificate(tlsCfg.Certificates[0].Certificate[0], server.ConnTLS); err != nil {
+				return fail("%v", err)
+			}
+		}
 	}
 	roots, err := absRoots(o.ModelRoots)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/augurdb/augur/server"
 	"github.com/augurdb/augur/server/auth"
@@ -403,14 +404,15 @@ func TestServePsql(t *testing.T) {
 	cert, key := writeCert(t)
 	s := startServe(t, "--users", users, "--tls-cert", cert, "--tls-key", key)
 	host, port, _ := net.SplitHostPort(s.addr)
-	run := func(password, sslmode string) (string, error) {
+	runCB := func(password, sslmode, binding string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "alice", "-d", "shop", "-c", "SELECT 40 + 2")
-		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE="+sslmode, "PGCONNECT_TIMEOUT=30", "PGCHANNELBINDING=prefer")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE="+sslmode, "PGCONNECT_TIMEOUT=30", "PGCHANNELBINDING="+binding)
 		out, err := cmd.CombinedOutput()
 		return strings.TrimSpace(string(out)), err
 	}
+	run := func(password, sslmode string) (string, error) { return runCB(password, sslmode, "prefer") }
 	for _, c := range []struct{ password, sslmode string }{
 		{"\ufb01sh", "require"}, {"fish", "require"}, {"\ufb01sh", "disable"},
 	} {
@@ -422,4 +424,41 @@ func TestServePsql(t *testing.T) {
 	if out, err := run("wrong", "require"); err == nil || !strings.Contains(out, `password authentication failed for user "alice"`) {
 		t.Errorf("psql with a wrong password: %v: %s", err, out)
 	}
+	// SCRAM-SHA-256-PLUS: libpq binds the exchange to the server's
+	// certificate (tls-server-end-point) and refuses to go on without.
+	if out, err := runCB("fish", "require", "require"); err != nil || out != "42" {
+		t.Errorf("psql channel_binding=require sslmode=require: %v: %s", err, out)
+	}
+	if out, err := runCB("fish", "disable", "require"); err == nil || !strings.Contains(out, "channel binding") {
+		t.Errorf("psql channel_binding=require on a plain connection: %v: %s, want libpq's refusal", err, out)
+	}
+	if mechs := saslMechanisms(t, s.addr, "alice"); !reflect.DeepEqual(mechs, []string{"SCRAM-SHA-256"}) {
+		t.Errorf("mechanisms offered on a plain connection: %q, want SCRAM-SHA-256 only", mechs)
+	}
+}
+
+// saslMechanisms sends a plain startup message and returns the SASL
+// mechanisms the server offers.
+func saslMechanisms(t *testing.T, addr, user string) []string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	fe := pgproto3.NewFrontend(c, c)
+	fe.Send(&pgproto3.StartupMessage{ProtocolVersion: pgproto3.ProtocolVersion30, Parameters: map[string]string{"user": user, "database": "shop"}})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	msg, err := fe.Receive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sasl, ok := msg.(*pgproto3.AuthenticationSASL)
+	if !ok {
+		t.Fatalf("answer to a startup message: %T, want AuthenticationSASL", msg)
+	}
+	return sasl.AuthMechanisms
 }

@@ -147,7 +147,7 @@ func (s *Server) admit(ctx context.Context, raw net.Conn, st *startup) (Role, er
 	case s.cfg.Auth == nil:
 		return RoleAdmin, nil
 	}
-	role, err := s.cfg.Auth.Authenticate(ctx, st.be, user)
+	role, err := s.cfg.Auth.Authenticate(context.WithValue(ctx, connTLSKey{}, st.tls), st.be, user)
 	if err != nil {
 		code := "28P01"
 		var sc interface{ SQLState() string }
@@ -157,6 +157,19 @@ func (s *Server) admit(ctx context.Context, raw net.Conn, st *startup) (Role, er
 		return 0, &pgError{Severity: "FATAL", Code: code, Message: err.Error()}
 	}
 	return role, nil
+}
+
+// connTLSKey marks the context Authenticate gets with whether the
+// connection was upgraded to TLS (ConnTLS).
+type connTLSKey struct{}
+
+// ConnTLS reports whether the connection an Authenticator is
+// authenticating (named by the ctx passed to Authenticate) uses TLS; for
+// auth.Users.BindCertificate, which offers SCRAM-SHA-256-PLUS on those
+// connections only.
+func ConnTLS(ctx context.Context) bool {
+	v, _ := ctx.Value(connTLSKey{}).(bool)
+	return v
 }
 
 // cancelRequest cancels the running query of the session with that
