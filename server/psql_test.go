@@ -71,22 +71,29 @@ func psqlScript(t *testing.T, addr, script string, args ...string) (stdout, stde
 
 func TestPsqlDescribe(t *testing.T) {
 	addr := startServer(t, Config{})
+	model, _ := filepath.Abs("../examples/models/iris_forest.pkl")
+	// A model makes augur's catalog schema _augur, which \dt and \d do
+	// not list (it is not on the search_path) and \dt _augur.* does.
 	script := `CREATE TABLE t(a INTEGER NOT NULL, b VARCHAR, c DOUBLE);
 CREATE VIEW v AS SELECT a FROM t;
+CREATE MODEL iris FLAVOR sklearn MODEL_TYPE random_forest_classification RETURNS string USING '` + model + `';
 \dt
 \d t
 \d
 \dn
 \dv
+\dt _augur.*
 `
 	out, errOut, code, _ := psqlScript(t, addr, script, "-v", "ON_ERROR_STOP=1")
 	if code != 0 || errOut != "" {
 		t.Fatalf("psql exit %d, stderr:\n%s\nstdout:\n%s", code, errOut, out)
 	}
 	// PostgreSQL's psql 15 prints exactly this for the same objects in
-	// schema public (here DuckDB's main), owned by the session user.
+	// schema public (here DuckDB's main), owned by the session user; \dn
+	// lists every schema, _augur too, as PostgreSQL's does.
 	want := `CREATE TABLE
 CREATE VIEW
+CREATE MODEL
        List of relations
  Schema | Name | Type  | Owner 
 --------+------+-------+-------
@@ -108,16 +115,24 @@ CREATE VIEW
 (2 rows)
 
 List of schemas
- Name | Owner 
-------+-------
- main | augur
-(1 row)
+  Name  | Owner 
+--------+-------
+ _augur | augur
+ main   | augur
+(2 rows)
 
       List of relations
  Schema | Name | Type | Owner 
 --------+------+------+-------
  main   | v    | view | augur
 (1 row)
+
+           List of relations
+ Schema |     Name     | Type  | Owner 
+--------+--------------+-------+-------
+ _augur | models       | table | augur
+ _augur | result_types | table | augur
+(2 rows)
 
 `
 	if out != want {
@@ -214,6 +229,22 @@ func TestPsqlModel(t *testing.T) {
 	}
 	if out != want.String() {
 		t.Errorf("predictions through psql:\n%s\nin process:\n%s", out, want.String())
+	}
+
+	// SHOW MODEL STATS in the simple protocol (psql -c) reaches augur's
+	// engine: one row for iris, whose 150 rows were predicted above (in
+	// another session: the statistics are the engine's).
+	out, errOut, code = psqlRun(t, addr, "-A", "-t", "-F", "|", "-c", "SHOW MODEL STATS")
+	if code != 0 || errOut != "" {
+		t.Fatalf("psql -c 'SHOW MODEL STATS': exit %d, stderr:\n%s", code, errOut)
+	}
+	fields := strings.Split(strings.TrimSpace(out), "|")
+	if len(fields) < 3 || fields[0] != "iris" || fields[1] == "0" || fields[2] != "150" {
+		t.Errorf("SHOW MODEL STATS through psql = %q, want iris with calls > 0 and rows = 150", out)
+	}
+	out, _, code = psqlRun(t, addr, "-A", "-t", "-c", "SHOW MODELS")
+	if code != 0 || !strings.HasPrefix(out, "iris|") {
+		t.Errorf("SHOW MODELS through psql = %q (exit %d), want iris's row", out, code)
 	}
 }
 

@@ -115,12 +115,23 @@ func (ss *session) prepare(ctx context.Context, text string, paramOIDs []uint32)
 	}
 	// A model statement (or script): no parameters; SHOW MODELS and
 	// DESCRIBE MODEL return rows, whose columns are learnt by running them.
-	p.rows = modelRows(p.words)
+	p.rows = modelRows(sql)
 	return p, nil
 }
 
-func modelRows(w []string) bool {
-	return len(w) >= 2 && (w[0] == "SHOW" && w[1] == "MODELS" || (w[0] == "DESCRIBE" || w[0] == "DESC") && w[1] == "MODEL")
+// modelRows reports whether a model statement returns rows: SHOW MODELS,
+// SHOW MODEL STATS and DESCRIBE MODEL (the parser decides, as the engine
+// does).
+func modelRows(sql string) bool {
+	st, err := parser.Parse(sql, parser.Pos{Line: 1, Col: 1})
+	if err != nil {
+		return false
+	}
+	switch st.(type) {
+	case *parser.ShowModels, *parser.ShowModelStats, *parser.DescribeModel:
+		return true
+	}
+	return false
 }
 
 // describeDuck reads what DuckDB knows of a prepared statement.

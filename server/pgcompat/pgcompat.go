@@ -67,10 +67,22 @@ func Translate(sql string, s Session) (rewritten string, answer *Result, err err
 	if len(toks) == 0 {
 		return sql, nil, nil
 	}
+	if isAugurStatement(sql) {
+		return sql, nil, nil
+	}
 	if r, a, err, done := statement(sql, toks, s); done {
 		return r, a, err
 	}
 	return rewrite(sql, toks, s)
+}
+
+// isAugurStatement reports whether sql is one of augur's own statements
+// (CREATE/DROP/DESCRIBE MODEL, SHOW MODELS, SHOW MODEL STATS, SET of
+// augur's settings), or malformed as one: those go to augur's engine as
+// the client wrote them, whatever words they contain.
+func isAugurStatement(sql string) bool {
+	st, err := parser.Parse(sql, parser.Pos{Line: 1, Col: 1})
+	return st != nil || err != nil
 }
 
 // triggers are the words (compared in lower case) whose presence makes

@@ -134,6 +134,22 @@ func TestPassThroughUnchanged(t *testing.T) {
 		"BEGIN TRANSACTION;",
 		"COMMIT",
 		"SELECT 'a ~ b'",
+		// augur's statements, also where they hold words that are
+		// translated elsewhere or look like PostgreSQL's SHOW/SET.
+		"SHOW MODEL STATS",
+		"show model stats;",
+		"SHOW MODELS;",
+		"DESCRIBE MODEL pg_model",
+		"DESC MODEL version",
+		"CREATE OR REPLACE MODEL pg_class FLAVOR sklearn USING '/tmp/m.pkl'",
+		"CREATE MODEL m FLAVOR sklearn OPTIONS (current_user = 'x') USING 'models:/pg_type/1'",
+		"DROP MODEL IF EXISTS pg_type",
+		"DROP MODEL m",
+		"SET mlflow_tracking_uri TO 'http://pg_host:5000'",
+		"SET SESSION mlflow_tracking_uri = 'file:///tmp/x'",
+		"RESET mlflow_tracking_uri",
+		"SELECT ML_PREDICT(m, [a, b]) AS p FROM t",
+		"SELECT * FROM ML_EVALUATE(m, (SELECT a, b, label FROM t))",
 	} {
 		got, ans, err := Translate(q, mapSession{})
 		if err != nil || ans != nil || got != q {
@@ -361,6 +377,43 @@ func TestPsqlListings(t *testing.T) {
 	cols, rows := mustRun(t, conn, s, psqlQuery(t, "l.0"))
 	if len(rows) != 1 || rows[0][0] != "memory" || rows[0][1] != "alice" || rows[0][2] != "UTF8" || cols[0] != "Name" {
 		t.Errorf(`psql \l: %v %v`, cols, rows)
+	}
+}
+
+// TestTableVisibility: pg_table_is_visible follows the session's
+// search_path, so psql's \dt lists main's tables and not augur's catalog
+// schema _augur (until it is on the path); temporary tables are visible.
+func TestTableVisibility(t *testing.T) {
+	conn := fixture(t)
+	s := mapSession{"session_authorization": "alice"}
+	ctx := context.Background()
+	for _, q := range []string{"CREATE SCHEMA _augur", "CREATE TABLE _augur.models(x INTEGER)", "CREATE TEMP TABLE tt(x INTEGER)"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	dt := func() [][]string {
+		_, rows := mustRun(t, conn, s, psqlQuery(t, "dt.0"))
+		return rows
+	}
+	main := []string{"main", "t", "table", "alice"}
+	temp := []string{"pg_temp_1", "tt", "table", "alice"}
+	augur := []string{"_augur", "models", "table", "alice"}
+	if got, want := dt(), [][]string{main, temp}; !reflect.DeepEqual(got, want) {
+		t.Errorf("\\dt with the default search_path: %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		set  string
+		want [][]string
+	}{
+		{"SET search_path = main, _augur", [][]string{augur, main, temp}},
+		{"SET search_path = _augur", [][]string{augur, temp}},
+		{"SET search_path = public", [][]string{main, temp}},
+	} {
+		mustRun(t, conn, s, c.set)
+		if got := dt(); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("\\dt after %s: %v, want %v", c.set, got, c.want)
+		}
 	}
 }
 

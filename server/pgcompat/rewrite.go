@@ -531,6 +531,11 @@ func (r *rewriter) call(from, i int, name string) (int, error) {
 			return i + 2, nil
 		}
 		return r.reshape(from, i, end, args, 1, "(SELECT sql FROM duckdb_indexes() WHERE index_oid = (", "))"), nil
+	case "pg_table_is_visible":
+		if len(args) != 1 {
+			return i + 2, nil
+		}
+		return r.reshape(from, i, end, args, 1, "((", ") IN "+visibleRelsSQL+")"), nil
 	case "array_upper":
 		if len(args) != 2 || r.text(args[1]) != "1" {
 			return i + 2, nil

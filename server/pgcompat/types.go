@@ -223,6 +223,17 @@ const pgDatabaseSQL = "(SELECT database_oid AS oid, database_name AS datname, 10
 // lacks.
 const pgClassSQL = "(SELECT * REPLACE (10::BIGINT AS relowner, coalesce(relreplident, 'd') AS relreplident), false AS relforcerowsecurity FROM pg_catalog.pg_class)"
 
+// visibleRelsSQL are the OIDs of the relations pg_table_is_visible
+// accepts, as PostgreSQL's: those in a schema of the session's
+// search_path (DuckDB's default, an empty search_path, is the current
+// schema), in the temporary schema, and pg_catalog's. So psql's \dt and
+// \d list main's tables and not augur's catalog schema _augur, which
+// \dt _augur.* still lists. Unlike PostgreSQL, a relation hidden by a
+// same-named one earlier in the path is still counted visible.
+const visibleRelsSQL = "(SELECT c.oid FROM pg_catalog.pg_class c JOIN duckdb_schemas() s ON s.oid = c.relnamespace WHERE " +
+	"(s.database_name = current_database() AND list_contains(CASE WHEN current_setting('search_path') = '' THEN [current_schema()] ELSE current_schemas(false) END, s.schema_name)) " +
+	"OR s.database_name = 'temp' OR (s.database_name = 'system' AND s.schema_name = 'pg_catalog'))"
+
 // pgRolesSQL is one role, the session's user.
 func pgRolesSQL(user string) string {
 	return "(SELECT 10::BIGINT AS oid, " + quoteLit(user) + " AS rolname, false AS rolsuper, true AS rolinherit, false AS rolcreaterole, false AS rolcreatedb, true AS rolcanlogin, false AS rolreplication, -1 AS rolconnlimit, '********' AS rolpassword, NULL::TIMESTAMPTZ AS rolvaliduntil, false AS rolbypassrls, NULL::VARCHAR[] AS rolconfig)"
