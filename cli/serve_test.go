@@ -308,6 +308,17 @@ func TestServeAuthAndTLS(t *testing.T) {
 	if _, err := rc.Exec(context.Background(), "INSERT INTO t VALUES (1)").ReadAll(); sqlState(err) != "42501" {
 		t.Errorf("reader INSERT: %v, want 42501 (the reader role reaching Conn.SetReadOnly)", err)
 	}
+	for _, q := range []string{
+		"CREATE MODEL m FLAVOR sklearn MODEL_TYPE random_forest_classification RETURNS string USING 'models/m.pkl'",
+		"DROP MODEL IF EXISTS m",
+	} {
+		if _, err := rc.Exec(context.Background(), q).ReadAll(); sqlState(err) != "42501" {
+			t.Errorf("reader %s: %v, want 42501", q, err)
+		}
+	}
+	if _, err := rc.Exec(context.Background(), "SHOW MODELS").ReadAll(); err != nil {
+		t.Errorf("reader SHOW MODELS: %v", err)
+	}
 	if st := s.stop(); st != 0 {
 		t.Fatalf("shutdown: status %d\n%s", st, log)
 	}

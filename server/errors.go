@@ -12,6 +12,7 @@ import (
 	"github.com/augurdb/augur/engine"
 	"github.com/augurdb/augur/internal/untrusted"
 	"github.com/augurdb/augur/parser"
+	"github.com/augurdb/augur/server/pgcompat"
 )
 
 // SQLSTATE codes the server sends.
@@ -88,6 +89,10 @@ func toPgError(err error, text string, base int) *pgError {
 		return &pgError{Code: codeCanceled, Message: "canceling statement due to user request"}
 	case errors.Is(err, engine.ErrPermission):
 		return &pgError{Code: codeInsufficientPriv, Message: msg}
+	}
+	var ce *pgcompat.Error
+	if errors.As(err, &ce) {
+		return &pgError{Code: ce.Code, Message: ce.Message}
 	}
 	var perr *parser.Error
 	if errors.As(err, &perr) {

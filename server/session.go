@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/augurdb/augur/engine"
 	"github.com/augurdb/augur/internal/untrusted"
+	"github.com/augurdb/augur/server/pgcompat"
 )
 
 // Transaction states of ReadyForQuery.
@@ -141,6 +143,12 @@ func (s *Server) newSession(ctx context.Context, cancel context.CancelFunc, st *
 	ss.be = st.be
 	ss.be.SetMaxBodyLen(maxMessage)
 	s.register(ss)
+	// Who the session is, for current_user, Owner columns and
+	// pg_get_userbyid; and the process id BackendKeyData names, for
+	// pg_backend_pid(). No user is a PostgreSQL superuser.
+	ss.params["session_authorization"] = ss.user
+	ss.params["is_superuser"] = "off"
+	ss.params[pgcompat.BackendPIDParam] = strconv.FormatUint(uint64(ss.pid), 10)
 	ss.log = s.log.With("pid", ss.pid, "remote", st.conn.RemoteAddr().String(),
 		"user", untrusted.Clean(ss.user), "database", untrusted.Clean(ss.database))
 
