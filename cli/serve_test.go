@@ -350,8 +350,22 @@ func TestServeTrustMode(t *testing.T) {
 	if !strings.Contains(log.String(), "trust mode") || !strings.Contains(log.String(), "only loopback") {
 		t.Errorf("no trust-mode warning:\n%s", log)
 	}
-	if _, err := s.connect(t, "postgres://anyone@"+addr+"/anything?sslmode=disable"); err != nil {
+	c, err := s.connect(t, "postgres://anyone@"+addr+"/anything?sslmode=disable")
+	if err != nil {
 		t.Fatalf("trust mode: %v", err)
+	}
+	// DuckDB's configuration is locked: the TimeZone stays the server's.
+	// A SET of it is accepted, of another zone refused.
+	zone := c.ParameterStatus("TimeZone")
+	if _, err := c.Exec(context.Background(), "SET TIME ZONE '"+zone+"'").ReadAll(); err != nil {
+		t.Errorf("SET TIME ZONE to the server's zone %s: %v", zone, err)
+	}
+	other := "Asia/Kolkata"
+	if zone == other {
+		other = "America/New_York"
+	}
+	if _, err := c.Exec(context.Background(), "SET TIME ZONE '"+other+"'").ReadAll(); err == nil || !strings.Contains(err.Error(), "lock") {
+		t.Errorf("SET TIME ZONE to another zone: %v, want DuckDB's refusal (configuration locked)", err)
 	}
 	if st := s.stop(); st != 0 {
 		t.Fatalf("shutdown: %d", st)

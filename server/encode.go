@@ -71,6 +71,13 @@ func appendText(buf []byte, t *dtype, v any) []byte {
 	case duckdb.UUID:
 		return appendUUID(buf, x[:])
 	case time.Time:
+		if t.kind == "TIMESTAMPTZ" {
+			loc := t.loc
+			if loc == nil {
+				loc = time.UTC
+			}
+			x = x.In(loc)
+		}
 		return appendTime(buf, t.kind, x)
 	case duckdb.Interval:
 		return appendInterval(buf, x)
@@ -154,8 +161,8 @@ func appendUUID(buf []byte, b []byte) []byte {
 
 // appendTime prints dates, times and timestamps in PostgreSQL's ISO
 // style: 2024-01-02, 03:04:05.5, 2024-01-02 03:04:05.123456, with
-// "+00" for timestamptz (the session's TimeZone is UTC) and " BC" for
-// years before 1.
+// timestamptz in t's zone (the session's TimeZone, set by appendText)
+// with its offset (+00, -05, +05:30) and " BC" for years before 1.
 func appendTime(buf []byte, kind string, t time.Time) []byte {
 	switch kind {
 	case "DATE":
@@ -167,9 +174,9 @@ func appendTime(buf []byte, kind string, t time.Time) []byte {
 		_, off := t.Zone()
 		return appendOffset(buf, off)
 	case "TIMESTAMPTZ":
-		t = t.UTC()
+		_, off := t.Zone()
 		buf = appendClock(append(appendDate(buf, t), ' '), t)
-		return appendBC(append(buf, "+00"...), t)
+		return appendBC(appendOffset(buf, off), t)
 	}
 	buf = appendClock(append(appendDate(buf, t), ' '), t)
 	return appendBC(buf, t)

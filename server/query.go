@@ -139,6 +139,11 @@ func (ss *session) runPortal(ctx context.Context, pt *portal, maxRows int64, des
 		ss.tx = txBlock
 	case len(w) > 0 && isTxEnd(w[0]):
 		ss.tx = txIdle
+	case len(w) > 0 && (w[0] == "SET" || w[0] == "RESET"):
+		// Perhaps SET TimeZone: read it back, and report it when changed.
+		if err := ss.readTimeZone(ctx); err != nil {
+			ss.log.Warn("reading the TimeZone after SET", "err", err)
+		}
 	}
 	return res, err
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -41,6 +42,7 @@ type session struct {
 	secret []byte
 
 	user, database string
+	loc            *time.Location    // TimeZone: timestamptz text output is in it
 	params         map[string]string // current values (startup parameters, SET)
 	changed        []string          // reported parameters changed by the current statement
 	tx             byte
@@ -149,6 +151,11 @@ func (s *Server) newSession(ctx context.Context, cancel context.CancelFunc, st *
 	ss.params["session_authorization"] = ss.user
 	ss.params["is_superuser"] = "off"
 	ss.params[pgcompat.BackendPIDParam] = strconv.FormatUint(uint64(ss.pid), 10)
+	if err := ss.readTimeZone(ctx); err != nil {
+		ss.close()
+		return nil, err
+	}
+	ss.changed = ss.changed[:0] // sent below with the others
 	ss.log = s.log.With("pid", ss.pid, "remote", st.conn.RemoteAddr().String(),
 		"user", untrusted.Clean(ss.user), "database", untrusted.Clean(ss.database))
 
@@ -163,6 +170,38 @@ func (s *Server) newSession(ctx context.Context, cancel context.CancelFunc, st *
 		return nil, fmt.Errorf("send startup answers: %w", err)
 	}
 	return ss, nil
+}
+
+// readTimeZone reads the session's TimeZone, DuckDB's own setting of
+// the session's connection, for ParameterStatus, SHOW and timestamptz
+// text output. A zone Go's time zone database lacks is reported as
+// DuckDB names it, and timestamptz text is then sent in UTC (with its
+// +00 offset, so that clients still read the right instant).
+func (ss *session) readTimeZone(ctx context.Context) error {
+	rows, err := ss.ec.QueryContext(ctx, "SELECT current_setting('TimeZone')", nil)
+	if err != nil {
+		return fmt.Errorf("read the session's TimeZone: %w", err)
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return fmt.Errorf("read the session's TimeZone: %w", err)
+	}
+	name, _ := v[0].(string)
+	if name == "" {
+		name = "UTC"
+	}
+	if name == ss.params["TimeZone"] && ss.loc != nil {
+		return nil
+	}
+	ss.SetParam("TimeZone", name)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		ss.srv.log.Warn("time zone unknown to Go's zone database: timestamptz values are sent in UTC", "timezone", untrusted.Clean(name), "err", err)
+		loc = time.UTC
+	}
+	ss.loc = loc
+	return nil
 }
 
 // close frees everything the session holds.

@@ -340,6 +340,9 @@ func (ss *session) run(ctx context.Context, pt *portal, maxRows int64, describe 
 		}
 		pt.rows, pt.started = rows, true
 		pt.cols = rowColumns(rows, p.cols)
+		for i := range pt.cols {
+			pt.cols[i].src = inZone(pt.cols[i].src, ss.loc)
+		}
 		if describe {
 			ss.be.Send(rowDescription(pt.cols, pt))
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -18,6 +19,45 @@ type dtype struct {
 	fields []dfield // STRUCT
 	key    *dtype   // MAP
 	val    *dtype   // MAP
+	// loc is the zone TIMESTAMPTZ text is printed in (the session's
+	// TimeZone); nil is UTC.
+	loc *time.Location
+}
+
+// inZone returns t with its TIMESTAMPTZ parts (t itself, elements,
+// fields, keys and values) printed in loc: a copy when anything
+// changes, since types may be shared between sessions.
+func inZone(t *dtype, loc *time.Location) *dtype {
+	if t == nil || loc == nil || loc == time.UTC || !hasTimestamptz(t) {
+		return t
+	}
+	c := *t
+	if c.kind == "TIMESTAMPTZ" {
+		c.loc = loc
+	}
+	c.elem, c.key, c.val = inZone(t.elem, loc), inZone(t.key, loc), inZone(t.val, loc)
+	if len(t.fields) > 0 {
+		c.fields = make([]dfield, len(t.fields))
+		for i, f := range t.fields {
+			c.fields[i] = dfield{name: f.name, typ: inZone(f.typ, loc)}
+		}
+	}
+	return &c
+}
+
+func hasTimestamptz(t *dtype) bool {
+	if t == nil {
+		return false
+	}
+	if t.kind == "TIMESTAMPTZ" || hasTimestamptz(t.elem) || hasTimestamptz(t.key) || hasTimestamptz(t.val) {
+		return true
+	}
+	for _, f := range t.fields {
+		if hasTimestamptz(f.typ) {
+			return true
+		}
+	}
+	return false
 }
 
 type dfield struct {

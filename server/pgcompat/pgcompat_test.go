@@ -223,9 +223,22 @@ func TestSettingsKeptInSession(t *testing.T) {
 	}
 	// Settings DuckDB has go to DuckDB.
 	mustRun(t, conn, s, `SET search_path TO "$user", public`)
+	// TimeZone is DuckDB's: a SET of the session's own zone is answered
+	// without DuckDB (augur serve's locked configuration would refuse
+	// it), another goes to DuckDB.
+	zone := one(t, conn, s, "SHOW TimeZone", "TimeZone")
+	s.SetParam("TimeZone", zone)
+	for _, q := range []string{"SET TIME ZONE '" + zone + "'", "SET TimeZone TO '" + strings.ToLower(zone) + "'"} {
+		if _, ans, err := Translate(q, s); err != nil || ans == nil {
+			t.Errorf("%s: %v, %v; want it answered as a no-op", q, ans, err)
+		}
+	}
 	mustRun(t, conn, s, "SET TIME ZONE 'America/New_York'")
 	if got := one(t, conn, s, "SHOW TimeZone", "TimeZone"); got != "America/New_York" {
 		t.Errorf("TimeZone after SET TIME ZONE = %q", got)
+	}
+	if !sameZone("Etc/UTC", "UTC") || sameZone("UTC", "Europe/Paris") {
+		t.Error("sameZone")
 	}
 	if got := one(t, conn, s, "SHOW search_path", "search_path"); got != "main" {
 		t.Errorf("search_path after SET = %q, want main (public is DuckDB's main)", got)

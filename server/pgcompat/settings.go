@@ -95,7 +95,7 @@ func setStatement(sql string, toks []parser.Token, s Session) (string, *Result, 
 	case kwsAt(toks, 0, "transaction"):
 		return setTx(toks[1:], s, "transaction_isolation")
 	case kwsAt(toks, 0, "time", "zone"):
-		return setTimeZone(toks[2:])
+		return setTimeZone(toks[2:], s)
 	case kwsAt(toks, 0, "names"):
 		return setParam(params["client_encoding"], toks[1:], s)
 	case kwsAt(toks, 0, "schema"):
@@ -116,7 +116,7 @@ func setStatement(sql string, toks []parser.Token, s Session) (string, *Result, 
 	}
 	switch lower {
 	case "timezone":
-		return setTimeZone(rest[1:])
+		return setTimeZone(rest[1:], s)
 	case "search_path":
 		return setSearchPath(sql, rest[1:])
 	}
@@ -232,7 +232,13 @@ func setParam(p *param, toks []parser.Token, s Session) (string, *Result, error)
 	return "", setAnswer, nil
 }
 
-func setTimeZone(toks []parser.Token) (string, *Result, error) {
+// setTimeZone passes SET TIME ZONE and SET TimeZone to DuckDB, whose
+// TimeZone is the session's (the server reads it back after a SET and
+// reports it). A SET of the zone the session has already (the same name
+// in any case, or another name of UTC) is answered without DuckDB: augur
+// serve locks DuckDB's configuration, which refuses any SET TimeZone, and
+// clients (JDBC among them) often set the zone they are already in.
+func setTimeZone(toks []parser.Token, s Session) (string, *Result, error) {
 	if len(toks) == 1 && (isKw(toks[0], "local") || isKw(toks[0], "default")) {
 		return "RESET TimeZone", nil, nil
 	}
@@ -243,7 +249,23 @@ func setTimeZone(toks []parser.Token) (string, *Result, error) {
 	if v == "" {
 		return "RESET TimeZone", nil, nil
 	}
+	if sameZone(v, s.Param("TimeZone")) {
+		return "", setAnswer, nil
+	}
 	return "SET TimeZone = " + quoteLit(v), nil, nil
+}
+
+// sameZone reports whether two zone names are the same zone: equal but
+// for case, or both names of UTC.
+func sameZone(a, b string) bool {
+	utc := func(z string) bool {
+		switch strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(z, "Etc/"), "etc/")) {
+		case "UTC", "UCT", "GMT", "GMT0", "Z", "ZULU", "UNIVERSAL", "GREENWICH":
+			return true
+		}
+		return false
+	}
+	return strings.EqualFold(a, b) || utc(a) && utc(b)
 }
 
 // setSearchPath passes search_path to DuckDB as its one comma-separated
