@@ -35,10 +35,12 @@ import (
 //     maxFastDepth: that tree takes the reference walk for every row.
 //
 // Trees are laid out in preorder, leaves included, so a node's left
-// child is the next node and only the right child is stored: 16 bytes a
-// node. A leaf is a node whose right child is itself and whose
+// child is the next node and only the step to the right child is stored:
+// 16 bytes a node. A leaf is a node whose right child is itself and whose
 // comparison always goes right, so that a walk can run past it: four
-// rows step together until all four are at leaves.
+// rows step together until all four are at leaves. A tree of more than
+// smallTree nodes, and every tree of a model with more than maxSlots
+// slots, walks a row at a time (leaf1), on the same layout.
 
 // maxFastDepth bounds the depth of a tree on the fast path: a deeper
 // tree (a chain in a hostile file, or a very unbalanced tree) would make
@@ -61,9 +63,10 @@ type fnode struct {
 	// slot indexes the row's slot values; catSlot set for a categorical
 	// node.
 	slot uint32
-	// right is the right child's index into fastForest.nodes; the left
-	// child is the next node. A leaf's right is itself.
-	right int32
+	// rd is the right child's index less this node's index less 1: the
+	// step to the right child, less the step to the left child, the next
+	// node. A leaf's rd is -1: its right child is itself.
+	rd int32
 }
 
 // fastTree is one tree of the fast layout.
@@ -71,6 +74,7 @@ type fastTree struct {
 	root   int32 // into fastForest.nodes; -1: the tree takes the reference walk
 	depth  int32 // steps from the root to the deepest leaf
 	hasCat bool  // the tree has categorical nodes
+	small  bool  // the tree has at most smallTree nodes
 }
 
 // fastForest is the ensemble in the fast layout.
@@ -79,7 +83,8 @@ type fastForest struct {
 	leafOf []int32 // per node: its leaf index into ensemble.leaves (leaves only)
 	trees  []fastTree
 	// numFeat and catFeat are the features behind the slots: slot 0 is
-	// always 0 (leaves read it), slots 1..len(numFeat) hold
+	// where a walk leaves the row's node (leaves read it: a node index,
+	// never math.MinInt64), slots 1..len(numFeat) hold
 	// key64(x[numFeat[s-1]]), the next ones categoryBit(x[catFeat[...]]).
 	numFeat, catFeat []int32
 }
@@ -160,7 +165,8 @@ func compileFast(e *ensemble, nf int) *fastForest {
 			f.trees[t].root = -1
 			continue
 		}
-		f.trees[t] = fastTree{root: int32(start), depth: int32(depth), hasCat: hasCat}
+		small := len(f.nodes)-start <= smallTree
+		f.trees[t] = fastTree{root: int32(start), depth: int32(depth), hasCat: hasCat, small: small}
 	}
 	// Node slots hold feature indices until here: number the slots,
 	// numerical ones first.
@@ -180,13 +186,15 @@ func compileFast(e *ensemble, nf int) *fastForest {
 	for i := range f.nodes {
 		n := &f.nodes[i]
 		switch {
-		case n.right == int32(i): // a leaf: reads slot 0, always 0
+		case f.leafOf[i] >= 0: // a leaf: reads slot 0
 		case n.slot&catSlot != 0:
-			n.slot = catSlot | slotOf[nf+int(n.slot&^catSlot)]
+			n.slot = catSlot | slotOf[nf+int(n.slot&^catSlot)]*fastLanes
 		default:
-			n.slot = slotOf[n.slot]
+			n.slot = slotOf[n.slot] * fastLanes
 		}
 	}
+	// Padding, so that every small tree's root starts a *[smallTree]fnode.
+	f.nodes = append(f.nodes, make([]fnode, smallTree)...)
 	return f
 }
 
@@ -210,10 +218,10 @@ func (f *fastForest) layTree(e *ensemble, root int32, numUsed, catUsed []bool) (
 		depth = max(depth, it.depth)
 		at := int32(len(f.nodes))
 		if it.parent >= 0 {
-			f.nodes[it.parent].right = at
+			f.nodes[it.parent].rd = at - it.parent - 1
 		}
 		if it.ref < 0 {
-			f.nodes = append(f.nodes, fnode{thr: math.MinInt64, right: at})
+			f.nodes = append(f.nodes, fnode{thr: math.MinInt64, rd: -1})
 			f.leafOf = append(f.leafOf, ^it.ref)
 			continue
 		}
@@ -243,20 +251,21 @@ func (f *fastForest) layTree(e *ensemble, root int32, numUsed, catUsed []bool) (
 	return depth, hasCat, true
 }
 
-// slots fills one row's slot values and reports false when the row
-// must take the reference walk (NaN in a numerically split feature).
+// slots fills one row's slot values, s[j*fastLanes] for slot j, and
+// reports false when the row must take the reference walk (NaN in a
+// numerically split feature).
 func (f *fastForest) slots(x []float64, s []int64) bool {
 	for i, feat := range f.numFeat {
 		v := x[feat]
 		if v != v {
 			return false
 		}
-		s[1+i] = key64(v)
+		s[(1+i)*fastLanes] = key64(v)
 	}
 	s[0] = 0
-	s = s[1+len(f.numFeat):]
+	s = s[(1+len(f.numFeat))*fastLanes:]
 	for i, feat := range f.catFeat {
-		s[i] = categoryBit(x[feat])
+		s[i*fastLanes] = categoryBit(x[feat])
 	}
 	return true
 }
@@ -268,16 +277,43 @@ func (f *fastForest) nslots() int {
 }
 
 // b2i is 1 for true; the compiler makes it a SETcc, not a branch.
-func b2i(b bool) int32 {
-	var i int32
+func b2i(b bool) int {
+	var i int
 	if b {
 		i = 1
 	}
 	return i
 }
 
-// The walks below inline the step by hand (the compiler does not inline
-// it): from node i, with slot value v = s[slot],
+// Rows are walked fastLanes at a time, their slot values interleaved
+// (slot*fastLanes + lane, in groups of fastLanes rows), and a node holds
+// its slot premultiplied (slot*fastLanes), so that a lane's slot value
+// is one load at a constant offset from the group. As in
+// flavor/xgboost's walk8, the walks index fixed-size arrays under a
+// mask, so that Go drops the bounds checks and the registers their
+// lengths take. Four lanes, not eight: with eight, Go's scheduler hoists
+// every lane's loads ahead of the comparisons and the walk spills its
+// indices to the stack (measured slower, as was a walk that hands a
+// lane the next row as soon as its row reaches a leaf: the refill's
+// bookkeeping cost more than the steps it saved, see
+// bench/lightgbm/README.md).
+const (
+	fastLanes = 4
+	// smallTree bounds the nodes (leaves included) of a tree that
+	// walkN takes (num_leaves up to 512; LightGBM's default, 31, makes
+	// 61 nodes); larger trees walk a row at a time (leaf1).
+	smallTree = 1024
+	// maxSlots bounds the slots of a row for walkN; a model that splits
+	// on more features walks a row at a time.
+	maxSlots  = 256
+	groupMask = fastLanes*maxSlots - 1
+)
+
+// slotGroup is a group's slot values as walkN reads them: an index
+// (slot*fastLanes)&groupMask + lane is below its length.
+type slotGroup [fastLanes*maxSlots + fastLanes]int64
+
+// The walks step from node i, with v the row's slot value for the node:
 //
 //	numerical node: right when v > thr (key(x) > key(threshold))
 //	categorical node: right when v & thr == 0 (the category not in the set)
@@ -285,68 +321,90 @@ func b2i(b bool) int32 {
 //
 // A leaf is a numerical node reading slot 0 (always 0) against
 // math.MinInt64, whose right child is itself: once there, a row stays.
+// Node indices count from the tree's root.
 
-// leaves4 walks one tree for the four rows whose slot values are
-// s[0:ns], s[ns:2*ns], ... and returns the four nodes they end at: it
-// steps all four until none moves.
-func (f *fastForest) leaves4(root int32, s []int64, ns int) (int32, int32, int32, int32) {
-	nodes := f.nodes
-	s = s[:4*ns]
-	i0, i1, i2, i3 := root, root, root, root
+// walkN walks a tree of numerical nodes (nd from its root) for the
+// rows of group k and returns the leaves they end at: it steps them all
+// until none moves (a row at a leaf stays there).
+func walkN(nd *[smallTree]fnode, k *slotGroup) (i0, i1, i2, i3 int) {
 	for {
-		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-		v0, v1, v2, v3 := s[n0.slot&^catSlot], s[ns+int(n1.slot&^catSlot)], s[2*ns+int(n2.slot&^catSlot)], s[3*ns+int(n3.slot&^catSlot)]
-		r0, r1, r2, r3 := b2i(v0 > n0.thr), b2i(v1 > n1.thr), b2i(v2 > n2.thr), b2i(v3 > n3.thr)
-		r0 ^= (r0 ^ b2i(v0&n0.thr == 0)) & int32(n0.slot>>31)
-		r1 ^= (r1 ^ b2i(v1&n1.thr == 0)) & int32(n1.slot>>31)
-		r2 ^= (r2 ^ b2i(v2&n2.thr == 0)) & int32(n2.slot>>31)
-		r3 ^= (r3 ^ b2i(v3&n3.thr == 0)) & int32(n3.slot>>31)
-		j0 := i0 + 1 + (-r0 & (n0.right - i0 - 1))
-		j1 := i1 + 1 + (-r1 & (n1.right - i1 - 1))
-		j2 := i2 + 1 + (-r2 & (n2.right - i2 - 1))
-		j3 := i3 + 1 + (-r3 & (n3.right - i3 - 1))
-		if (j0^i0)|(j1^i1)|(j2^i2)|(j3^i3) == 0 {
-			return i0, i1, i2, i3
+		moved := 0
+		n0 := &nd[i0&(smallTree-1)]
+		d0 := 1 + (-b2i(k[int(n0.slot)&groupMask+0] > n0.thr) & int(n0.rd))
+		i0 += d0
+		moved |= d0
+		n1 := &nd[i1&(smallTree-1)]
+		d1 := 1 + (-b2i(k[int(n1.slot)&groupMask+1] > n1.thr) & int(n1.rd))
+		i1 += d1
+		moved |= d1
+		n2 := &nd[i2&(smallTree-1)]
+		d2 := 1 + (-b2i(k[int(n2.slot)&groupMask+2] > n2.thr) & int(n2.rd))
+		i2 += d2
+		moved |= d2
+		n3 := &nd[i3&(smallTree-1)]
+		d3 := 1 + (-b2i(k[int(n3.slot)&groupMask+3] > n3.thr) & int(n3.rd))
+		i3 += d3
+		moved |= d3
+		if moved == 0 {
+			return
 		}
-		i0, i1, i2, i3 = j0, j1, j2, j3
 	}
 }
 
-// leaves4Num is leaves4 for a tree without categorical nodes (most
-// trees): a copy kept so that its loop has no slot masking and no
-// categorical test.
-func (f *fastForest) leaves4Num(root int32, s []int64, ns int) (int32, int32, int32, int32) {
-	nodes := f.nodes
-	s = s[:4*ns]
-	i0, i1, i2, i3 := root, root, root, root
+// walkNCat is walkN for a tree with categorical nodes: a copy, so that
+// walkN (most trees) has no categorical test.
+func walkNCat(nd *[smallTree]fnode, k *slotGroup) (i0, i1, i2, i3 int) {
 	for {
-		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-		r0, r1, r2, r3 := b2i(s[n0.slot] > n0.thr), b2i(s[ns+int(n1.slot)] > n1.thr), b2i(s[2*ns+int(n2.slot)] > n2.thr), b2i(s[3*ns+int(n3.slot)] > n3.thr)
-		j0 := i0 + 1 + (-r0 & (n0.right - i0 - 1))
-		j1 := i1 + 1 + (-r1 & (n1.right - i1 - 1))
-		j2 := i2 + 1 + (-r2 & (n2.right - i2 - 1))
-		j3 := i3 + 1 + (-r3 & (n3.right - i3 - 1))
-		if (j0^i0)|(j1^i1)|(j2^i2)|(j3^i3) == 0 {
-			return i0, i1, i2, i3
+		moved := 0
+		n0 := &nd[i0&(smallTree-1)]
+		d0 := 1 + (-stepCat(k[int(n0.slot)&groupMask+0], n0) & int(n0.rd))
+		i0 += d0
+		moved |= d0
+		n1 := &nd[i1&(smallTree-1)]
+		d1 := 1 + (-stepCat(k[int(n1.slot)&groupMask+1], n1) & int(n1.rd))
+		i1 += d1
+		moved |= d1
+		n2 := &nd[i2&(smallTree-1)]
+		d2 := 1 + (-stepCat(k[int(n2.slot)&groupMask+2], n2) & int(n2.rd))
+		i2 += d2
+		moved |= d2
+		n3 := &nd[i3&(smallTree-1)]
+		d3 := 1 + (-stepCat(k[int(n3.slot)&groupMask+3], n3) & int(n3.rd))
+		i3 += d3
+		moved |= d3
+		if moved == 0 {
+			return
 		}
-		i0, i1, i2, i3 = j0, j1, j2, j3
 	}
 }
 
-// leaf1 is leaves4 for one row.
-func (f *fastForest) leaf1(root int32, s []int64) int32 {
-	i := root
+// stepCat is 1 when a row with slot value v goes right at node n.
+func stepCat(v int64, n *fnode) int {
+	r := b2i(v > n.thr)
+	return r ^ (r^b2i(v&n.thr == 0))&int(n.slot>>31)
+}
+
+// leaf1 walks one tree from root for the row whose slot values are
+// s[j*fastLanes] and returns the leaf it ends at, counted from the root.
+func (f *fastForest) leaf1(root int32, s []int64) int {
+	nd := f.nodes[root:]
+	i := 0
 	for {
-		n := &f.nodes[i]
+		n := &nd[i]
 		v := s[n.slot&^catSlot]
 		r := b2i(v > n.thr)
-		r ^= (r ^ b2i(v&n.thr == 0)) & int32(n.slot>>31)
-		j := i + 1 + (-r & (n.right - i - 1))
-		if j == i {
+		r ^= (r ^ b2i(v&n.thr == 0)) & int(n.slot>>31)
+		d := 1 + (-r & int(n.rd))
+		if d == 0 {
 			return i
 		}
-		i = j
+		i += d
 	}
+}
+
+// rowSlots is where the slot values of the block's j-th row start.
+func rowSlots(sl []int64, j, ns int) []int64 {
+	return sl[j/fastLanes*fastLanes*ns+j%fastLanes:]
 }
 
 // rawRows adds the raw scores (perIter per row) of the first iters
@@ -357,7 +415,8 @@ func (f *fastForest) leaf1(root int32, s []int64) int32 {
 func (e *ensemble) rawRows(f *fastForest, x []float64, nf int, skip []bool, iters int, out []float64) {
 	k := e.perIter
 	ns := f.nslots()
-	sl := make([]int64, fastBlock*ns)
+	// Room past the last group for a whole slotGroup.
+	sl := make([]int64, fastBlock*ns+len(slotGroup{}))
 	var idx [fastBlock]int32
 	for start := 0; start < len(skip); start += fastBlock {
 		end := min(len(skip), start+fastBlock)
@@ -367,7 +426,7 @@ func (e *ensemble) rawRows(f *fastForest, x []float64, nf int, skip []bool, iter
 				continue
 			}
 			xr := x[r*nf : (r+1)*nf]
-			if !f.slots(xr, sl[fast*ns:(fast+1)*ns]) {
+			if !f.slots(xr, rowSlots(sl, fast, ns)) {
 				e.raw(xr, iters, out[r*k:(r+1)*k])
 				continue
 			}
@@ -381,36 +440,42 @@ func (e *ensemble) rawRows(f *fastForest, x []float64, nf int, skip []bool, iter
 }
 
 // treeRows adds tree t's value for the rows idx (slot values in sl, ns
-// each) to out[r*k].
+// each, interleaved) to out[r*k].
 func (e *ensemble) treeRows(f *fastForest, t int, x []float64, nf int, sl []int64, ns int, idx []int32, out []float64, k int) {
-	root := f.trees[t].root
-	if root < 0 || e.hasLin {
+	tr := f.trees[t]
+	root := tr.root
+	if root < 0 || e.hasLin || !tr.small || ns > maxSlots {
 		for j, r := range idx {
 			xr := x[int(r)*nf : (int(r)+1)*nf]
-			l := int32(0)
+			var l int32
 			if root < 0 {
 				l = e.leaf(t, xr)
 			} else {
-				l = f.leafOf[f.leaf1(root, sl[j*ns:(j+1)*ns])]
+				l = f.leafOf[int(root)+f.leaf1(root, rowSlots(sl, j, ns))]
 			}
 			out[int(r)*k] += e.value(l, xr)
 		}
 		return
 	}
-	leaves, leafOf := e.leaves, f.leafOf
-	walk4 := f.leaves4
-	if !f.trees[t].hasCat {
-		walk4 = f.leaves4Num
+	nd := (*[smallTree]fnode)(f.nodes[root:])
+	walk := walkN
+	if tr.hasCat {
+		walk = walkNCat
 	}
-	j := 0
-	for ; j+4 <= len(idx); j += 4 {
-		l0, l1, l2, l3 := walk4(root, sl[j*ns:], ns)
-		out[int(idx[j])*k] += leaves[leafOf[l0]]
-		out[int(idx[j+1])*k] += leaves[leafOf[l1]]
-		out[int(idx[j+2])*k] += leaves[leafOf[l2]]
-		out[int(idx[j+3])*k] += leaves[leafOf[l3]]
-	}
-	for ; j < len(idx); j++ {
-		out[int(idx[j])*k] += leaves[leafOf[f.leaf1(root, sl[j*ns:(j+1)*ns])]]
+	leaves, lo := e.leaves, f.leafOf[root:]
+	for j := 0; j < len(idx); j += fastLanes {
+		var l [fastLanes]int
+		l[0], l[1], l[2], l[3] = walk(nd, (*slotGroup)(sl[j*ns:]))
+		if j+fastLanes <= len(idx) {
+			id := idx[j : j+fastLanes]
+			out[int(id[0])*k] += leaves[lo[l[0]]]
+			out[int(id[1])*k] += leaves[lo[l[1]]]
+			out[int(id[2])*k] += leaves[lo[l[2]]]
+			out[int(id[3])*k] += leaves[lo[l[3]]]
+			continue
+		}
+		for i, r := range idx[j:] {
+			out[int(r)*k] += leaves[lo[l[i]]]
+		}
 	}
 }

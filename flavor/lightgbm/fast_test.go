@@ -211,3 +211,102 @@ func TestFastPathDeepTree(t *testing.T) {
 		t.Fatalf("the chain's last leaf: got %v", got)
 	}
 }
+
+// completeTree is a one-tree regression model: a complete tree of the
+// given depth over nf features, node i splitting feature i%nf at a
+// threshold from rng; leaf l's value is l.
+func completeTree(depth, nf int, rng *rand.Rand) string {
+	inner := 1<<depth - 1
+	var feat, thr, dt, left, right, vals, ones, zeros []string
+	child := func(c int) string {
+		if c >= inner {
+			return fmt.Sprint(^(c - inner))
+		}
+		return fmt.Sprint(c)
+	}
+	for i := 0; i < inner; i++ {
+		feat = append(feat, fmt.Sprint(i%nf))
+		thr = append(thr, fmt.Sprint(rng.NormFloat64()))
+		dt = append(dt, "2")
+		left, right = append(left, child(2*i+1)), append(right, child(2*i+2))
+		zeros = append(zeros, "0")
+	}
+	for l := 0; l <= inner; l++ {
+		vals, ones = append(vals, fmt.Sprint(l)), append(ones, "1")
+	}
+	var names, infos []string
+	for f := 0; f < nf; f++ {
+		names, infos = append(names, fmt.Sprintf("f%d", f)), append(infos, "none")
+	}
+	j := func(s []string) string { return strings.Join(s, " ") }
+	return fmt.Sprintf(`tree
+version=v4
+num_class=1
+num_tree_per_iteration=1
+label_index=0
+max_feature_idx=%d
+objective=regression
+feature_names=%s
+feature_infos=%s
+tree_sizes=1
+
+Tree=0
+num_leaves=%d
+num_cat=0
+split_feature=%s
+split_gain=%s
+threshold=%s
+decision_type=%s
+left_child=%s
+right_child=%s
+leaf_value=%s
+leaf_weight=%s
+leaf_count=%s
+internal_value=%s
+internal_weight=%s
+internal_count=%s
+shrinkage=1
+
+
+end of trees
+`, nf-1, j(names), j(infos), inner+1, j(feat), j(ones[:inner]), j(thr), j(dt), j(left), j(right), j(vals), j(ones), j(ones), j(zeros), j(zeros), j(ones[:inner]))
+}
+
+// TestFastPathLayouts: trees past smallTree nodes and models past
+// maxSlots slots walk a row at a time, trees within both walk four rows
+// at a time; all give the reference walk's answers, for row counts that
+// leave a group of four partly filled.
+func TestFastPathLayouts(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		depth, nf int
+		small     bool
+	}{
+		{"small", 5, 3, true},
+		{"big tree", 10, 3, false},      // 2047 nodes > smallTree
+		{"many slots", 9, 300, false},   // 300 slots > maxSlots
+		{"deep, few slots", 8, 2, true}, // 511 nodes
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			m := parse(t, completeTree(c.depth, c.nf, rng))
+			if fastTrees(m) != 1 {
+				t.Fatal("the tree is not on the fast path")
+			}
+			walked4 := m.fast.trees[0].small && m.fast.nslots() <= maxSlots
+			if walked4 != c.small {
+				t.Fatalf("walked four rows at a time: %v, want %v", walked4, c.small)
+			}
+			for _, n := range []int{1, 3, 4, 5, 131, 300} {
+				rows := make([][]float64, n)
+				for r := range rows {
+					rows[r] = make([]float64, c.nf)
+					for f := range rows[r] {
+						rows[r][f] = rng.NormFloat64()
+					}
+				}
+				sameAsReference(t, m, rows)
+			}
+		})
+	}
+}
