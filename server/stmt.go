@@ -30,6 +30,9 @@ type prepared struct {
 	params []uint32         // parameter types (OIDs)
 	nested []bool           // DuckDB wants a LIST or ARRAY for the parameter
 	empty  bool             // no statement at all
+	// dealloc is what a DEALLOCATE names (deallocateAll for ALL); the
+	// session runs it (runDeallocate), not DuckDB.
+	dealloc string
 }
 
 func (p *prepared) close() {
@@ -86,6 +89,10 @@ func (ss *session) prepare(ctx context.Context, text string, paramOIDs []uint32)
 	p := &prepared{text: text}
 	if strings.TrimSpace(text) == "" {
 		p.empty = true
+		return p, nil
+	}
+	if target, ok := deallocateTarget(text); ok {
+		p.sql, p.words, p.dealloc = text, []string{"DEALLOCATE"}, target
 		return p, nil
 	}
 	sql, answer, err := pgcompat.Translate(text, dryRun{ss})
@@ -317,6 +324,9 @@ func (ss *session) run(ctx context.Context, pt *portal, maxRows int64, describe 
 	p := pt.p
 	if p.canned != nil {
 		return ss.runCanned(pt, describe)
+	}
+	if p.dealloc != "" {
+		return ss.runDeallocate(ctx, p)
 	}
 	if !p.rows {
 		if pt.done { // executed already: PostgreSQL does not run a portal twice
