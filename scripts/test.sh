@@ -12,14 +12,17 @@ fi
 # What the tests use beside Go, from Debian's packages: scikit-learn,
 # torch and torchvision make reference outputs for the parity tests (the
 # committed fixtures need none), npm fetches the ONNX Runtime library, tmux
-# drives the interactive shell test, psql is the real client the server's
-# tests connect with.
+# drives the interactive shell test, psql, psycopg and pgjdbc are the real
+# clients the server's tests connect with (pgjdbc only where Java is:
+# no JDK is installed for it).
 need=()
 /usr/bin/python3 -c 'import sklearn, joblib' 2>/dev/null || need+=(python3-sklearn python3-joblib)
 /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null || need+=(python3-torch python3-torchvision python3-onnx)
 command -v npm >/dev/null || need+=(npm)
 command -v tmux >/dev/null || need+=(tmux)
 command -v psql >/dev/null || need+=(postgresql-client)
+/usr/bin/python3 -c 'import psycopg' 2>/dev/null || need+=(python3-psycopg)
+if command -v java >/dev/null && [ ! -f /usr/share/java/postgresql.jar ]; then need+=(libpostgresql-jdbc-java); fi
 [ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev) # PIL's JPEG decoder, through cgo
 if [ ${#need[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
