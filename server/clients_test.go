@@ -147,6 +147,9 @@ insert count=1
 tx error sqlstate=42P01
 tx after error sqlstate=25P02
 notes 1=kept
+batch [1, 1, 1, 1, 1, 1, 1, 1]
+batch rows=8 min=2024-01-01 max=2024-01-01 10:00:08.25 sum=10.00 ok=4
+fetched 1,2,3,4,5,6,7,8
 done
 `
 

@@ -49,6 +49,7 @@ public class AugurJDBC {
             metadata(md);
             errors(c);
             transactions(c);
+            batchAndFetch(c);
         }
         out("done");
     }
@@ -218,6 +219,41 @@ public class AugurJDBC {
                 rs.next();
                 out("after error count=" + rs.getLong(1));
             }
+        }
+    }
+
+    // A batch of typed parameters (one Sync for all), then a result read
+    // a few rows at a time (a portal suspended by Execute's row limit:
+    // pgjdbc fetches so only inside a transaction).
+    static void batchAndFetch(Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE events(id INTEGER, day DATE, seen TIMESTAMP, amount DECIMAL(10,2), ok BOOLEAN)");
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO events VALUES (?, ?, ?, ?, ?)")) {
+                for (int i = 1; i <= 8; i++) {
+                    ps.setInt(1, i);
+                    ps.setDate(2, java.sql.Date.valueOf("2024-01-0" + i));
+                    ps.setTimestamp(3, java.sql.Timestamp.valueOf("2024-01-01 10:00:0" + i + ".25"));
+                    ps.setBigDecimal(4, new BigDecimal("1.25"));
+                    ps.setBoolean(5, i % 2 == 0);
+                    ps.addBatch();
+                }
+                out("batch " + java.util.Arrays.toString(ps.executeBatch()));
+            }
+            try (ResultSet rs = s.executeQuery("SELECT count(*), min(day), max(seen), sum(amount), count(*) FILTER (WHERE ok) FROM events")) {
+                rs.next();
+                out("batch rows=" + rs.getLong(1) + " min=" + rs.getDate(2) + " max=" + rs.getTimestamp(3) + " sum=" + rs.getBigDecimal(4) + " ok=" + rs.getLong(5));
+            }
+            c.setAutoCommit(false);
+            s.setFetchSize(3);
+            List<String> ids = new ArrayList<>();
+            try (ResultSet rs = s.executeQuery("SELECT id FROM events ORDER BY id")) {
+                while (rs.next()) {
+                    ids.add(rs.getString(1));
+                }
+            }
+            c.commit();
+            c.setAutoCommit(true);
+            out("fetched " + String.join(",", ids));
         }
     }
 
