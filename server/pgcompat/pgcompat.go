@@ -94,9 +94,9 @@ var triggers = []string{
 	"regproc", "regnamespace", "format_type",
 }
 
-// firstWords are the statement kinds handled as a whole (settings and
-// transaction modes).
-var firstWords = []string{"set", "show", "reset", "begin", "start"}
+// firstWords are the statement kinds handled as a whole (settings,
+// transaction modes, COPY's protocol forms).
+var firstWords = []string{"set", "show", "reset", "begin", "start", "copy"}
 
 // needsLook is the fast path: one pass over sql without allocating.
 func needsLook(sql string) bool {

@@ -474,3 +474,27 @@ func TestPsqlDescribe(t *testing.T) {
 		}
 	}
 }
+
+// COPY's protocol forms are refused with 0A000 (DuckDB would read or
+// write the server's own standard streams); COPY of files goes on to
+// DuckDB, where the file policy applies.
+func TestCopyProtocolRefused(t *testing.T) {
+	for _, q := range []string{
+		"COPY t FROM STDIN",
+		"copy t (a, b) from stdin with (format csv)",
+		"COPY (SELECT 1) TO STDOUT",
+		"COPY t TO stdout (FORMAT binary);",
+	} {
+		_, ans, err := Translate(q, mapSession{})
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Code != "0A000" || ans != nil {
+			t.Errorf("%s: answer %v, err %v; want 0A000", q, ans, err)
+		}
+	}
+	for _, q := range []string{"COPY t TO '/srv/models/t.csv'", "COPY t FROM 'stdin.csv'"} {
+		r, ans, err := Translate(q, mapSession{})
+		if err != nil || ans != nil || r != q {
+			t.Errorf("%s: got %q, %v, %v; want it passed through", q, r, ans, err)
+		}
+	}
+}

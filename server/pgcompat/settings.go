@@ -48,8 +48,22 @@ func statement(sql string, toks []parser.Token, s Session) (rewritten string, an
 	case isKw(toks[0], "begin"), isKw(toks[0], "start"):
 		r, err := beginStatement(sql, toks, s)
 		return r, nil, err, true
+	case isKw(toks[0], "copy") && copiesThroughProtocol(toks):
+		return "", nil, errorf("0A000", "COPY ... FROM STDIN and COPY ... TO STDOUT are not supported: augur serve does not speak PostgreSQL's COPY protocol; insert rows with a parameterised INSERT, or COPY from a file inside a --model-root folder"), true
 	}
 	return "", nil, nil, false
+}
+
+// copiesThroughProtocol reports whether a COPY statement reads STDIN or
+// writes STDOUT, which PostgreSQL serves with its COPY sub-protocol.
+// DuckDB would take them as the server process's own standard streams.
+func copiesThroughProtocol(toks []parser.Token) bool {
+	for i := 1; i+1 < len(toks); i++ {
+		if (isKw(toks[i], "from") && isKw(toks[i+1], "stdin")) || (isKw(toks[i], "to") && isKw(toks[i+1], "stdout")) {
+			return true
+		}
+	}
+	return false
 }
 
 func trimSemis(toks []parser.Token) []parser.Token {
