@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,10 +73,58 @@ func (c *Conn) queryRewritten(ctx context.Context, text, sql string, args []driv
 	if err != nil {
 		return nil, err
 	}
-	if qs != nil && len(pr.cols) == 2 {
-		pr.rows = append(pr.rows, []driver.Value{"ml_predict", predictSummary(qs.Models())})
+	if len(pr.cols) == 2 {
+		if qs != nil {
+			pr.rows = append(pr.rows, []driver.Value{"ml_predict", predictSummary(qs.Models())})
+		} else if names := calledModels(sql); len(names) > 0 {
+			pr.rows = append(pr.rows, []driver.Value{"ml_predict", c.modelsSummary(names)})
+		}
 	}
 	return pr, nil
+}
+
+// calledModels lists the models sql's predict calls name, in order of
+// first call: a plain EXPLAIN names them even where DuckDB's plan shows
+// only an alias (SELECT ML_PREDICT(m, ...) AS p).
+func calledModels(sql string) []string {
+	var names []string
+	for i := 0; ; {
+		j := strings.Index(sql[i:], predictPrefix)
+		if j < 0 {
+			return names
+		}
+		end, name, ok := matchCall(sql, i+j, false)
+		if !ok {
+			i += j + len(predictPrefix)
+			continue
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		i = end
+	}
+}
+
+// modelsSummary is a plain EXPLAIN's ml_predict row: the models the
+// statement predicts with, and how each is registered.
+func (c *Conn) modelsSummary(names []string) string {
+	var b strings.Builder
+	b.WriteString("ML_PREDICT models\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %s", n)
+		if ent, ok := c.e.cat.Get(strings.Trim(n, `"`)); ok {
+			fmt.Fprintf(&b, ": flavor %s, model type %s", orNone(ent.Flavor), orNone(ent.ModelType))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
 
 // planRows is an EXPLAIN result, read whole (a plan is small) so that
