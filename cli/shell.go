@@ -160,13 +160,8 @@ func (r *Runner) Shell(ctx context.Context, tty *os.File, stdout, stderr io.Writ
 		if errors.Is(err, errQuit) {
 			return nil
 		}
-		if err != nil {
-			r.Printer.Flush()
-			fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
-			if r.Bail() { // -bail, .bail on (dot.go)
-				r.ExitCode = 1
-				return nil
-			}
+		if r.reportFailure(err, stderr) {
+			return nil
 		}
 	}
 }
@@ -187,13 +182,8 @@ func (r *Runner) plainShell(ctx context.Context, tty *os.File, stderr io.Writer)
 			if errors.Is(err, errQuit) {
 				return nil
 			}
-			if err != nil {
-				r.Printer.Flush()
-				fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
-				if r.Bail() { // -bail, .bail on (dot.go)
-					r.ExitCode = 1
-					return nil
-				}
+			if r.reportFailure(err, stderr) {
+				return nil
 			}
 		}
 		if rerr != nil {
@@ -318,4 +308,20 @@ func historyEntries(lines []string) []string {
 		}
 	}
 	return []string{strings.Join(parts, " ")}
+}
+
+// reportFailure prints a failed statement's error, as both shells do,
+// and reports whether the shell stops (-bail, .bail on: dot.go), with
+// exit status 1. A nil err prints nothing.
+func (r *Runner) reportFailure(err error, stderr io.Writer) (stop bool) {
+	if err == nil {
+		return false
+	}
+	r.Printer.Flush()
+	fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+	if r.Bail() {
+		r.ExitCode = 1
+		return true
+	}
+	return false
 }
