@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+
+	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/cli"
+	"github.com/augurdb/augur/scaleout"
+)
+
+// The test binary is also the pipeline's worker binary when a job
+// server runs the job (TestJobServerWithExternalWorkerPool): started
+// with Beam's --worker flags, beam.Init runs the harness and exits.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	beam.Init()
+	os.Exit(m.Run())
+}
+
+var repo, _ = filepath.Abs("../..")
+
+// fixture is an augur database with a scikit-learn forest and an ONNX
+// image classifier, and Parquet input: iris flowers repeated into four
+// files (the largest of three row groups) and the example digits as
+// image bytes.
+type fixture struct {
+	dir, db, flowers, images string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fixture{dir: dir, db: filepath.Join(dir, "shop.db"), flowers: filepath.Join(dir, "flowers"), images: filepath.Join(dir, "images")}
+	os.Mkdir(f.flowers, 0o755)
+	os.Mkdir(f.images, 0o755)
+	model := filepath.Join(dir, "iris_forest.pkl")
+	data, err := os.ReadFile(filepath.Join(repo, "examples/models/iris_forest.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(model, data, 0o644)
+	db, err := augur.Open(f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range []string{
+		"CREATE MODEL iris FLAVOR sklearn MODEL_TYPE random_forest_classification RETURNS string USING '" + model + "'",
+		"CREATE MODEL digits MODEL_TYPE image_classifier USING '" + filepath.Join(repo, "examples/models/digits.onnx") + "'",
+		`CREATE TEMP TABLE flowers AS SELECT c.id + 1000 * r.range AS id, species, sepal_length + r.range / 100 AS sepal_length,
+			sepal_width, petal_length, petal_width FROM read_csv('` + filepath.Join(repo, "examples/data/iris.csv") + `') c, range(40) r`,
+		"COPY (SELECT * FROM flowers WHERE id < 5000) TO '" + f.flowers + "/a.parquet' (FORMAT parquet)",
+		"COPY (SELECT * FROM flowers WHERE id >= 5000 AND id < 8000) TO '" + f.flowers + "/b.parquet' (FORMAT parquet)",
+		"COPY (SELECT * FROM flowers WHERE id >= 8000 AND id < 9000) TO '" + f.flowers + "/c.parquet' (FORMAT parquet)",
+		"COPY (SELECT * FROM flowers WHERE id >= 9000 ORDER BY id) TO '" + f.flowers + "/d.parquet' (FORMAT parquet, ROW_GROUP_SIZE 2048)",
+		"COPY (SELECT parse_filename(filename) AS name, content FROM read_blob('" + filepath.Join(repo, "examples/images/*.png") + "') WHERE filename < '" + filepath.Join(repo, "examples/images/digit_005") + "') TO '" + f.images + "/a.parquet' (FORMAT parquet)",
+		"COPY (SELECT parse_filename(filename) AS name, content FROM read_blob('" + filepath.Join(repo, "examples/images/*.png") + "') WHERE filename >= '" + filepath.Join(repo, "examples/images/digit_005") + "') TO '" + f.images + "/b.parquet' (FORMAT parquet)",
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	return f
+}
+
+// beamRun runs augur-beam in this process and returns what it printed.
+func beamRun(t *testing.T, f *fixture, stmt string, extra ...string) (stdout, stderr string, status int) {
+	t.Helper()
+	o := options{database: f.db}
+	fs := flag.NewFlagSet("augur-beam", flag.ContinueOnError)
+	o.register(fs)
+	o.sql, o.workers, o.attempts, o.splitSize = stmt, 2, 1, 1<<10
+	if err := fs.Parse(extra); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	status = run(context.Background(), o, &out, &errb)
+	return out.String(), errb.String(), status
+}
+
+// augurRun runs the embedded augur command line on the same database.
+func augurRun(t *testing.T, f *fixture, stmt string, format string) string {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if st := cli.Main([]string{f.db, "-c", stmt, "--format", format}, strings.NewReader(""), &out, &errb); st != 0 {
+		t.Fatalf("augur -c %s: %s", stmt, errb.String())
+	}
+	return out.String()
+}
+
+func TestAggregatesPrintAsAugurDoes(t *testing.T) {
+	f := newFixture(t)
+	in := "read_parquet('" + f.flowers + "/*.parquet')"
+	predict := "ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width])"
+	for _, tc := range []struct{ sql, format string }{
+		{"SELECT species, " + predict + " AS predicted, count(*) AS n, min(id), max(sepal_width), sum(id) FROM " + in + " GROUP BY ALL ORDER BY 1, 2", "table"},
+		{"SELECT predicted, count(*) FILTER (WHERE species = predicted) AS right, count(*) AS n FROM (SELECT species, " + predict + " AS predicted FROM " + in + " WHERE id % 7 <> 0) GROUP BY predicted HAVING count(*) > 10 ORDER BY n DESC", "json"},
+		{"SELECT count(*), max(id) FROM " + in + " WHERE " + predict + " = 'virginica'", "csv"},
+		{"SELECT id % 5 AS k, bool_or(" + predict + " = 'setosa') AS any_setosa FROM " + in + " GROUP BY k ORDER BY k LIMIT 3", "markdown"},
+	} {
+		want := augurRun(t, f, tc.sql, tc.format)
+		got, stderr, st := beamRun(t, f, tc.sql, "--format", tc.format)
+		if st != 0 || got != want {
+			t.Errorf("%s\naugur-beam (status %d, %s):\n%s\naugur:\n%s", tc.sql, st, stderr, got, want)
+		}
+	}
+}
+
+func TestAverageEqualsAugur(t *testing.T) {
+	f := newFixture(t)
+	q := "SELECT species, avg(petal_length * length(ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]))) AS a, avg(sepal_length) AS b FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY species ORDER BY species"
+	want := parseCSV(augurRun(t, f, q, "csv"))
+	got, stderr, st := beamRun(t, f, q, "--format", "csv")
+	if st != 0 {
+		t.Fatal(stderr)
+	}
+	sameNumbers(t, parseCSV(got), want)
+}
+
+func TestCopyWritesShardsEqualToAugur(t *testing.T) {
+	f := newFixture(t)
+	out := filepath.Join(f.dir, "out")
+	q := "SELECT id, species, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted FROM read_parquet('" + f.flowers + "/*.parquet') WHERE id % 3 <> 0"
+	want := augurRun(t, f, "COPY ("+q+") TO '"+filepath.Join(f.dir, "one.parquet")+"' (FORMAT parquet)", "table")
+	got, stderr, st := beamRun(t, f, "COPY ("+q+") TO '"+out+"' (FORMAT parquet)")
+	if st != 0 || got != want {
+		t.Fatalf("augur-beam printed (status %d, %s)\n%s\naugur printed\n%s", st, stderr, got, want)
+	}
+	parts := partFiles(t, out)
+	if len(parts) < 4 {
+		t.Fatalf("want at least one part a split (more than the 4 input files: d.parquet has 3 row groups), got %v", parts)
+	}
+	sameResult(t, f, "SELECT * FROM read_parquet('"+out+"/*.parquet')", q)
+}
+
+func TestImageModelEqualsAugur(t *testing.T) {
+	f := newFixture(t)
+	in := "read_parquet('" + f.images + "/*.parquet')"
+	agg := "SELECT ML_PREDICT(digits, to_image(content)).label AS digit, count(*) AS n, max(name) FROM " + in + " GROUP BY digit ORDER BY digit"
+	if got, want := must(beamRun(t, f, agg, "--split_size", "1")), augurRun(t, f, agg, "table"); got != want {
+		t.Fatalf("augur-beam printed\n%s\naugur printed\n%s", got, want)
+	}
+	out := filepath.Join(f.dir, "labels")
+	q := "SELECT name, ML_PREDICT(digits, to_image(content)) AS p FROM " + in
+	must(beamRun(t, f, "COPY ("+q+") TO '"+out+"' (FORMAT parquet)", "--split_size", "1"))
+	if parts := partFiles(t, out); len(parts) != 2 {
+		t.Fatalf("want one part per image file, got %v", parts)
+	}
+	sameResult(t, f, "SELECT * FROM read_parquet('"+out+"/*.parquet')", q)
+}
+
+func TestRetriedSplitLeavesNoDuplicateOrPartialOutput(t *testing.T) {
+	f := newFixture(t)
+	t.Setenv(scaleout.FailOnceEnv, t.TempDir())
+	out := filepath.Join(f.dir, "out")
+	q := "SELECT id, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted FROM read_parquet('" + f.flowers + "/*.parquet')"
+	got, stderr, st := beamRun(t, f, "COPY ("+q+") TO '"+out+"' (FORMAT parquet)", "--attempts", "2")
+	if st != 0 {
+		t.Fatalf("status %d: %s", st, stderr)
+	}
+	if !strings.Contains(stderr, "attempt 1 of 2 failed") || !strings.Contains(stderr, "failure injected") {
+		t.Fatalf("the injected failure did not happen: %q", stderr)
+	}
+	if !strings.Contains(got, strconv.Itoa(rowCount(t, f, q))) {
+		t.Fatalf("printed %s", got)
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "part-") {
+			t.Fatalf("left behind: %s", e.Name())
+		}
+	}
+	sameResult(t, f, "SELECT * FROM read_parquet('"+out+"/*.parquet')", q)
+
+	// An aggregate whose split fails once is run again whole.
+	agg := "SELECT species, count(*) FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY species ORDER BY species"
+	t.Setenv(scaleout.FailOnceEnv, t.TempDir())
+	got, stderr, st = beamRun(t, f, agg, "--attempts", "2")
+	if want := augurRun(t, f, agg, "table"); st != 0 || got != want || !strings.Contains(stderr, "attempt 1 of 2 failed") {
+		t.Fatalf("status %d, %s\n%s\nwant\n%s", st, stderr, got, want)
+	}
+	// Without a second attempt the failure is the job's.
+	t.Setenv(scaleout.FailOnceEnv, t.TempDir())
+	if _, stderr, st = beamRun(t, f, agg); st != 1 || !strings.Contains(stderr, "Error: the job failed") {
+		t.Fatalf("status %d, %s", st, stderr)
+	}
+}
+
+func TestChangedModelFileIsRefusedOnTheWorker(t *testing.T) {
+	f := newFixture(t)
+	model := filepath.Join(f.dir, "iris_forest.pkl")
+	data, _ := os.ReadFile(model)
+	data[len(data)-2] ^= 1 // still a file, no longer the one CREATE MODEL hashed
+	os.WriteFile(model, data, 0o644)
+	out := filepath.Join(f.dir, "out")
+	_, stderr, st := beamRun(t, f, "COPY (SELECT ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) FROM read_parquet('"+f.flowers+"/*.parquet')) TO '"+out+"' (FORMAT parquet)")
+	if st != 1 || !strings.Contains(stderr, "has changed since CREATE MODEL") {
+		t.Fatalf("status %d: %s", st, stderr)
+	}
+	if parts := partFiles(t, out); len(parts) != 0 {
+		t.Fatalf("a refused model wrote %v", parts)
+	}
+}
+
+func TestRefusedStatements(t *testing.T) {
+	f := newFixture(t)
+	in := "read_parquet('" + f.flowers + "/*.parquet')"
+	for q, msg := range map[string]string{
+		"SELECT species, count(DISTINCT id) FROM " + in + " GROUP BY species":     "count(DISTINCT ...) is not split",
+		"SELECT species, quantile_cont(id, 0.5) FROM " + in + " GROUP BY species": "aggregate quantile_cont is not split",
+		"SELECT id FROM " + in:                                                              "COPY (SELECT ...) TO 'folder'",
+		"CREATE MODEL x USING 'y.pkl'":                                                      "model statements",
+		"SELECT count(*) FROM " + in + " GROUP BY ROLLUP (species)":                         "ROLLUP",
+		"COPY (SELECT * FROM " + in + " ORDER BY id) TO '" + f.dir + "/o' (FORMAT parquet)": "ORDER BY in COPY",
+	} {
+		_, stderr, st := beamRun(t, f, q)
+		if st != 1 || !strings.Contains(stderr, msg) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%s\n  status %d, %q; want one line with %q", q, st, stderr, msg)
+		}
+	}
+}
+
+// TestJobServerWithExternalWorkerPool runs the job on prism as a
+// standalone job server, with Beam's worker pool (the boot binary of
+// Beam's Go container, as Flink and Spark deployments run it) starting
+// this test binary as the worker: the production path, on loopback.
+func TestJobServerWithExternalWorkerPool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds prism and Beam's boot binary")
+	}
+	bin := t.TempDir()
+	for _, pkg := range []string{"github.com/apache/beam/sdks/v2/go/cmd/prism", "github.com/apache/beam/sdks/v2/go/container"} {
+		cmd := exec.Command("go", "build", "-o", bin, pkg)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	jobPort := freePort(t)
+	if l, err := net.Listen("tcp", ":50000"); err != nil {
+		t.Fatalf("Beam's worker pool listens on port 50000, which is taken: %v", err)
+	} else {
+		l.Close()
+	}
+	prism := start(t, filepath.Join(bin, "prism"), "--job_port", strconv.Itoa(jobPort), "--serve_http=false", "--log_level=warn")
+	pool := start(t, filepath.Join(bin, "container"), "--worker_pool")
+	waitPort(t, jobPort)
+	waitPort(t, 50000)
+
+	f := newFixture(t)
+	q := "SELECT species, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted, count(*) AS n FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY ALL ORDER BY 1, 2"
+	for name, value := range map[string]string{"runner": "universal", "endpoint": "localhost:" + strconv.Itoa(jobPort), "environment_type": "EXTERNAL", "environment_config": "localhost:50000"} {
+		old := flag.Lookup(name).Value.String()
+		flag.Set(name, value)
+		t.Cleanup(func() { flag.Set(name, old) })
+	}
+	t.Cleanup(func() { flag.Set("worker_binary", "") })
+	got, stderr, st := beamRun(t, f, q)
+	if want := augurRun(t, f, q, "table"); st != 0 || got != want {
+		t.Fatalf("status %d: %s\nprism: %s\npool: %s\n%s\nwant\n%s", st, stderr, prism.String(), pool.String(), got, want)
+	}
+	if !strings.Contains(pool.String(), "starting worker") {
+		t.Fatalf("the worker pool started no worker:\n%s", pool.String())
+	}
+}
+
+// start starts a server in a process group of its own, logging to a
+// file (a worker it starts may outlive it holding its output), and
+// stops the group at the end of the test.
+func start(t *testing.T, name string, args ...string) *logFile {
+	t.Helper()
+	log := &logFile{name: filepath.Join(t.TempDir(), filepath.Base(name)+".log")}
+	f, err := os.Create(log.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	})
+	return log
+}
+
+type logFile struct{ name string }
+
+func (l *logFile) String() string {
+	b, _ := os.ReadFile(l.name)
+	return string(b)
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func waitPort(t *testing.T, port int) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on port %d", port)
+}
+
+func must(out, stderr string, status int) string {
+	if status != 0 {
+		panic(fmt.Sprintf("augur-beam failed (%d): %s", status, stderr))
+	}
+	return out
+}
+
+func partFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	parts, _ := filepath.Glob(filepath.Join(dir, "part-*.parquet"))
+	return parts
+}
+
+// query runs SQL on the fixture's database and returns the rows as text,
+// sorted.
+func query(t *testing.T, f *fixture, q string) []string {
+	t.Helper()
+	db, err := sql.Open("augur", f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals...))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sameResult checks that two queries give the same rows in any order.
+func sameResult(t *testing.T, f *fixture, got, want string) {
+	t.Helper()
+	g, w := query(t, f, got), query(t, f, want)
+	if len(g) != len(w) {
+		t.Fatalf("%d rows, want %d", len(g), len(w))
+	}
+	for i := range g {
+		if g[i] != w[i] {
+			t.Fatalf("row %s, want %s", g[i], w[i])
+		}
+	}
+}
+
+func rowCount(t *testing.T, f *fixture, q string) int { return len(query(t, f, q)) }
+
+func parseCSV(s string) [][]string {
+	var out [][]string
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		out = append(out, strings.Split(line, ","))
+	}
+	return out
+}
+
+// sameNumbers compares CSV results, numbers within 1e-12 relative (sums
+// of floating-point values in another order).
+func sameNumbers(t *testing.T, got, want [][]string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for i := range got {
+		for j := range got[i] {
+			g, w := got[i][j], want[i][j]
+			if g == w {
+				continue
+			}
+			gf, err1 := strconv.ParseFloat(g, 64)
+			wf, err2 := strconv.ParseFloat(w, 64)
+			if err1 != nil || err2 != nil || math.Abs(gf-wf) > 1e-12*math.Max(1, math.Abs(wf)) {
+				t.Fatalf("row %d column %d: got %s, want %s", i, j, g, w)
+			}
+		}
+	}
+}

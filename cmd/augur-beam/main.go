@@ -1,0 +1,244 @@
+// Command augur-beam runs one augur statement on Apache Beam: the same
+// SQL and models as augur, over input too large for one machine.
+//
+//	augur-beam DATABASE -c "SQL" [--format table|json|csv|...] [--runner=prism|universal|flink|spark|dataflow]
+//	           [--workers N] [--split_size BYTES] [--job_dir DIR] [--attempts N] [Beam's runner flags]
+//
+// It lives in a module of its own, so that the augur binary and
+// `go build ./...` of augur never link Beam. The statement is planned by
+// package scaleout; this command builds the Beam pipeline, runs it, and
+// prints the result exactly as `augur DATABASE -c "SQL"` would.
+//
+// The same binary is the pipeline's worker: a runner starts it with
+// --worker (Beam's harness flags), and beam.Init never returns then.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+
+	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/cli"
+	"github.com/augurdb/augur/scaleout"
+)
+
+const usage = `Usage: augur-beam DATABASE -c SQL [flags] [Beam runner flags]
+
+Runs one statement with augur's models on Apache Beam. DATABASE is an augur
+database: its models (and their files, or the bytes embedded in it) travel
+to the workers; its tables do not. The statement reads its input with
+read_parquet('files, globs or a list') and is one of
+
+  COPY (SELECT ... ML_PREDICT(m, ...) ... FROM read_parquet(...) [WHERE ...])
+      TO 'folder' (FORMAT parquet)      one part-NNNNN file per split
+  SELECT keys, aggregates FROM (... ML_PREDICT ... read_parquet(...) ...)
+      GROUP BY keys [HAVING ...] [ORDER BY ...] [LIMIT ...]
+                                        count, sum, avg, min, max, bool_and,
+                                        bool_or, bit_and, bit_or (also in COPY)
+
+and prints what augur DATABASE -c SQL prints.
+
+Flags:
+  -c SQL              the statement (required)
+  --format FORMAT     table (default), csv, json, jsonl, markdown, box, line,
+                      list or tsv, as augur prints them
+  --runner NAME       prism (default: in-process, no Java or Docker),
+                      universal (a job server: --endpoint HOST:PORT and
+                      --environment_type EXTERNAL|PROCESS|DOCKER), flink,
+                      spark or dataflow
+  --workers N         splits run on N workers at once (default: the CPUs, at
+                      most 8); the input is cut into about 4 splits a worker
+  --split_size BYTES  target size of a split instead (a large Parquet file
+                      is cut between row groups)
+  --job_dir DIR       the job's folder (job database, partial aggregates,
+                      records of finished splits); on a cluster, a folder
+                      every worker and the launcher see. Default: a new
+                      temporary folder, removed at the end
+  --attempts N        submit the job up to N times (default 3); a COPY job
+                      run again does only the splits that did not finish
+  --verbose           show the runner's log
+
+The launcher passes its own binary as the workers' binary (--worker_binary),
+since augur needs cgo and Beam's Go SDK would otherwise compile the pipeline
+without it.
+`
+
+func main() {
+	args := os.Args[1:]
+	db := ""
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		db, args = args[0], args[1:]
+	}
+	var o options
+	o.register(flag.CommandLine)
+	flag.CommandLine.SetOutput(io.Discard)
+	if err := flag.CommandLine.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Print(usage)
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "Error: %v\nTry 'augur-beam --help'.\n", err)
+		os.Exit(2)
+	}
+	// In a worker, the runner's flags start Beam's harness here, which
+	// does not return.
+	beam.Init()
+	if db == "" && flag.NArg() > 0 {
+		db = flag.Arg(0)
+	}
+	if flag.NArg() > 1 || (db != "" && flag.NArg() > 0 && flag.Arg(0) != db) {
+		fmt.Fprintf(os.Stderr, "Error: unexpected argument %q\nTry 'augur-beam --help'.\n", flag.Arg(flag.NArg()-1))
+		os.Exit(2)
+	}
+	o.database = db
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, o, os.Stdout, os.Stderr))
+}
+
+// options are augur-beam's own flags (Beam's are registered by its
+// packages on the same flag set).
+type options struct {
+	database  string
+	sql       string
+	format    string
+	workers   int
+	splitSize int64
+	jobDir    string
+	attempts  int
+	verbose   bool
+}
+
+func (o *options) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.sql, "c", "", "the statement")
+	fs.StringVar(&o.format, "format", "table", "output format")
+	fs.IntVar(&o.workers, "workers", min(runtime.NumCPU(), 8), "workers")
+	fs.Int64Var(&o.splitSize, "split_size", 0, "target bytes per split")
+	fs.StringVar(&o.jobDir, "job_dir", "", "the job's folder")
+	fs.IntVar(&o.attempts, "attempts", 3, "submissions of the job")
+	fs.BoolVar(&o.verbose, "verbose", false, "show the runner's log")
+}
+
+// run plans, submits and finishes one statement; it returns the exit
+// status (1 for a failed statement, 2 for a bad command line).
+func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
+	fail := func(status int, err error) int {
+		fmt.Fprintf(stderr, "Error: %s\n", oneLine(err.Error()))
+		return status
+	}
+	format, err := cli.ParseFormat(o.format)
+	if err != nil {
+		return fail(2, err)
+	}
+	if o.sql == "" {
+		return fail(2, errors.New("-c SQL is required"))
+	}
+	if o.database == "" {
+		return fail(2, errors.New("DATABASE is required: the augur database whose models the statement uses"))
+	}
+	if o.workers < 1 || o.attempts < 1 {
+		return fail(2, errors.New("--workers and --attempts must be at least 1"))
+	}
+	if !o.verbose {
+		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	}
+	runner := *runners.Runner
+	if runner == "" {
+		runner = "prism"
+	}
+	if runner != "prism" && *jobopts.WorkerBinary == "" {
+		// Beam's Go SDK would compile the pipeline with CGO_ENABLED=0,
+		// which cannot build DuckDB: the workers run this binary.
+		exe, err := os.Executable()
+		if err != nil {
+			return fail(1, err)
+		}
+		flag.Set("worker_binary", exe)
+	}
+	if _, err := os.Stat(o.database); err != nil {
+		return fail(1, fmt.Errorf("database %s: %w", o.database, err))
+	}
+	db, err := augur.Open(o.database)
+	if err != nil {
+		return fail(1, err)
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fail(1, err)
+	}
+	defer conn.Close()
+
+	jobDir := o.jobDir
+	if jobDir == "" {
+		if jobDir, err = os.MkdirTemp("", "augur-beam-"); err != nil {
+			return fail(1, err)
+		}
+		defer os.RemoveAll(jobDir)
+	} else if err := os.MkdirAll(jobDir, 0o755); err != nil {
+		return fail(1, err)
+	}
+	plan, err := scaleout.Prepare(ctx, conn, o.sql, scaleout.Options{Workers: o.workers, SplitBytes: o.splitSize, Temp: jobDir})
+	if err != nil {
+		return fail(1, err)
+	}
+	if err := plan.PrepareTarget(); err != nil {
+		return fail(1, err)
+	}
+	if err := plan.WriteJobDB(ctx, conn); err != nil {
+		return fail(1, err)
+	}
+	for attempt := 1; ; attempt++ {
+		err := submit(ctx, plan, o.workers)
+		if err == nil {
+			break
+		}
+		if attempt >= o.attempts || ctx.Err() != nil {
+			return fail(1, fmt.Errorf("the job failed: %w", err))
+		}
+		fmt.Fprintf(stderr, "augur-beam: attempt %d of %d failed (%s); submitting %d unfinished splits again\n",
+			attempt, o.attempts, oneLine(err.Error()), len(plan.Pending()))
+	}
+	final, err := plan.Finish(ctx, conn)
+	if err != nil {
+		return fail(1, err)
+	}
+	r := &cli.Runner{Conn: conn, Printer: cli.NewPrinter(stdout, format), Help: stdout}
+	err = r.Exec(ctx, final)
+	r.Printer.Flush()
+	if err != nil {
+		return fail(1, err)
+	}
+	return 0
+}
+
+// submit runs the pipeline of the plan's pending splits to completion.
+func submit(ctx context.Context, plan *scaleout.Plan, workers int) error {
+	if plan.Kind == scaleout.Copy && len(plan.Pending()) == 0 {
+		return nil
+	}
+	p, err := buildPipeline(plan, workers)
+	if err != nil {
+		return err
+	}
+	return beamx.Run(ctx, p)
+}
+
+// oneLine keeps an error to one line, as augur prints errors.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
