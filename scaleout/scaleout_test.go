@@ -177,13 +177,13 @@ func TestRefusals(t *testing.T) {
 	f := newFixture(t)
 	glob := filepath.Join(f.dir, "data", "*.parquet")
 	for q, msg := range map[string]string{
-		`SELECT species, count(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                  "count(DISTINCT",
-		`SELECT species, median(id) FROM read_parquet('` + glob + `') GROUP BY species`:                          "aggregate median",
-		`SELECT * FROM read_parquet('` + glob + `')`:                                                              "COPY (SELECT",
-		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                  "in the database",
-		`COPY (SELECT id FROM read_parquet('` + glob + `') LIMIT 3) TO '` + f.dir + `/o' (FORMAT parquet)`:        "LIMIT",
-		`SELECT species, count(*) FROM (SELECT * FROM read_parquet('` + glob + `') LIMIT 5) GROUP BY species`:    "LIMIT inside",
-		`SELECT a.species, count(*) FROM read_parquet('` + glob + `') a JOIN flowers b USING (id) GROUP BY 1`:    "joins",
+		`SELECT species, count(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                       "count(DISTINCT",
+		`SELECT species, median(id) FROM read_parquet('` + glob + `') GROUP BY species`:                               "aggregate median",
+		`SELECT * FROM read_parquet('` + glob + `')`:                                                                  "COPY (SELECT",
+		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                      "in the database",
+		`COPY (SELECT id FROM read_parquet('` + glob + `') LIMIT 3) TO '` + f.dir + `/o' (FORMAT parquet)`:            "LIMIT",
+		`SELECT species, count(*) FROM (SELECT * FROM read_parquet('` + glob + `') LIMIT 5) GROUP BY species`:         "LIMIT inside",
+		`SELECT a.species, count(*) FROM read_parquet('` + glob + `') a JOIN flowers b USING (id) GROUP BY 1`:         "joins",
 		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`: "PARTITION_BY",
 	} {
 		_, err := scaleout.Prepare(context.Background(), f.conn, q, scaleout.Options{Temp: t.TempDir()})

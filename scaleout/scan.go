@@ -151,7 +151,7 @@ func constantString(n node) (string, bool) {
 	return s, ok
 }
 
-// scanOptions reports whether the scan adds a file_row_number column of
+// scanHasRowNumber reports whether the scan adds a file_row_number column of
 // its own (then splits are whole files).
 func scanHasRowNumber(scan node) bool {
 	for _, c := range list(child(scan, "function"), "children")[1:] {
@@ -226,8 +226,8 @@ func (p *Plan) SplitView(s Split) string {
 	if s.Rows == [2]int64{} {
 		return "CREATE OR REPLACE TEMP VIEW " + viewName + " AS SELECT * FROM " + call
 	}
-	// A range of rows: DuckDB skips the row groups outside it by their
-	// file_row_number statistics.
+	// A range of rows: DuckDB applies the filter inside the scan, so
+	// that rows outside it are not decoded.
 	call = strings.TrimSuffix(call, ")") + ", file_row_number = true)"
 	return "CREATE OR REPLACE TEMP VIEW " + viewName + " AS SELECT * EXCLUDE (file_row_number) FROM " + call +
 		" WHERE file_row_number >= " + itoa(s.Rows[0]) + " AND file_row_number < " + itoa(s.Rows[1])

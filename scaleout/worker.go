@@ -31,20 +31,26 @@ type Worker struct {
 // retried split leaves neither a duplicate nor a partial output.
 const FailOnceEnv = "AUGUR_SCALEOUT_FAIL_ONCE"
 
+// SetupFailed starts the message of a worker that could not start: its
+// job database or a model could not be read. Such errors do not go away
+// when the job is submitted again (the text is all that reaches the
+// launcher through a runner).
+const SetupFailed = "worker setup failed: "
+
 // OpenWorker opens the plan's job database, checking that it is the one
 // the launcher wrote, and loads the plan's models: a model whose file
 // changed since CREATE MODEL is refused here, before any row is read.
 func OpenWorker(ctx context.Context, p *Plan) (*Worker, error) {
 	sha, err := source.FileSHA256(p.JobDB)
 	if err != nil {
-		return nil, fmt.Errorf("worker: the job database: %w", err)
+		return nil, fmt.Errorf(SetupFailed+"the job database: %w", err)
 	}
 	if sha != p.JobSHA256 {
-		return nil, fmt.Errorf("worker: the job database %s has sha256 %s, the launcher wrote %s", p.JobDB, sha, p.JobSHA256)
+		return nil, fmt.Errorf(SetupFailed+"the job database %s has sha256 %s, the launcher wrote %s", p.JobDB, sha, p.JobSHA256)
 	}
 	db, err := augur.Open(p.JobDB + "?access_mode=READ_ONLY")
 	if err != nil {
-		return nil, fmt.Errorf("worker: %w", err)
+		return nil, fmt.Errorf(SetupFailed+"%w", err)
 	}
 	w := &Worker{plan: p, db: db}
 	conn, err := db.Conn(ctx)
@@ -58,7 +64,7 @@ func OpenWorker(ctx context.Context, p *Plan) (*Worker, error) {
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("worker: %w", err)
+		return nil, fmt.Errorf(SetupFailed+"%w", err)
 	}
 	return w, nil
 }

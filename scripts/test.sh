@@ -55,3 +55,8 @@ export AUGUR_LONG="${AUGUR_LONG:-1}"
 # 10 seconds; AUGUR_LOAD=2m for a longer run, AUGUR_LOAD= to skip it.
 export AUGUR_LOAD="${AUGUR_LOAD-10s}"
 go test -count=1 -timeout 60m ./...
+# augur-beam is a Go module of its own (cmd/augur-beam), so that augur's
+# binary never links Apache Beam: its tests run the pipeline on prism
+# in-process and, once, on a standalone prism job server with Beam's
+# external worker pool (on port 50000; all its traffic stays on loopback).
+(cd cmd/augur-beam && go vet ./... && go test -count=1 -timeout 20m ./...)

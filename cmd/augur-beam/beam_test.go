@@ -144,8 +144,8 @@ func TestCopyWritesShardsEqualToAugur(t *testing.T) {
 		t.Fatalf("augur-beam printed (status %d, %s)\n%s\naugur printed\n%s", st, stderr, got, want)
 	}
 	parts := partFiles(t, out)
-	if len(parts) < 4 {
-		t.Fatalf("want at least one part a split (more than the 4 input files: d.parquet has 3 row groups), got %v", parts)
+	if len(parts) != 6 {
+		t.Fatalf("want one part a split: a, b, c and d.parquet's 3 row groups, got %v", parts)
 	}
 	sameResult(t, f, "SELECT * FROM read_parquet('"+out+"/*.parquet')", q)
 }
@@ -216,6 +216,30 @@ func TestChangedModelFileIsRefusedOnTheWorker(t *testing.T) {
 	}
 	if parts := partFiles(t, out); len(parts) != 0 {
 		t.Fatalf("a refused model wrote %v", parts)
+	}
+}
+
+func TestEmbeddedModelNeedsNoFile(t *testing.T) {
+	f := newFixture(t)
+	model := filepath.Join(f.dir, "kept.pkl")
+	data, _ := os.ReadFile(filepath.Join(repo, "examples/models/iris_forest.pkl"))
+	os.WriteFile(model, data, 0o644)
+	db, err := augur.Open(f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec("CREATE MODEL kept FLAVOR sklearn MODEL_TYPE random_forest_classification OPTIONS (embed = true) RETURNS string USING '" + model + "'")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(model)
+	// Workers find the bytes in the job database, not in a cache.
+	t.Setenv("AUGUR_CACHE_DIR", t.TempDir())
+	q := "SELECT ML_PREDICT(kept, [sepal_length, sepal_width, petal_length, petal_width]) AS p, count(*) AS n FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY p ORDER BY p"
+	got, stderr, st := beamRun(t, f, q)
+	if want := augurRun(t, f, q, "table"); st != 0 || got != want {
+		t.Fatalf("status %d, %s\n%s\nwant\n%s", st, stderr, got, want)
 	}
 }
 

@@ -69,7 +69,9 @@ Flags:
                       every worker and the launcher see. Default: a new
                       temporary folder, removed at the end
   --attempts N        submit the job up to N times (default 3); a COPY job
-                      run again does only the splits that did not finish
+                      run again does only the splits that did not finish. A
+                      worker that cannot start (a model file changed since
+                      CREATE MODEL, say) fails the job at once
   --verbose           show the runner's log
 
 The launcher passes its own binary as the workers' binary (--worker_binary),
@@ -154,7 +156,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		return fail(2, errors.New("--workers and --attempts must be at least 1"))
 	}
 	if !o.verbose {
-		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+		// The runner's log repeats, at length, the error run prints.
+		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError + 4})))
 	}
 	runner := *runners.Runner
 	if runner == "" {
@@ -207,11 +210,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		if err == nil {
 			break
 		}
-		if attempt >= o.attempts || ctx.Err() != nil {
-			return fail(1, fmt.Errorf("the job failed: %w", err))
+		if attempt >= o.attempts || ctx.Err() != nil || strings.Contains(err.Error(), scaleout.SetupFailed) {
+			return fail(1, fmt.Errorf("the job failed: %s", rootCause(err)))
 		}
 		fmt.Fprintf(stderr, "augur-beam: attempt %d of %d failed (%s); submitting %d unfinished splits again\n",
-			attempt, o.attempts, oneLine(err.Error()), len(plan.Pending()))
+			attempt, o.attempts, rootCause(err), len(plan.Pending()))
 	}
 	final, err := plan.Finish(ctx, conn)
 	if err != nil {
@@ -236,6 +239,19 @@ func submit(ctx context.Context, plan *scaleout.Plan, workers int) error {
 		return err
 	}
 	return beamx.Run(ctx, p)
+}
+
+// rootCause is what went wrong in a failed job: Beam wraps a DoFn's
+// error in the stages, bundles and plans it passed through.
+func rootCause(err error) string {
+	s := err.Error()
+	if i := strings.LastIndex(s, "caused by:"); i >= 0 {
+		s = s[i+len("caused by:"):]
+	}
+	if i := strings.Index(s, "] failed:"); i >= 0 && strings.HasPrefix(strings.TrimSpace(s), "DoFn[") {
+		s = s[i+len("] failed:"):]
+	}
+	return oneLine(s)
 }
 
 // oneLine keeps an error to one line, as augur prints errors.
