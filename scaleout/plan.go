@@ -136,6 +136,13 @@ func Prepare(ctx context.Context, conn *sql.Conn, stmt string, opt Options) (*Pl
 	if err != nil {
 		return nil, err
 	}
+	// The statement as the user wrote it must bind (prepared, not run),
+	// so that its errors are DuckDB's about their SQL, not the plan's.
+	st, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	st.Close()
 	rewritten, models, err := rewriteOn(ctx, conn, query)
 	if err != nil {
 		return nil, err
@@ -143,7 +150,7 @@ func Prepare(ctx context.Context, conn *sql.Conn, stmt string, opt Options) (*Pl
 	p.Models = models
 	tree, err := serialize(ctx, conn, rewritten)
 	if err != nil {
-		return nil, unsupported("%v", err)
+		return nil, err
 	}
 	top := child(tree, "node")
 	if str(top, "type") != "SELECT_NODE" {

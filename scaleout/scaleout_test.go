@@ -46,7 +46,9 @@ func newFixture(t *testing.T) *fixture {
 		"CREATE TEMP TABLE flowers AS SELECT * FROM read_csv('" + iris + "')",
 		"COPY (SELECT * FROM flowers WHERE id <= 40) TO '" + data + "/a.parquet' (FORMAT parquet)",
 		"COPY (SELECT * FROM flowers WHERE id > 40 AND id <= 60) TO '" + data + "/b.parquet' (FORMAT parquet)",
-		"COPY (SELECT * FROM flowers WHERE id > 60 ORDER BY id) TO '" + data + "/c.parquet' (FORMAT parquet, ROW_GROUP_SIZE 30)",
+		// Past one row group of DuckDB's smallest size (2,048 rows): c is
+		// cut between its three row groups when splits are small.
+		"COPY (SELECT f.* REPLACE (f.id + 1000 * r.range AS id) FROM flowers f, range(60) r WHERE id > 60 ORDER BY 1) TO '" + data + "/c.parquet' (FORMAT parquet, ROW_GROUP_SIZE 2048)",
 	} {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -144,6 +146,13 @@ func TestAggregateEqualsEmbedded(t *testing.T) {
 		`SELECT id % 3 AS k, count(*) AS n FROM '` + glob + `' GROUP BY k ORDER BY k LIMIT 2`,
 	} {
 		t.Run("", func(t *testing.T) {
+			p, err := scaleout.Prepare(context.Background(), f.conn, q, scaleout.Options{Workers: 2, SplitBytes: 1, Temp: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Splits) != 5 || p.Splits[4].Rows != [2]int64{4096, 5400} {
+				t.Fatalf("want splits a, b, and c's three row groups, got %+v", p.Splits)
+			}
 			want := f.rows(t, q)
 			got := f.run(t, q, scaleout.Options{Workers: 2, SplitBytes: 1})
 			sameRows(t, got, want)

@@ -86,6 +86,9 @@ func main() {
 		db, args = args[0], args[1:]
 	}
 	var o options
+	// ContinueOnError: flag's ExitOnError would exit for --help before
+	// the usage is printed.
+	flag.CommandLine.Init(os.Args[0], flag.ContinueOnError)
 	o.register(flag.CommandLine)
 	flag.CommandLine.SetOutput(io.Discard)
 	if err := flag.CommandLine.Parse(args); err != nil {
@@ -160,8 +163,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError + 4})))
 	}
 	runner := *runners.Runner
-	if runner == "" {
+	switch runner {
+	case "":
 		runner = "prism"
+	case "prism", "universal", "flink", "spark", "dataflow":
+	default:
+		return fail(2, fmt.Errorf("unknown --runner %q (expected prism, universal, flink, spark or dataflow)", runner))
 	}
 	if runner != "prism" && *jobopts.WorkerBinary == "" {
 		// Beam's Go SDK would compile the pipeline with CGO_ENABLED=0,
