@@ -239,10 +239,16 @@ func splitAggregate(n node, add func(node, string) int) (final, error) {
 	name := strings.ToLower(str(n, "function_name"))
 	distinct, _ := n["distinct"].(bool)
 	switch {
-	case name == "count_star" || name == "count":
-		if distinct {
-			return final{}, unsupported("count(DISTINCT ...) is not split: distinct values counted per split do not add up; run it in augur, or COPY the predictions with augur-beam and count those in augur")
+	case name == "count" && distinct:
+		// Counted exactly: each split keeps its distinct values per group
+		// (a list), merged as the union of the lists.
+		if len(list(n, "children")) != 1 {
+			return final{}, unsupported("count(DISTINCT ...) of more than one argument is not split")
 		}
+		l := clone(n).(node)
+		l["function_name"] = "list"
+		return final{parts: []int{add(l, "distinct")}, kind: "distinct"}, nil
+	case name == "count_star" || name == "count":
 		return final{parts: []int{add(n, "count")}, kind: "count"}, nil
 	case name == "sum":
 		if distinct {
@@ -261,7 +267,7 @@ func splitAggregate(n node, add func(node, string) int) (final, error) {
 	case mergeable[name]:
 		return final{parts: []int{add(n, name)}, kind: name}, nil
 	}
-	return final{}, unsupported("aggregate %s is not split: augur-beam merges count, sum, avg, min, max, bool_and, bool_or, bit_and and bit_or; quantiles, median, mode, string_agg, list and DISTINCT aggregates need every value of a group in one place (run the query in augur, or COPY the predictions with augur-beam and aggregate those in augur)", name)
+	return final{}, unsupported("aggregate %s is not split: augur-beam merges count, count(DISTINCT ...), sum, avg, min, max, bool_and, bool_or, bit_and and bit_or; quantiles, median, mode, string_agg, list and other DISTINCT aggregates need every value of a group in one place (run the query in augur, or COPY the predictions with augur-beam and aggregate those in augur)", name)
 }
 
 func cloneList(ns []node) []any {
@@ -388,10 +394,9 @@ func describe(ctx context.Context, conn *sql.Conn, q string) ([]Column, error) {
 }
 
 // Parquet keeps every DuckDB type a partial has but the 128-bit integers
-// (written as DOUBLE): those travel as text, exactly.
+// (written as DOUBLE): those travel as text, exactly, also inside lists.
 func written(t string) string {
-	switch strings.ToUpper(t) {
-	case "HUGEINT", "UHUGEINT":
+	if strings.Contains(strings.ToUpper(t), "HUGEINT") {
 		return "VARCHAR"
 	}
 	return t
@@ -433,6 +438,8 @@ func (p *Plan) mergeSQL(parts []partial) string {
 		c := p.Partials[p.Groups+j]
 		q := quoteIdent(c.Name)
 		switch pt.merge {
+		case "distinct":
+			sel = append(sel, "list_distinct(flatten(list("+q+"))) AS "+q)
 		case "count", "sum":
 			sel = append(sel, "CAST(sum("+q+") AS "+c.Type+") AS "+q)
 		default:
@@ -556,6 +563,9 @@ func (p *Plan) finalExpr(f final) string {
 		return "CAST(sum(" + col(f.parts[0]) + ") AS " + p.Partials[p.Groups+f.parts[0]].Type + ")"
 	case "avg":
 		return "CAST(sum(" + col(f.parts[0]) + ") AS DOUBLE) / CAST(nullif(sum(" + col(f.parts[1]) + "), 0) AS DOUBLE)"
+	case "distinct":
+		// list_distinct drops NULL, as count(DISTINCT ...) ignores it.
+		return "CAST(coalesce(length(list_distinct(flatten(list(" + col(f.parts[0]) + ")))), 0) AS BIGINT)"
 	default:
 		return f.kind + "(" + col(f.parts[0]) + ")"
 	}

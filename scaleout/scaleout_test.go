@@ -144,6 +144,9 @@ func TestAggregateEqualsEmbedded(t *testing.T) {
 		 GROUP BY p HAVING count(*) > 3 ORDER BY 1`,
 		`SELECT count(*), sum(petal_width * 2), avg(id) FROM read_parquet('` + glob + `') WHERE ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) = 'virginica'`,
 		`SELECT id % 3 AS k, count(*) AS n FROM '` + glob + `' GROUP BY k ORDER BY k LIMIT 2`,
+		`SELECT species, count(DISTINCT sepal_length) AS lengths, count(DISTINCT CASE WHEN id % 2 = 0 THEN petal_width END) FILTER (WHERE id > 10), count(*)
+		 FROM read_parquet('` + glob + `') GROUP BY species`,
+		`SELECT count(DISTINCT ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width])) FROM read_parquet('` + glob + `') WHERE id > 1000000`,
 	} {
 		t.Run("", func(t *testing.T) {
 			p, err := scaleout.Prepare(context.Background(), f.conn, q, scaleout.Options{Workers: 2, SplitBytes: 1, Temp: t.TempDir()})
@@ -186,7 +189,7 @@ func TestRefusals(t *testing.T) {
 	f := newFixture(t)
 	glob := filepath.Join(f.dir, "data", "*.parquet")
 	for q, msg := range map[string]string{
-		`SELECT species, count(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                       "count(DISTINCT",
+		`SELECT species, sum(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                         "sum(DISTINCT",
 		`SELECT species, median(id) FROM read_parquet('` + glob + `') GROUP BY species`:                               "aggregate median",
 		`SELECT * FROM read_parquet('` + glob + `')`:                                                                  "COPY (SELECT",
 		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                      "in the database",

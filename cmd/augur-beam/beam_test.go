@@ -113,6 +113,7 @@ func TestAggregatesPrintAsAugurDoes(t *testing.T) {
 		{"SELECT species, " + predict + " AS predicted, count(*) AS n, min(id), max(sepal_width), sum(id) FROM " + in + " GROUP BY ALL ORDER BY 1, 2", "table"},
 		{"SELECT predicted, count(*) FILTER (WHERE species = predicted) AS right, count(*) AS n FROM (SELECT species, " + predict + " AS predicted FROM " + in + " WHERE id % 7 <> 0) GROUP BY predicted HAVING count(*) > 10 ORDER BY n DESC", "json"},
 		{"SELECT count(*), max(id) FROM " + in + " WHERE " + predict + " = 'virginica'", "csv"},
+		{"SELECT " + predict + " AS predicted, count(DISTINCT species) AS species, count(DISTINCT sepal_length) FROM " + in + " GROUP BY predicted ORDER BY predicted", "table"},
 		{"SELECT id % 5 AS k, bool_or(" + predict + " = 'setosa') AS any_setosa FROM " + in + " GROUP BY k ORDER BY k LIMIT 3", "markdown"},
 	} {
 		want := augurRun(t, f, tc.sql, tc.format)
@@ -247,7 +248,7 @@ func TestRefusedStatements(t *testing.T) {
 	f := newFixture(t)
 	in := "read_parquet('" + f.flowers + "/*.parquet')"
 	for q, msg := range map[string]string{
-		"SELECT species, count(DISTINCT id) FROM " + in + " GROUP BY species":     "count(DISTINCT ...) is not split",
+		"SELECT species, sum(DISTINCT id) FROM " + in + " GROUP BY species":       "sum(DISTINCT ...) is not split",
 		"SELECT species, quantile_cont(id, 0.5) FROM " + in + " GROUP BY species": "aggregate quantile_cont is not split",
 		"SELECT id FROM " + in:                                                              "COPY (SELECT ...) TO 'folder'",
 		"CREATE MODEL x USING 'y.pkl'":                                                      "model statements",

@@ -47,8 +47,9 @@ read_parquet('files, globs or a list') and is one of
       TO 'folder' (FORMAT parquet)      one part-NNNNN file per split
   SELECT keys, aggregates FROM (... ML_PREDICT ... read_parquet(...) ...)
       GROUP BY keys [HAVING ...] [ORDER BY ...] [LIMIT ...]
-                                        count, sum, avg, min, max, bool_and,
-                                        bool_or, bit_and, bit_or (also in COPY)
+                                        count, count(DISTINCT x), sum, avg,
+                                        min, max, bool_and, bool_or, bit_and,
+                                        bit_or (also in COPY)
 
 and prints what augur DATABASE -c SQL prints.
 
