@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/augurdb/augur"
+	"github.com/augurdb/augur/internal/sqlrows"
 	"github.com/augurdb/augur/scaleout"
 )
 
@@ -88,22 +89,9 @@ func (f *fixture) rows(t *testing.T, q string) [][]any {
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+	out, err := sqlrows.All(rows)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
 	return out
 }

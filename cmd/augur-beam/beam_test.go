@@ -22,6 +22,7 @@ import (
 
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/cli"
+	"github.com/augurdb/augur/internal/sqlrows"
 	"github.com/augurdb/augur/scaleout"
 )
 
@@ -384,19 +385,13 @@ func query(t *testing.T, f *fixture, q string) []string {
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	all, err := sqlrows.All(rows)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
 	var out []string
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, fmt.Sprint(vals...))
+	for _, r := range all {
+		out = append(out, fmt.Sprint(r...))
 	}
 	sort.Strings(out)
 	return out
