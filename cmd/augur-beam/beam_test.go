@@ -318,6 +318,7 @@ func start(t *testing.T, name string, args ...string) *logFile {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(name, args...)
+	cmd.Dir = t.TempDir() // boot writes pipeline_options.json where it runs
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
