@@ -562,11 +562,27 @@ func (p *Plan) finalExpr(f final) string {
 	case "sum":
 		return "CAST(sum(" + col(f.parts[0]) + ") AS " + p.Partials[p.Groups+f.parts[0]].Type + ")"
 	case "avg":
-		return "CAST(sum(" + col(f.parts[0]) + ") AS DOUBLE) / CAST(nullif(sum(" + col(f.parts[1]) + "), 0) AS DOUBLE)"
+		// As DuckDB's avg divides: a DECIMAL's sum unscaled (an integer)
+		// by the count times 10^scale, not the sum rounded to DOUBLE.
+		sum, count := "sum("+col(f.parts[0])+")", "CAST(nullif(sum("+col(f.parts[1])+"), 0) AS DOUBLE)"
+		if scale := decimalScale(p.Partials[p.Groups+f.parts[0]].Type); scale > 0 {
+			pow := "1" + strings.Repeat("0", scale)
+			return "CAST(CAST(" + sum + " * " + pow + " AS HUGEINT) AS DOUBLE) / (" + count + " * " + pow + ")"
+		}
+		return "CAST(" + sum + " AS DOUBLE) / " + count
 	case "distinct":
 		// list_distinct drops NULL, as count(DISTINCT ...) ignores it.
 		return "CAST(coalesce(length(list_distinct(flatten(list(" + col(f.parts[0]) + ")))), 0) AS BIGINT)"
 	default:
 		return f.kind + "(" + col(f.parts[0]) + ")"
 	}
+}
+
+// decimalScale is the scale of a DECIMAL(p,s) type, 0 for other types.
+func decimalScale(t string) int {
+	var p, sc int
+	if _, err := fmt.Sscanf(strings.ToUpper(t), "DECIMAL(%d,%d)", &p, &sc); err != nil {
+		return 0
+	}
+	return sc
 }

@@ -27,7 +27,7 @@ func (p *Plan) WriteJobDB(ctx context.Context, conn *sql.Conn) error {
 	if err := conn.QueryRowContext(ctx, "SELECT current_database()").Scan(&cur); err != nil {
 		return fmt.Errorf("job database: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ATTACH "+quoteString(path)+" AS "+jobCatalog); err != nil {
+	if _, err := conn.ExecContext(ctx, "ATTACH "+quoteString(path)+" AS "+jobCatalog+" (READ_WRITE)"); err != nil {
 		return fmt.Errorf("job database: %w", err)
 	}
 	attached := true

@@ -114,6 +114,7 @@ func TestAggregatesPrintAsAugurDoes(t *testing.T) {
 		{"SELECT species, " + predict + " AS predicted, count(*) AS n, min(id), max(sepal_width), sum(id) FROM " + in + " GROUP BY ALL ORDER BY 1, 2", "table"},
 		{"SELECT predicted, count(*) FILTER (WHERE species = predicted) AS right, count(*) AS n FROM (SELECT species, " + predict + " AS predicted FROM " + in + " WHERE id % 7 <> 0) GROUP BY predicted HAVING count(*) > 10 ORDER BY n DESC", "json"},
 		{"SELECT count(*), max(id) FROM " + in + " WHERE " + predict + " = 'virginica'", "csv"},
+		{"SELECT species, avg(sepal_length::DECIMAL(10,2)) AS mean, sum(sepal_length::DECIMAL(10,2)) FROM " + in + " GROUP BY species ORDER BY species", "csv"},
 		{"SELECT " + predict + " AS predicted, count(DISTINCT species) AS species, count(DISTINCT sepal_length) FROM " + in + " GROUP BY predicted ORDER BY predicted", "table"},
 		{"SELECT id % 5 AS k, bool_or(" + predict + " = 'setosa') AS any_setosa FROM " + in + " GROUP BY k ORDER BY k LIMIT 3", "markdown"},
 	} {

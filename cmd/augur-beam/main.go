@@ -183,7 +183,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if _, err := os.Stat(o.database); err != nil {
 		return fail(1, fmt.Errorf("database %s: %w", o.database, err))
 	}
-	db, err := augur.Open(o.database)
+	// Read-only: augur-beam never writes the database, and other
+	// readers (augur -readonly) may have it open meanwhile.
+	db, err := augur.Open(o.database + "?access_mode=READ_ONLY")
 	if err != nil {
 		return fail(1, err)
 	}
