@@ -183,6 +183,7 @@ func TestRefusals(t *testing.T) {
 		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                      "in the database",
 		`COPY (SELECT id FROM read_parquet('` + glob + `') LIMIT 3) TO '` + f.dir + `/o' (FORMAT parquet)`:            "LIMIT",
 		`SELECT species, count(*) FROM (SELECT * FROM read_parquet('` + glob + `') LIMIT 5) GROUP BY species`:         "LIMIT inside",
+		`SELECT count(*) FROM (VALUES (1), (2)) v(x) WHERE x IN (SELECT id FROM read_parquet('` + glob + `'))`:        "subquery expression",
 		`SELECT a.species, count(*) FROM read_parquet('` + glob + `') a JOIN flowers b USING (id) GROUP BY 1`:         "joins",
 		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`: "PARTITION_BY",
 	} {

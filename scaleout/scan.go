@@ -74,6 +74,26 @@ func findScan(tree node) (node, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The input must feed the outermost query through FROM: read inside
+	// an expression's subquery (x IN (SELECT ...)), it would be one split
+	// against every row of the rest.
+	visit(tree, func(n node) bool {
+		if err != nil || str(n, "class") != "SUBQUERY" {
+			return err == nil
+		}
+		visit(n, func(m node) bool {
+			if t := str(m, "type"); (t == "TABLE_FUNCTION" || t == "BASE_TABLE") && err == nil {
+				if _, cte := ctes[strings.ToLower(str(m, "table_name"))]; t == "TABLE_FUNCTION" || cte || strings.Contains(strings.ToLower(str(m, "table_name")), ".parquet") {
+					err = unsupported("the input is read inside a subquery expression; augur-beam splits an input read in FROM")
+				}
+			}
+			return err == nil
+		})
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
 	switch len(scans) {
 	case 0:
 		return nil, unsupported("the statement reads no read_parquet(...) input to split")
