@@ -246,6 +246,23 @@ func TestEmbeddedModelNeedsNoFile(t *testing.T) {
 	}
 }
 
+func TestExplainPrintsThePlan(t *testing.T) {
+	f := newFixture(t)
+	out := filepath.Join(f.dir, "never")
+	got, stderr, st := beamRun(t, f, "COPY (SELECT id FROM read_parquet('"+f.flowers+"/*.parquet')) TO '"+out+"' (FORMAT parquet)", "--explain")
+	if st != 0 {
+		t.Fatal(stderr)
+	}
+	for _, want := range []string{"copy of 6 splits", "worker 0:", "worker 1:", "d.parquet rows [2048, 4096)", "into: " + out} {
+		if !strings.Contains(got, want) {
+			t.Errorf("--explain printed no %q:\n%s", want, got)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("--explain made the COPY's folder")
+	}
+}
+
 func TestRefusedStatements(t *testing.T) {
 	f := newFixture(t)
 	in := "read_parquet('" + f.flowers + "/*.parquet')"

@@ -73,6 +73,8 @@ Flags:
                       run again does only the splits that did not finish. A
                       worker that cannot start (a model file changed since
                       CREATE MODEL, say) fails the job at once
+  --explain           print the plan (splits, what each worker runs, the
+                      final query) instead of running it
   --verbose           show the runner's log
 
 The launcher passes its own binary as the workers' binary (--worker_binary),
@@ -126,6 +128,7 @@ type options struct {
 	splitSize int64
 	jobDir    string
 	attempts  int
+	explain   bool
 	verbose   bool
 }
 
@@ -136,6 +139,7 @@ func (o *options) register(fs *flag.FlagSet) {
 	fs.Int64Var(&o.splitSize, "split_size", 0, "target bytes per split")
 	fs.StringVar(&o.jobDir, "job_dir", "", "the job's folder")
 	fs.IntVar(&o.attempts, "attempts", 3, "submissions of the job")
+	fs.BoolVar(&o.explain, "explain", false, "print the plan instead of running it")
 	fs.BoolVar(&o.verbose, "verbose", false, "show the runner's log")
 }
 
@@ -209,6 +213,10 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, err)
 	}
+	if o.explain {
+		explain(stdout, plan, o.workers)
+		return 0
+	}
 	if err := plan.PrepareTarget(); err != nil {
 		return fail(1, err)
 	}
@@ -237,6 +245,34 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		return fail(1, err)
 	}
 	return 0
+}
+
+// explain prints a plan for people: its splits as the workers get them,
+// and the SQL each stage runs.
+func explain(w io.Writer, p *scaleout.Plan, workers int) {
+	var total int64
+	for _, s := range p.Splits {
+		total += s.Bytes
+	}
+	fmt.Fprintf(w, "%s of %d splits (%d bytes) on %d workers; models: %s\n", p.Kind, len(p.Splits), total, workers, strings.Join(p.Models, ", "))
+	for i, b := range scaleout.Buckets(p.Splits, workers) {
+		fmt.Fprintf(w, "worker %d:\n", i)
+		for _, s := range b {
+			rows := ""
+			if s.Rows != [2]int64{} {
+				rows = fmt.Sprintf(" rows [%d, %d)", s.Rows[0], s.Rows[1])
+			}
+			fmt.Fprintf(w, "  split %d: %s%s (%d bytes)\n", s.Index, strings.Join(s.Files, ", "), rows, s.Bytes)
+		}
+	}
+	fmt.Fprintf(w, "each split: %s\n", p.Scan)
+	fmt.Fprintf(w, "worker query: %s\n", p.Query)
+	if p.Kind == scaleout.Aggregate {
+		fmt.Fprintf(w, "merge (%d shards): %s\n", p.Shards, p.Merge)
+		fmt.Fprintf(w, "final: %s\n", p.Final)
+	} else {
+		fmt.Fprintf(w, "into: %s (%s)\n", p.Target, p.CopyOptions)
+	}
 }
 
 // submit runs the pipeline of the plan's pending splits to completion.
