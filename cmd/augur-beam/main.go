@@ -254,7 +254,11 @@ func explain(w io.Writer, p *scaleout.Plan, workers int) {
 	for _, s := range p.Splits {
 		total += s.Bytes
 	}
-	fmt.Fprintf(w, "%s of %d splits (%d bytes) on %d workers; models: %s\n", p.Kind, len(p.Splits), total, workers, strings.Join(p.Models, ", "))
+	models := strings.Join(p.Models, ", ")
+	if models == "" {
+		models = "none"
+	}
+	fmt.Fprintf(w, "%s of %d splits (%d bytes) on %d workers; models: %s\n", p.Kind, len(p.Splits), total, workers, models)
 	for i, b := range scaleout.Buckets(p.Splits, workers) {
 		fmt.Fprintf(w, "worker %d:\n", i)
 		for _, s := range b {
