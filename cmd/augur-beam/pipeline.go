@@ -19,7 +19,10 @@ import (
 // that merges each shard into the job folder. The launcher finishes.
 
 func init() {
-	register.DoFn2x1[context.Context, string, error](&copyFn{})
+	register.DoFn3x1[context.Context, string, func(int, int64), error](&copyFn{})
+	register.Function2x0(discardCounts)
+	register.Emitter2[int, int64]()
+	register.Iter1[int64]()
 	register.DoFn3x1[context.Context, string, func(int, []byte), error](&partialFn{})
 	register.DoFn3x1[context.Context, int, func(*[]byte) bool, error](&mergeFn{})
 	register.Emitter2[int, []byte]()
@@ -68,14 +71,24 @@ func (f *copyFn) Setup(ctx context.Context) (err error) {
 }
 func (f *copyFn) Teardown() error { return closeWorker(&f.w) }
 
-func (f *copyFn) ProcessElement(ctx context.Context, split string) error {
+// ProcessElement emits the rows written, under one key, though the
+// launcher counts them from the splits' records: prism (2.77) busy-waits
+// beside a stage that has no output, taking a core from the workers.
+func (f *copyFn) ProcessElement(ctx context.Context, split string, emit func(int, int64)) error {
 	sp, err := decodeSplit(split)
 	if err != nil {
 		return err
 	}
-	_, err = f.w.Copy(ctx, sp)
-	return err
+	n, err := f.w.Copy(ctx, sp)
+	if err != nil {
+		return err
+	}
+	emit(0, n)
+	return nil
 }
+
+// discardCounts ends the COPY pipeline's counts.
+func discardCounts(int, func(*int64) bool) {}
 
 // partialFn computes each split's partial aggregates, one Parquet file
 // per merge shard.
@@ -129,13 +142,17 @@ func (f *mergeFn) ProcessElement(ctx context.Context, shard int, parts func(*[]b
 // buildPipeline makes the pipeline of a plan's pending splits for the
 // given number of workers.
 func buildPipeline(p *scaleout.Plan, workers int) (*beam.Pipeline, error) {
-	planJSON, err := json.Marshal(p)
+	// The splits travel as elements; the plan each DoFn carries is the
+	// rest (its size does not grow with workers x files).
+	carried := *p
+	carried.Splits = nil
+	planJSON, err := json.Marshal(&carried)
 	if err != nil {
 		return nil, err
 	}
 	pipe, s := beam.NewPipelineWithRoot()
 	plan := string(planJSON)
-	var partials []beam.PCollection
+	var partials, counts []beam.PCollection
 	for i, bucket := range scaleout.Buckets(p.Pending(), workers) {
 		ws := s.Scope(fmt.Sprintf("worker%d", i))
 		elems := make([]string, len(bucket))
@@ -148,10 +165,14 @@ func buildPipeline(p *scaleout.Plan, workers int) (*beam.Pipeline, error) {
 		}
 		splits := beam.Reshuffle(ws, beam.CreateList(ws, elems))
 		if p.Kind == scaleout.Copy {
-			beam.ParDo0(ws, &copyFn{Plan: plan}, splits)
+			counts = append(counts, beam.ParDo(ws, &copyFn{Plan: plan}, splits))
 		} else {
 			partials = append(partials, beam.ParDo(ws, &partialFn{Plan: plan}, splits))
 		}
+	}
+	if len(counts) > 0 {
+		c := s.Scope("counts")
+		beam.ParDo0(c, discardCounts, beam.GroupByKey(c, beam.Flatten(c, counts...)))
 	}
 	if p.Kind == scaleout.Aggregate && len(partials) > 0 {
 		m := s.Scope("merge")
