@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -303,6 +304,17 @@ func TestJobServerWithExternalWorkerPool(t *testing.T) {
 	} else {
 		l.Close()
 	}
+	// Beam's boot copies the staged worker binary into /tmp/binNNN/worker
+	// (a fixed /tmp, never removed): remove the copies this test made.
+	before, _ := filepath.Glob("/tmp/bin*/worker")
+	t.Cleanup(func() {
+		after, _ := filepath.Glob("/tmp/bin*/worker")
+		for _, w := range after {
+			if !slices.Contains(before, w) {
+				os.RemoveAll(filepath.Dir(w))
+			}
+		}
+	})
 	prism := start(t, filepath.Join(bin, "prism"), "--job_port", strconv.Itoa(jobPort), "--serve_http=false", "--log_level=warn")
 	pool := start(t, filepath.Join(bin, "container"), "--worker_pool")
 	waitPort(t, jobPort)
