@@ -15,6 +15,7 @@ import (
 
 	"github.com/augurdb/augur"
 	_ "github.com/augurdb/augur/flavor/onnx"
+	"github.com/augurdb/augur/internal/sqlrows"
 	rt "github.com/augurdb/augur/runtime/onnx"
 )
 
@@ -100,21 +101,8 @@ func all(t testing.TB, db *sql.DB, q string) [][]any {
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := sqlrows.All(rows)
+	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return out

@@ -20,6 +20,7 @@ import (
 
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/internal/peakrss"
+	"github.com/augurdb/augur/internal/sqlrows"
 	"github.com/augurdb/augur/limits"
 )
 
@@ -30,18 +31,12 @@ func showModels(t *testing.T, db *sql.DB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
+	all, err := sqlrows.All(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var b strings.Builder
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
+	for _, vals := range all {
 		fmt.Fprintln(&b, vals...)
 	}
 	return b.String()
