@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -95,14 +96,7 @@ func checkRowWise(tree, top node, aggs map[string]bool) error {
 
 // sameNode reports whether two maps are the same object.
 func sameNode(a, b node) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	const probe = "\x00augur-probe"
-	a[probe] = true
-	_, ok := b[probe]
-	delete(a, probe)
-	return ok
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // checkTopRowWise refuses, in a COPY of rows, what needs every row.
@@ -469,7 +463,9 @@ const MergedView = "__augur_merged"
 // replaced by its merge, each group key by its column, and each result
 // column cast to the type and name the embedded engine gives it.
 func (p *Plan) finalSQL(ctx context.Context, conn *sql.Conn, tree node, groupIndex map[string]int, finals map[string]final) error {
-	stmt, err := p.originalSQL(ctx, conn, tree)
+	// The user's query as DuckDB reads it, over split 0's view: what the
+	// final query must match in names and types.
+	stmt, err := deserialize(ctx, conn, tree)
 	if err != nil {
 		return err
 	}
@@ -545,12 +541,6 @@ func (p *Plan) finalSQL(ctx context.Context, conn *sql.Conn, tree node, groupInd
 	n["qualify"], n["sample"] = nil, nil
 	p.Final, err = deserialize(ctx, conn, t)
 	return err
-}
-
-// originalSQL is the user's query as DuckDB reads it, over split 0's
-// view: what the final query must match in names and types.
-func (p *Plan) originalSQL(ctx context.Context, conn *sql.Conn, tree node) (string, error) {
-	return deserialize(ctx, conn, tree)
 }
 
 // finalExpr is how one aggregate comes out of the merged partials.
