@@ -9,9 +9,16 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"github.com/augurdb/augur/cli"
+	_ "github.com/augurdb/augur/internal/glibctune" // executes the command again with glibc tuned: see the package
 )
+
+// The main goroutine stays on the process's first thread, whose malloc
+// arena is glibc's main heap: the one glibctune's huge pages back. The
+// shell's statements, CREATE MODEL's loading included, run on it.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	args := os.Args[1:]

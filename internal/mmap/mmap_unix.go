@@ -9,7 +9,7 @@ import (
 )
 
 func mapFile(f *os.File, size int) (*File, error) {
-	b, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|mapPopulate)
+	b, err := syscall.Mmap(int(f.Fd()), 0, size, syscall.PROT_READ, syscall.MAP_PRIVATE|mapPopulate)
 	if err != nil {
 		// a file system without mmap: read it
 		b = make([]byte, size)
