@@ -54,6 +54,12 @@ export AUGUR_LONG="${AUGUR_LONG:-1}"
 # The server's load test (32 clients predicting, server/load_test.go) for
 # 10 seconds; AUGUR_LOAD=2m for a longer run, AUGUR_LOAD= to skip it.
 export AUGUR_LOAD="${AUGUR_LOAD-10s}"
+# glibc's allocator on huge pages, as the augur command runs
+# (internal/glibctune), and with one arena so that every test's threads
+# use them: torch's exports and ONNX Runtime's sessions in the tests touch
+# gigabytes of fresh memory, which costs about twice as much without.
+# GLIBC_TUNABLES= bash scripts/test.sh runs with glibc's defaults.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=67108864:glibc.malloc.arena_max=1}"
 go test -count=1 -timeout 60m ./...
 # augur-beam is a Go module of its own (cmd/augur-beam), so that augur's
 # binary never links Apache Beam: its tests run the pipeline on prism
