@@ -35,6 +35,7 @@ import io
 import json
 import os
 import sys
+import types
 
 import onnx
 import onnx.numpy_helper
@@ -48,7 +49,7 @@ import torchvision_export as tx  # noqa: E402  (the settings shared with the ONN
 
 # Bumped when the graphs or the manifest change; part of every
 # architecture's version, and so of augur's cache keys.
-FORMAT = 1
+FORMAT = 2
 
 # The final Linear layer of each classifier family: a fine-tuned model may
 # have another number of classes there (dim 0 of these keys).
@@ -76,11 +77,87 @@ def randomize(model, seed):
 EXTRA = {"ssd_class_scores": "ssd300_vgg16"}
 
 
+def any_classes(name, model):
+    """Lets RetinaNet's and SSD's graphs take a classification head of any
+    number of classes (a fine-tuned model's), and returns the head's keys
+    with their multiples (dim 0 of each key is the classes times it: the
+    anchors of its level). torchvision reshapes the head's output with its
+    num_classes, a Python int the trace makes a constant, and SSD's
+    post-processing loops over the classes, which the trace unrolls 90
+    times. The forwards below compute the same values with the classes
+    read from the head's output shape, and SSD's post-processing takes
+    every class at once in the order of torchvision's loop.
+    ssd_class_scores keeps Rikai's loop and so its 91 classes."""
+    head = getattr(getattr(model, "head", None), "classification_head", None)
+    if isinstance(head, torchvision.models.detection.retinanet.RetinaNetClassificationHead):
+        head.forward = types.MethodType(_retinanet_classes_forward, head)
+        return {"head.classification_head.cls_logits." + p: head.num_anchors for p in ("weight", "bias")}
+    if name in ("ssd", "ssdlite"):
+        multiples, head.anchors = {}, []
+        for i, mod in enumerate(head.module_list):
+            conv, key = (mod, "%d." % i) if isinstance(mod, torch.nn.Conv2d) else (mod[-1], "%d.%d." % (i, len(mod) - 1))
+            head.anchors.append(conv.out_channels // head.num_columns)
+            for p in ("weight", "bias"):
+                multiples["head.classification_head.module_list." + key + p] = head.anchors[-1]
+        head.forward = types.MethodType(_ssd_classes_forward, head)
+        model.postprocess_detections = types.MethodType(_ssd_postprocess_any_classes, model)
+        return multiples
+    return {}
+
+
+def _retinanet_classes_forward(self, x):
+    """RetinaNetClassificationHead.forward with K from the output's shape."""
+    out = []
+    for features in x:
+        c = self.cls_logits(self.conv(features))
+        N, AK, H, W = c.shape
+        K = AK // self.num_anchors
+        out.append(c.view(N, -1, K, H, W).permute(0, 3, 4, 1, 2).reshape(N, -1, K))
+    return torch.cat(out, dim=1)
+
+
+def _ssd_classes_forward(self, x):
+    """SSDScoringHead.forward with K from the output's shape."""
+    out = []
+    for i, features in enumerate(x):
+        r = self._get_result_from_module_list(features, i)
+        N, AK, H, W = r.shape
+        K = AK // self.anchors[i]
+        out.append(r.view(N, -1, K, H, W).permute(0, 3, 4, 1, 2).reshape(N, -1, K))
+    return torch.cat(out, dim=1)
+
+
+def _ssd_postprocess_any_classes(self, head_outputs, image_anchors, image_shapes):
+    """SSD.postprocess_detections for every class at once. torchvision
+    keeps, per class in turn, the topk_candidates best scores above
+    score_thresh; those are the scores above score_thresh among the
+    topk_candidates best of the class, so the top k of each column taken
+    together, transposed (class-major, each class best first, as the loop
+    concatenates them) and masked give the same candidates in the same
+    order for batched NMS."""
+    from torchvision.models.detection import _utils as det_utils
+    from torchvision.ops import boxes as box_ops
+    pred_scores = torch.nn.functional.softmax(head_outputs["cls_logits"], dim=-1)
+    detections = []
+    for regression, scores, anchors, image_shape in zip(head_outputs["bbox_regression"], pred_scores,
+                                                        image_anchors, image_shapes):
+        boxes = box_ops.clip_boxes_to_image(self.box_coder.decode_single(regression, anchors), image_shape)
+        fg = scores[:, 1:]
+        top, rows = fg.topk(det_utils._topk_min(fg, self.topk_candidates, 0), dim=0)
+        top, rows = top.t(), rows.t()
+        labels = (torch.arange(fg.size(1)) + 1).unsqueeze(1).expand_as(rows)
+        keep = top > self.score_thresh
+        score, row, label = top[keep], rows[keep], labels[keep]
+        box = boxes[row]
+        keep = box_ops.batched_nms(box, score, label, self.nms_thresh)[: self.detections_per_img]
+        detections.append({"boxes": box[keep], "scores": score[keep], "labels": label[keep]})
+    return detections
+
+
 def build(name):
     if name in tx.CLASSIFIERS:
         return getattr(torchvision.models, tx.CLASSIFIERS[name])(weights=None).eval()
     if name == "ssd_class_scores":
-        import types
         model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).eval()
         model.postprocess_detections = types.MethodType(tx.class_scores_postprocess, model)
         return model
@@ -125,6 +202,7 @@ def init_key(init):
 
 def export(name, out, image):
     model = build(name)
+    multiples = any_classes(name, model)
     randomize(model, 1)
     m1 = export_once(name, model, image)
     sd1 = {k: tensor_key(v) for k, v in model.state_dict().items()}
@@ -170,6 +248,8 @@ def export(name, out, image):
     }
     if family and name in tx.CLASSIFIERS:
         manifest["head"] = {"keys": HEADS[family], "output": "logits", "output_dim": 1}
+    if multiples:
+        manifest["head_multiples"] = multiples
     # mtime=0: the same graph gives the same bytes, so reruns leave git clean
     with open(os.path.join(out, name + ".onnx.gz.tmp"), "wb") as raw:
         with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f:

@@ -39,6 +39,10 @@ type Manifest struct {
 	Renamed     map[string]string `json:"renamed"` // initializer -> state_dict key
 	Constants   []string          `json:"constants"`
 	Head        *Head             `json:"head"`
+	// HeadMultiples are a detector's classification head keys whose
+	// number of classes the graph reads from the weights: dim 0 of each
+	// is the classes times its multiple (see heads.go).
+	HeadMultiples map[string]int64 `json:"head_multiples"`
 }
 
 // KeyInfo is one state_dict entry of the architecture.

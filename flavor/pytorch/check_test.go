@@ -83,9 +83,10 @@ func TestCheckKeys(t *testing.T) {
 }
 
 // TestDetectorHeads: an R-CNN's predictors may have another number of
-// classes (boxes four per class), consistently across their keys;
-// RetinaNet's and SSD's heads, whose graphs fix 91 classes, are refused
-// with the way out.
+// classes (boxes four per class), consistently across their keys, and so
+// may RetinaNet's and SSD's classification heads (the anchors of each
+// level per class); ssd_class_scores', whose graph fixes 91 classes, is
+// refused with the way out.
 func TestDetectorHeads(t *testing.T) {
 	for _, name := range []string{"fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn"} {
 		a, sd := archStateDict(t, name)
@@ -105,21 +106,44 @@ func TestDetectorHeads(t *testing.T) {
 			t.Errorf("%s with inconsistent heads: %v", name, err)
 		}
 	}
-	for _, name := range []string{"retinanet", "ssdlite"} {
+	// RetinaNet's and SSD's heads: dim 0 is the classes times the anchors
+	// of the key's level
+	for _, name := range []string{"retinanet", "ssd", "ssdlite"} {
 		a, sd := archStateDict(t, name)
-		if _, err := checkKeys(a, sd); err != nil {
-			t.Fatalf("%s as torchvision has it: %v", name, err)
+		if c, err := checkKeys(a, sd); err != nil || c != 91 {
+			t.Fatalf("%s as torchvision has it: %d, %v", name, c, err)
 		}
-		for _, k := range sd.Keys {
-			if fixedHead(k) && strings.HasSuffix(k, ".bias") {
-				sd.Tensors[k].Shape[0] = sd.Tensors[k].Shape[0] / 91 * 3
-				break
+		if len(a.head) < 2 {
+			t.Fatalf("%s: head keys %v", name, a.head)
+		}
+		for k, mult := range a.head {
+			sd.Tensors[k].Shape[0] = 3 * mult
+		}
+		if c, err := checkKeys(a, sd); err != nil || c != 3 {
+			t.Errorf("%s with 3 classes: %d, %v", name, c, err)
+		}
+		for k, mult := range a.head {
+			sd.Tensors[k].Shape[0] = 4 * mult // one key of 4 classes, the others 3
+			if _, err := checkKeys(a, sd); err == nil || !strings.Contains(err.Error(), "shape mismatches \"head.classification_head.") {
+				t.Errorf("%s with inconsistent heads: %v", name, err)
 			}
+			break
 		}
-		_, err := checkKeys(a, sd)
-		if err == nil || !strings.Contains(err.Error(), "fine-tuned on another number of classes") || !strings.Contains(err.Error(), "torch.onnx.export") {
-			t.Errorf("%s with a 3-class head: %v", name, err)
+	}
+	// ssd_class_scores keeps Rikai's loop over 91 classes
+	a, sd := archStateDict(t, "ssd_class_scores")
+	if len(a.head) != 0 {
+		t.Fatalf("ssd_class_scores: head keys %v", a.head)
+	}
+	for _, k := range sd.Keys {
+		if fixedHead(a, k) && strings.HasSuffix(k, ".bias") {
+			sd.Tensors[k].Shape[0] = sd.Tensors[k].Shape[0] / 91 * 3
+			break
 		}
+	}
+	_, err := checkKeys(a, sd)
+	if err == nil || !strings.Contains(err.Error(), "fine-tuned on another number of classes") || !strings.Contains(err.Error(), "torch.onnx.export") {
+		t.Errorf("ssd_class_scores with a 3-class head: %v", err)
 	}
 }
 

@@ -4,16 +4,21 @@ import "strings"
 
 // The heads of a fine-tuned model: the layers whose number of classes
 // differs from torchvision's pretrained one. Classifiers name theirs in
-// the manifest (Manifest.Head). For detectors augur knows them here:
+// the manifest (Manifest.Head). For detectors:
 //
 //   - The R-CNN detectors (Faster, Mask and Keypoint R-CNN) compute the
 //     number of classes from the box predictor's output shape, so their
 //     graphs take any head: dim 0 of each key below is the classes times
 //     its multiple (four box coordinates per class).
-//   - RetinaNet's and SSD's classification heads reshape to torchvision's
-//     91 classes, a constant of the exported graph, so a head of another
-//     size cannot run in augur's architecture; it is refused with the way
-//     out (export the fine-tuned model to ONNX).
+//   - RetinaNet's and SSD's classification heads reshape with torchvision's
+//     num_classes, and SSD's post-processing loops over the classes; the
+//     architecture script exports them with the classes read from the
+//     head's output instead (scripts/torchvision_arch_export.py,
+//     any_classes), and the manifest lists the head's keys with their
+//     multiples, the anchors of each level (Manifest.HeadMultiples).
+//   - ssd_class_scores keeps Rikai's post-processing, a loop over
+//     torchvision's 91 classes: a head of another size is refused with
+//     the way out (export the fine-tuned model to ONNX).
 
 // rcnnHead maps the keys of the R-CNN predictors to their multiple.
 var rcnnHead = map[string]int64{
@@ -25,16 +30,26 @@ var rcnnHead = map[string]int64{
 	"roi_heads.mask_predictor.mask_fcn_logits.bias":   1,
 }
 
-// fixedHeadPrefix starts the keys of the heads with 91 classes built in.
+// fixedHeadPrefix starts the keys of a classification head whose 91
+// classes the graph has built in, where the manifest lists no multiples.
 const fixedHeadPrefix = "head.classification_head."
 
 // headMultiples returns the architecture's head keys and their multiples:
-// the manifest's (multiple 1), else the R-CNN predictors it has.
+// a classifier's head (multiple 1), else a detector's head_multiples,
+// else the R-CNN predictors it has.
 func headMultiples(m *Manifest, has func(string) bool) map[string]int64 {
 	out := map[string]int64{}
 	if m.Head != nil {
 		for _, k := range m.Head.Keys {
 			out[k] = 1
+		}
+		return out
+	}
+	if len(m.HeadMultiples) > 0 {
+		for k, mult := range m.HeadMultiples {
+			if mult > 0 && has(k) {
+				out[k] = mult
+			}
 		}
 		return out
 	}
@@ -46,6 +61,8 @@ func headMultiples(m *Manifest, has func(string) bool) map[string]int64 {
 	return out
 }
 
-// fixedHead says whether a key belongs to a head whose size the graph
+// fixedHead says whether a key belongs to a head whose size a's graph
 // fixes.
-func fixedHead(key string) bool { return strings.HasPrefix(key, fixedHeadPrefix) }
+func fixedHead(a *Arch, key string) bool {
+	return len(a.Manifest.HeadMultiples) == 0 && strings.HasPrefix(key, fixedHeadPrefix)
+}
