@@ -84,15 +84,15 @@ def any_classes(name, model):
     anchors of its level). torchvision reshapes the head's output with its
     num_classes, a Python int the trace makes a constant, and SSD's
     post-processing loops over the classes, which the trace unrolls 90
-    times. The forwards below compute the same values with the classes
-    read from the head's output shape, and SSD's post-processing takes
-    every class at once in the order of torchvision's loop.
-    ssd_class_scores keeps Rikai's loop and so its 91 classes."""
+    times (so does Rikai's, ssd_class_scores'). The forwards below compute
+    the same values with the classes read from the head's output shape,
+    and SSD's post-processing takes every class at once in the order of
+    torchvision's loop."""
     head = getattr(getattr(model, "head", None), "classification_head", None)
     if isinstance(head, torchvision.models.detection.retinanet.RetinaNetClassificationHead):
         head.forward = types.MethodType(_retinanet_classes_forward, head)
         return {"head.classification_head.cls_logits." + p: head.num_anchors for p in ("weight", "bias")}
-    if name in ("ssd", "ssdlite"):
+    if name in ("ssd", "ssdlite", "ssd_class_scores"):
         multiples, head.anchors = {}, []
         for i, mod in enumerate(head.module_list):
             conv, key = (mod, "%d." % i) if isinstance(mod, torch.nn.Conv2d) else (mod[-1], "%d.%d." % (i, len(mod) - 1))
@@ -100,7 +100,8 @@ def any_classes(name, model):
             for p in ("weight", "bias"):
                 multiples["head.classification_head.module_list." + key + p] = head.anchors[-1]
         head.forward = types.MethodType(_ssd_classes_forward, head)
-        model.postprocess_detections = types.MethodType(_ssd_postprocess_any_classes, model)
+        post = _ssd_class_scores_any_classes if name == "ssd_class_scores" else _ssd_postprocess_any_classes
+        model.postprocess_detections = types.MethodType(post, model)
         return multiples
     return {}
 
@@ -127,30 +128,58 @@ def _ssd_classes_forward(self, x):
     return torch.cat(out, dim=1)
 
 
-def _ssd_postprocess_any_classes(self, head_outputs, image_anchors, image_shapes):
-    """SSD.postprocess_detections for every class at once. torchvision
-    keeps, per class in turn, the topk_candidates best scores above
-    score_thresh; those are the scores above score_thresh among the
+def _ssd_candidates(self, scores, boxes):
+    """The detections SSD.postprocess_detections keeps, for every class at
+    once: boxes, scores, labels and anchor rows after batched NMS.
+    torchvision keeps, per class in turn, the topk_candidates best scores
+    above score_thresh; those are the scores above score_thresh among the
     topk_candidates best of the class, so the top k of each column taken
     together, transposed (class-major, each class best first, as the loop
     concatenates them) and masked give the same candidates in the same
     order for batched NMS."""
     from torchvision.models.detection import _utils as det_utils
     from torchvision.ops import boxes as box_ops
+    fg = scores[:, 1:]
+    top, rows = fg.topk(det_utils._topk_min(fg, self.topk_candidates, 0), dim=0)
+    top, rows = top.t(), rows.t()
+    labels = (torch.arange(fg.size(1)) + 1).unsqueeze(1).expand_as(rows)
+    keep = top > self.score_thresh
+    score, row, label = top[keep], rows[keep], labels[keep]
+    box = boxes[row]
+    keep = box_ops.batched_nms(box, score, label, self.nms_thresh)[: self.detections_per_img]
+    return box[keep], score[keep], label[keep], row[keep]
+
+
+def _ssd_decoded(self, head_outputs, image_anchors, image_shapes):
+    """Per image: the softmax scores and the decoded, clipped boxes."""
+    from torchvision.ops import boxes as box_ops
     pred_scores = torch.nn.functional.softmax(head_outputs["cls_logits"], dim=-1)
-    detections = []
     for regression, scores, anchors, image_shape in zip(head_outputs["bbox_regression"], pred_scores,
                                                         image_anchors, image_shapes):
-        boxes = box_ops.clip_boxes_to_image(self.box_coder.decode_single(regression, anchors), image_shape)
-        fg = scores[:, 1:]
-        top, rows = fg.topk(det_utils._topk_min(fg, self.topk_candidates, 0), dim=0)
-        top, rows = top.t(), rows.t()
-        labels = (torch.arange(fg.size(1)) + 1).unsqueeze(1).expand_as(rows)
-        keep = top > self.score_thresh
-        score, row, label = top[keep], rows[keep], labels[keep]
-        box = boxes[row]
-        keep = box_ops.batched_nms(box, score, label, self.nms_thresh)[: self.detections_per_img]
-        detections.append({"boxes": box[keep], "scores": score[keep], "labels": label[keep]})
+        yield scores, box_ops.clip_boxes_to_image(self.box_coder.decode_single(regression, anchors), image_shape)
+
+
+def _ssd_postprocess_any_classes(self, head_outputs, image_anchors, image_shapes):
+    """SSD.postprocess_detections for every class at once."""
+    detections = []
+    for scores, boxes in _ssd_decoded(self, head_outputs, image_anchors, image_shapes):
+        box, score, label, _ = _ssd_candidates(self, scores, boxes)
+        detections.append({"boxes": box, "scores": score, "labels": label})
+    return detections
+
+
+def _ssd_class_scores_any_classes(self, head_outputs, image_anchors, image_shapes, k=2):
+    """tx.class_scores_postprocess (Rikai's ssd_class_scores) for every
+    class at once: torchvision's detections, then the k best classes of
+    each box's softmax row, the background left out (fewer when the head
+    has fewer classes)."""
+    from torchvision.models.detection import _utils as det_utils
+    detections = []
+    for scores, boxes in _ssd_decoded(self, head_outputs, image_anchors, image_shapes):
+        box, _, _, row = _ssd_candidates(self, scores, boxes)
+        fg = scores[row, 1:]
+        top, idx = fg.topk(det_utils._topk_min(fg, k, 1), dim=1)
+        detections.append({"boxes": box, "scores": top, "labels": idx + 1})
     return detections
 
 

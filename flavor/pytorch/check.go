@@ -43,9 +43,6 @@ func checkKeys(a *Arch, sd *torchfile.StateDict) (int64, error) {
 			}
 		} else if slices.Equal(k.Shape, t.Shape) {
 			continue
-		} else if fixedHead(a, k.Key) && len(t.Shape) == len(k.Shape) && slices.Equal(t.Shape[1:], k.Shape[1:]) {
-			return 0, fmt.Errorf("%s in the file is %s, %s in %s: a head fine-tuned on another number of classes, which augur's %s graph cannot take (its post-processing has torchvision's 91 classes built in); export the fine-tuned model to ONNX with torch.onnx.export and use USING '<file>.onnx' with MODEL_TYPE %s",
-				untrusted.Quote(k.Key), shapeText(t.Shape), shapeText(k.Shape), a.Manifest.Builder, a.Name, a.Name)
 		}
 		m.shapes = append(m.shapes, fmt.Sprintf("%s: %s in the file, %s in %s",
 			untrusted.Quote(k.Key), shapeText(t.Shape), shapeText(k.Shape), a.Manifest.Builder))

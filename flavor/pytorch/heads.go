@@ -1,7 +1,5 @@
 package pytorch
 
-import "strings"
-
 // The heads of a fine-tuned model: the layers whose number of classes
 // differs from torchvision's pretrained one. Classifiers name theirs in
 // the manifest (Manifest.Head). For detectors:
@@ -11,14 +9,12 @@ import "strings"
 //     graphs take any head: dim 0 of each key below is the classes times
 //     its multiple (four box coordinates per class).
 //   - RetinaNet's and SSD's classification heads reshape with torchvision's
-//     num_classes, and SSD's post-processing loops over the classes; the
-//     architecture script exports them with the classes read from the
-//     head's output instead (scripts/torchvision_arch_export.py,
-//     any_classes), and the manifest lists the head's keys with their
-//     multiples, the anchors of each level (Manifest.HeadMultiples).
-//   - ssd_class_scores keeps Rikai's post-processing, a loop over
-//     torchvision's 91 classes: a head of another size is refused with
-//     the way out (export the fine-tuned model to ONNX).
+//     num_classes, and SSD's post-processing (torchvision's, and Rikai's
+//     of ssd_class_scores) loops over the classes; the architecture
+//     script exports them with the classes read from the head's output
+//     instead (scripts/torchvision_arch_export.py, any_classes), and the
+//     manifest lists the head's keys with their multiples, the anchors of
+//     each level (Manifest.HeadMultiples).
 
 // rcnnHead maps the keys of the R-CNN predictors to their multiple.
 var rcnnHead = map[string]int64{
@@ -29,10 +25,6 @@ var rcnnHead = map[string]int64{
 	"roi_heads.mask_predictor.mask_fcn_logits.weight": 1,
 	"roi_heads.mask_predictor.mask_fcn_logits.bias":   1,
 }
-
-// fixedHeadPrefix starts the keys of a classification head whose 91
-// classes the graph has built in, where the manifest lists no multiples.
-const fixedHeadPrefix = "head.classification_head."
 
 // headMultiples returns the architecture's head keys and their multiples:
 // a classifier's head (multiple 1), else a detector's head_multiples,
@@ -59,10 +51,4 @@ func headMultiples(m *Manifest, has func(string) bool) map[string]int64 {
 		}
 	}
 	return out
-}
-
-// fixedHead says whether a key belongs to a head whose size a's graph
-// fixes.
-func fixedHead(a *Arch, key string) bool {
-	return len(a.Manifest.HeadMultiples) == 0 && strings.HasPrefix(key, fixedHeadPrefix)
 }

@@ -1,10 +1,12 @@
 package pytorch_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/augurdb/augur/modeltype"
@@ -15,9 +17,25 @@ import (
 // (scripts/torchvision_export.py's class_scores_postprocess) gives: the
 // same boxes, the two best classes of each with their scores (1e-4),
 // their COCO names; Rikai's min_score 0.3 on the best score by default.
+// So does one fine-tuned on 3 classes and the background, with its
+// labels from OPTIONS labels.
 func TestSSDClassScoresPth(t *testing.T) {
 	db, _ := setup(t)
 	img := photos(t)[0]
+	t.Run("coco", func(t *testing.T) { ssdClassScores(t, db, img, "cs", nil) })
+	t.Run("fine-tuned", func(t *testing.T) { ssdClassScores(t, db, img, "cs4", []string{"cat", "dog", "bird"}) })
+}
+
+// ssdClassScores checks an ssd300_vgg16 of torchvision's 91 classes
+// (names nil: the COCO names) or of the background and names.
+func ssdClassScores(t *testing.T, db *sql.DB, img, name string, names []string) {
+	classes, classNames, labelOpt, opts := 91, modeltype.COCOLabels, "", ""
+	if names != nil {
+		classes, classNames = len(names)+1, append([]string{"__background__"}, names...)
+		labelOpt = fmt.Sprintf("labels = '%s'", strings.Join(names, ","))
+		opts = " OPTIONS (" + labelOpt + ")"
+		labelOpt = ", " + labelOpt
+	}
 	weights := filepath.Join(t.TempDir(), "ssd300.pth")
 	// seeded weights drawn as the ONNX export draws them, kept when the
 	// float32 result is the float64 one and keeps torchvision's boxes
@@ -28,10 +46,17 @@ import torchvision_export as tx
 import torchvision.transforms as T
 from PIL import Image
 x = T.ToTensor()(Image.open(sys.argv[2]).convert("RGB"))
+classes = int(sys.argv[4])
 for seed in range(10):
     torch.manual_seed(seed)
-    m = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None).eval()
-    tx.reinit(m, seed); tx.init_detector_heads(m, seed); tx.calibrate_ssd_logits(m, x)
+    m = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None, num_classes=classes).eval()
+    tx.reinit(m, seed); tx.init_detector_heads(m, seed)
+    if classes != 91:
+        # as in TestFineTunedDetector: steadier boxes in float32
+        with torch.no_grad():
+            for p in m.head.regression_head.parameters():
+                p.mul_(0.1)
+    tx.calibrate_ssd_logits(m, x)
     sd = copy.deepcopy(m.state_dict())
     m64 = copy.deepcopy(m).double()
     m64.postprocess_detections = types.MethodType(tx.class_scores_postprocess, m64)
@@ -47,7 +72,7 @@ else:
 torch.save(sd, sys.argv[1])
 print(json.dumps([{"box": b.tolist(), "scores": s.tolist(), "label_ids": l.tolist()} for b, s, l in zip(r["boxes"], r["scores"], r["labels"])]))
 `
-	out := runTorch(t, script, weights, img, filepath.Join(repoRoot(), "scripts"))
+	out := runTorch(t, script, weights, img, filepath.Join(repoRoot(), "scripts"), fmt.Sprint(classes))
 	var want []struct {
 		Box      []float64
 		Scores   []float64
@@ -57,9 +82,9 @@ print(json.dumps([{"box": b.tolist(), "scores": s.tolist(), "label_ids": l.tolis
 		t.Fatal(err)
 	}
 	w := sqlStr(weights)
-	exec1(t, db, "CREATE MODEL cs0 MODEL_TYPE ssd_class_scores OPTIONS (min_score = 0) USING "+w)
-	exec1(t, db, "CREATE MODEL cs FLAVOR pytorch MODEL_TYPE ssd_class_scores USING "+w)
-	got := one(t, db, fmt.Sprintf("SELECT ML_PREDICT(cs0, image(%s))", sqlStr(img))).([]any)
+	exec1(t, db, fmt.Sprintf("CREATE MODEL %s0 MODEL_TYPE ssd_class_scores OPTIONS (min_score = 0%s) USING %s", name, labelOpt, w))
+	exec1(t, db, fmt.Sprintf("CREATE MODEL %s FLAVOR pytorch MODEL_TYPE ssd_class_scores%s USING %s", name, opts, w))
+	got := one(t, db, fmt.Sprintf("SELECT ML_PREDICT(%s0, image(%s))", name, sqlStr(img))).([]any)
 	if len(got) != len(want) {
 		t.Fatalf("%d detections, torch %d", len(got), len(want))
 	}
@@ -76,7 +101,7 @@ print(json.dumps([{"box": b.tolist(), "scores": s.tolist(), "label_ids": l.tolis
 			}
 			scores, ids, labels := g["scores"].([]any), g["label_ids"].([]any), g["labels"].([]any)
 			for k := 0; ok && k < 2; k++ {
-				ok = math.Abs(num(scores[k])-wd.Scores[k]) <= 1e-4 && int(num(ids[k])) == wd.LabelIDs[k] && labels[k] == modeltype.COCOLabels[wd.LabelIDs[k]]
+				ok = math.Abs(num(scores[k])-wd.Scores[k]) <= 1e-4 && int(num(ids[k])) == wd.LabelIDs[k] && labels[k] == classNames[wd.LabelIDs[k]]
 			}
 			if ok {
 				match = j
@@ -93,7 +118,7 @@ print(json.dumps([{"box": b.tolist(), "scores": s.tolist(), "label_ids": l.tolis
 			n++
 		}
 	}
-	if got3 := one(t, db, fmt.Sprintf("SELECT len(ML_PREDICT(cs, image(%s)))", sqlStr(img))); got3 != int64(n) {
+	if got3 := one(t, db, fmt.Sprintf("SELECT len(ML_PREDICT(%s, image(%s)))", name, sqlStr(img))); got3 != int64(n) {
 		t.Errorf("min_score 0.3: %v detections, want %d", got3, n)
 	}
 }
