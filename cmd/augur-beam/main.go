@@ -33,6 +33,7 @@ import (
 
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/cli"
+	_ "github.com/augurdb/augur/internal/glibctune" // glibc on huge pages, as augur runs: launcher and workers load models
 	"github.com/augurdb/augur/scaleout"
 )
 
