@@ -4,22 +4,22 @@
 // Loading a 100 MB network makes ONNX Runtime allocate and fill several
 // hundred megabytes of fresh memory (the parsed graph, the initializers,
 // the fused and prepacked weights, the optimized graph it saves). On the
-// virtual machines augur is measured on, the first touch of a fresh 4 KiB
-// page costs about 4 ms per MB; transparent huge pages cost about 0.1 ms
-// per MB. glibc's malloc asks for huge pages only when its tunable
+// virtual machines augur is measured on, the first touch of fresh memory
+// in 4 KiB pages costs about 4 ms per MB, in transparent huge pages about
+// half that or less (bench/pagefault). glibc's malloc asks for huge pages only when its tunable
 // glibc.malloc.hugetlb is set, and tunables are read from the environment
 // when a process starts, so the command sets them and executes itself
 // once more before doing anything else (bench/README.md, "Fresh memory",
-// has the numbers: the first CREATE of a resnet50 .pth takes about 2.4 s
-// instead of 3.6 s with glibc's defaults, and about 1 s right after
-// another).
+// has the numbers: the first CREATE of a resnet50 .pth takes about 2.2 s
+// instead of 3.7 s with glibc's defaults).
 //
 // The settings make glibc behave from the start as it does once warmed
 // up (its dynamic mmap threshold grows to 32 MiB and its trim threshold
 // to twice that after the first large free) and let the heap grow in
 // 64 MiB steps backed by huge pages. A GLIBC_TUNABLES variable already
 // in the environment, even an empty one, is left as it is: that is also
-// how a user turns this off (GLIBC_TUNABLES= augur ...).
+// how a user turns this off (GLIBC_TUNABLES= augur ...). Elsewhere than
+// on Linux the package does nothing.
 package glibctune
 
 // Tunables is the value of GLIBC_TUNABLES the command runs with.
