@@ -57,7 +57,8 @@ export AUGUR_LOAD="${AUGUR_LOAD-10s}"
 # glibc's allocator on huge pages, as the augur command runs
 # (internal/glibctune), and with one arena so that every test's threads
 # use them: torch's exports and ONNX Runtime's sessions in the tests touch
-# gigabytes of fresh memory, which costs about twice as much without.
+# gigabytes of fresh memory (bench/README.md, "Fresh memory": the exports
+# take about 1.8 times as long without).
 # GLIBC_TUNABLES= bash scripts/test.sh runs with glibc's defaults.
 export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=67108864:glibc.malloc.top_pad=67108864:glibc.malloc.arena_max=1}"
 go test -count=1 -timeout 60m ./...

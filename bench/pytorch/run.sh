@@ -41,3 +41,14 @@ for i in $(seq "$rounds"); do
 		rm -rf "$work"
 	done
 done
+# What executing twice costs every start: SELECT 1 in a new process
+for i in $(seq "$rounds"); do
+	for mode in tuned defaults; do
+		if [ $mode = defaults ]; then
+			t=$( { time env GLIBC_TUNABLES= "$dir/augur" :memory: -c "SELECT 1" >/dev/null; } 2>&1 )
+		else
+			t=$( { time env -u GLIBC_TUNABLES "$dir/augur" :memory: -c "SELECT 1" >/dev/null; } 2>&1 )
+		fi
+		echo "round $i, $mode: SELECT 1 ${t}"
+	done
+done
