@@ -179,25 +179,27 @@ run() {
 	secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$cfg" "$round" "$secs" "$units" "$load" "$log" "$t0" "$t1" >>"$RUNS"
 	say "$w $cfg round $round: $secs s (load $load)"
-	if [ "$cfg" = embedded ]; then
-		cp "$out" "$C/logs/$w-expected.out"
-	elif ! cmp -s "$out" "$C/logs/$w-expected.out"; then
-		echo "$w $cfg printed something else than the embedded engine:" >&2
-		diff "$C/logs/$w-expected.out" "$out" >&2 || true
-		exit 1
-	fi
+	same_as_embedded "$out" "$C/logs/$w-expected.out" "$w $cfg printed something else than the embedded engine"
 	if [ "$w" = copy ]; then
 		local files="$target"
 		[ "$cfg" = embedded ] || files="$target/*.parquet"
 		# shellcheck disable=SC2059
 		"$AUGUR" -csv -c "$(printf "$CHECK_COPY" "$files")" >"$C/logs/copy-$cfg-$round.check"
-		if [ "$cfg" = embedded ]; then
-			cp "$C/logs/copy-$cfg-$round.check" "$C/logs/copy-check-expected"
-		elif ! cmp -s "$C/logs/copy-$cfg-$round.check" "$C/logs/copy-check-expected"; then
-			echo "copy $cfg wrote other rows than the embedded engine:" >&2
-			diff "$C/logs/copy-check-expected" "$C/logs/copy-$cfg-$round.check" >&2 || true
-			exit 1
-		fi
+		same_as_embedded "$C/logs/copy-$cfg-$round.check" "$C/logs/copy-check-expected" "copy $cfg wrote other rows than the embedded engine"
+	fi
+}
+
+# same_as_embedded GOT EXPECTED WHAT: the embedded engine's run ($cfg
+# embedded, first in each round) records EXPECTED; every other
+# configuration must give exactly it, else WHAT and the diff, and the
+# benchmark stops.
+same_as_embedded() {
+	if [ "$cfg" = embedded ]; then
+		cp "$1" "$2"
+	elif ! cmp -s "$1" "$2"; then
+		echo "$3:" >&2
+		diff "$2" "$1" >&2 || true
+		exit 1
 	fi
 }
 
