@@ -2,6 +2,7 @@ package lightgbm
 
 import (
 	"context"
+	"math"
 	"syscall"
 	"testing"
 	"time"
@@ -105,9 +106,21 @@ func BenchmarkWalkModes(b *testing.B) {
 		m := loadFile(b, c.model, nil)
 		pc := parityCase{data: c.data, labelCol: c.data == "multiclass_test.tsv"}
 		src := caseInputs(b, pc, m.nf)
+		// The same rows, each with one feature missing (NaN): the
+		// walks leave such a row to the reference walk, QuickScorer
+		// takes it.
+		var nan [][]float64
+		for r, row := range src {
+			row = append([]float64(nil), row...)
+			row[m.fast.numFeat[r%len(m.fast.numFeat)]] = math.NaN()
+			nan = append(nan, row)
+		}
 		for _, mode := range []string{"rowwise", "fast"} {
 			b.Run(c.name+"/"+mode, func(b *testing.B) {
 				benchDense(b, m, src, mode == "rowwise")
+			})
+			b.Run(c.name+"_nan/"+mode, func(b *testing.B) {
+				benchDense(b, m, nan, mode == "rowwise")
 			})
 		}
 	}

@@ -6,7 +6,12 @@ import (
 	"github.com/augurdb/augur/internal/orderkey"
 )
 
-// The fast path: PredictDense walks each tree for a block of rows at a
+// The fast path. Trees of at most 64 leaves (LightGBM's default is 31)
+// take QuickScorer (qs.go), which visits, per row, only the nodes where
+// the row goes right, feature by feature; it reads the same slot values
+// as the walks below. The other trees walk.
+//
+// The walks: PredictDense walks each tree for a block of rows at a
 // time (the tree's nodes stay in L1), four rows interleaved (their
 // memory loads overlap), and every step is branch-free (a tree walk's
 // branches are unpredictable: a mispredicted branch per node cost more
@@ -30,8 +35,9 @@ import (
 //   - a row with NaN in a numerically split feature: where NaN goes is
 //     each node's own choice (missing type and default_left), so the
 //     whole row takes the reference walk;
-//   - a tree with a categorical set reaching past category 63, a missing
-//     type Zero split that no single threshold expresses, or a depth past
+//   - a tree with a missing type Zero split that no single threshold
+//     expresses, and one that QuickScorer does not take with a
+//     categorical set reaching past category 63 or a depth past
 //     maxFastDepth: that tree takes the reference walk for every row.
 //
 // Trees are laid out in preorder, leaves included, so a node's left
@@ -87,6 +93,9 @@ type fastForest struct {
 	// never math.MinInt64), slots 1..len(numFeat) hold
 	// key64(x[numFeat[s-1]]), the next ones categoryBit(x[catFeat[...]]).
 	numFeat, catFeat []int32
+	// qs holds the trees of at most 64 leaves for QuickScorer (qs.go),
+	// which takes them instead of the walks; nil: every tree walks.
+	qs *qsForest
 }
 
 // key64 maps a double to an int64 with the same order: a <= b exactly
@@ -168,6 +177,7 @@ func compileFast(e *ensemble, nf int) *fastForest {
 		small := len(f.nodes)-start <= smallTree
 		f.trees[t] = fastTree{root: int32(start), depth: int32(depth), hasCat: hasCat, small: small}
 	}
+	qs, qsNodes := compileQS(e, numUsed)
 	// Node slots hold feature indices until here: number the slots,
 	// numerical ones first.
 	slotOf := make([]uint32, 2*nf)
@@ -192,6 +202,9 @@ func compileFast(e *ensemble, nf int) *fastForest {
 		default:
 			n.slot = slotOf[n.slot] * fastLanes
 		}
+	}
+	if qs.n > 0 && qs.place(e, qsNodes, slotOf[:nf], len(f.numFeat)) {
+		f.qs = qs
 	}
 	// Padding, so that every small tree's root starts a *[smallTree]fnode.
 	f.nodes = append(f.nodes, make([]fnode, smallTree)...)
@@ -252,23 +265,30 @@ func (f *fastForest) layTree(e *ensemble, root int32, numUsed, catUsed []bool) (
 }
 
 // slots fills one row's slot values, s[j*fastLanes] for slot j, and
-// reports false when the row must take the reference walk (NaN in a
-// numerically split feature).
+// reports false when the row has NaN in a numerically split feature,
+// whose slot then holds nanKey (the walks leave such a row to the
+// reference walk; QuickScorer takes it).
 func (f *fastForest) slots(x []float64, s []int64) bool {
+	ok := true
 	for i, feat := range f.numFeat {
 		v := x[feat]
+		k := key64(v)
 		if v != v {
-			return false
+			k, ok = nanKey, false
 		}
-		s[(1+i)*fastLanes] = key64(v)
+		s[(1+i)*fastLanes] = k
 	}
 	s[0] = 0
 	s = s[(1+len(f.numFeat))*fastLanes:]
 	for i, feat := range f.catFeat {
 		s[i*fastLanes] = categoryBit(x[feat])
 	}
-	return true
+	return ok
 }
+
+// nanKey is a NaN's slot value: no number's key (key64 of +Inf is
+// 0x7ff0000000000000).
+const nanKey = math.MaxInt64
 
 // nslots is the number of slot values per row: slot 0 is always 0 (for
 // leaves), then the numerical and the categorical slots.
@@ -418,6 +438,16 @@ func (e *ensemble) rawRows(f *fastForest, x []float64, nf int, skip []bool, iter
 	// Room past the last group for a whole slotGroup.
 	sl := make([]int64, fastBlock*ns+len(slotGroup{}))
 	var idx [fastBlock]int32
+	var bv *[qsBlockTrees]uint64
+	var leafBuf []int32 // the block's QuickScorer leaves, row-major
+	allQS := false
+	if q := f.qs; q != nil {
+		bv = new([qsBlockTrees]uint64)
+		allQS = !e.hasLin && q.n >= iters*k && q.of[iters*k-1] == int32(iters*k-1)
+		if !allQS {
+			leafBuf = make([]int32, fastBlock*q.n)
+		}
+	}
 	for start := 0; start < len(skip); start += fastBlock {
 		end := min(len(skip), start+fastBlock)
 		fast := 0
@@ -426,14 +456,31 @@ func (e *ensemble) rawRows(f *fastForest, x []float64, nf int, skip []bool, iter
 				continue
 			}
 			xr := x[r*nf : (r+1)*nf]
-			if !f.slots(xr, rowSlots(sl, fast, ns)) {
+			if !f.slots(xr, rowSlots(sl, fast, ns)) && !allQS {
 				e.raw(xr, iters, out[r*k:(r+1)*k])
 				continue
 			}
 			idx[fast] = int32(r)
 			fast++
 		}
+		if allQS {
+			// Every tree is QuickScorer's: a row at a time.
+			for j, r := range idx[:fast] {
+				f.qs.raw(x[int(r)*nf:(int(r)+1)*nf], rowSlots(sl, j, ns), bv, iters*k, k, out[int(r)*k:(int(r)+1)*k])
+			}
+			continue
+		}
+		if f.qs != nil {
+			nq := f.qs.n
+			for j, r := range idx[:fast] {
+				f.qs.leaves(x[int(r)*nf:(int(r)+1)*nf], rowSlots(sl, j, ns), bv, leafBuf[j*nq:(j+1)*nq])
+			}
+		}
 		for t := 0; t < iters*k; t++ {
+			if f.qs != nil && f.qs.of[t] >= 0 {
+				e.qsRows(f.qs.of[t], f.qs.n, leafBuf, x, nf, idx[:fast], out[t%k:], k)
+				continue
+			}
 			e.treeRows(f, t, x, nf, sl, ns, idx[:fast], out[t%k:], k)
 		}
 	}
@@ -477,5 +524,20 @@ func (e *ensemble) treeRows(f *fastForest, t int, x []float64, nf int, sl []int6
 		for i, r := range idx[j:] {
 			out[int(r)*k] += leaves[lo[l[i]]]
 		}
+	}
+}
+
+// qsRows adds QuickScorer tree q's value for the rows idx (their leaves
+// in leafBuf, nq per row) to out[r*k].
+func (e *ensemble) qsRows(q int32, nq int, leafBuf []int32, x []float64, nf int, idx []int32, out []float64, k int) {
+	if e.hasLin {
+		for j, r := range idx {
+			out[int(r)*k] += e.value(leafBuf[j*nq+int(q)], x[int(r)*nf:(int(r)+1)*nf])
+		}
+		return
+	}
+	leaves := e.leaves
+	for j, r := range idx {
+		out[int(r)*k] += leaves[leafBuf[j*nq+int(q)]]
 	}
 }

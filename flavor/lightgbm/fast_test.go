@@ -1,8 +1,8 @@
 package lightgbm
 
-// The fast path (fast.go) against the reference walk (tree.go's
-// ensemble.leaf, which TestParity and missing_test.go check against
-// LightGBM): the same scores, bit for bit, for the published models and
+// The fast path (fast.go's walks and qs.go's QuickScorer) against the
+// reference walk (tree.go's ensemble.leaf, which TestParity and
+// missing_test.go check against LightGBM): the same scores, bit for bit, for the published models and
 // rows, for those rows with hostile values mixed in, and for hand-made
 // splits whose rules the fast layout rewrites (missing type Zero, NaN
 // thresholds, categories) or cannot express (wide category sets, deep
@@ -29,8 +29,20 @@ var special = []float64{
 }
 
 // sameAsReference predicts rows through PredictDense and each row
-// through the reference walk, and wants identical results.
+// through the reference walk, and wants identical results: with the
+// model as compiled, and again with QuickScorer off, so that the walks
+// of fast.go are checked on the same trees.
 func sameAsReference(t *testing.T, m *Model, rows [][]float64) {
+	t.Helper()
+	sameAsReference1(t, m, rows)
+	if qs := m.fast.qs; qs != nil {
+		m.fast.qs = nil
+		defer func() { m.fast.qs = qs }()
+		sameAsReference1(t, m, rows)
+	}
+}
+
+func sameAsReference1(t *testing.T, m *Model, rows [][]float64) {
 	t.Helper()
 	nf, k := m.nf, m.obj.outputs()
 	x := make([]float64, len(rows)*nf)
@@ -58,7 +70,7 @@ func sameAsReference(t *testing.T, m *Model, rows [][]float64) {
 		m.scores(row, want)
 		for j := range want {
 			if math.Float64bits(sc[r*k+j]) != math.Float64bits(want[j]) && !(want[j] != want[j] && sc[r*k+j] != sc[r*k+j]) {
-				t.Fatalf("row %d %v output %d: fast %.17g, reference %.17g", r, row, j, sc[r*k+j], want[j])
+				t.Fatalf("row %d %v output %d (QuickScorer %v): fast %.17g, reference %.17g", r, row, j, m.fast.qs != nil, sc[r*k+j], want[j])
 			}
 		}
 	}
@@ -86,9 +98,12 @@ func TestFastPathParityModels(t *testing.T) {
 		t.Run(c.model, func(t *testing.T) {
 			m := loadFile(t, c.model, nil)
 			// lg_kddcup99.model has 12 trees with category sets
-			// past 63.
+			// past 63, which the walks leave to the reference walk.
 			if n := fastTrees(m); n < len(m.raw.trees)*9/10 {
 				t.Errorf("%d of %d trees on the fast path", n, len(m.raw.trees))
+			}
+			if n := qsCount(m); n != len(m.raw.trees) {
+				t.Errorf("QuickScorer takes %d of %d trees", n, len(m.raw.trees))
 			}
 			rows := caseInputs(t, c, m.nf)
 			// The published rows, then copies with special values.
