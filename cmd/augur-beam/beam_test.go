@@ -29,9 +29,15 @@ import (
 
 // The test binary is also the pipeline's worker binary when a job
 // server runs the job (TestJobServerWithExternalWorkerPool): started
-// with Beam's --worker flags, beam.Init runs the harness and exits.
+// with Beam's --worker flags, beam.Init runs the harness and exits. A
+// PROCESS environment starts it with --id and --provision_endpoint
+// (TestJobServerWithProcessEnvironment), as it starts augur-beam.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	if err := processWorker(); err != nil {
+		fmt.Fprintf(os.Stderr, "augur-beam: %v\n", err)
+		os.Exit(1)
+	}
 	beam.Init()
 	os.Exit(m.Run())
 }
@@ -85,6 +91,11 @@ func newFixture(t *testing.T) *fixture {
 // beamRun runs augur-beam in this process and returns what it printed.
 func beamRun(t *testing.T, f *fixture, stmt string, extra ...string) (stdout, stderr string, status int) {
 	t.Helper()
+	return beamRunContext(context.Background(), t, f, stmt, extra...)
+}
+
+func beamRunContext(ctx context.Context, t *testing.T, f *fixture, stmt string, extra ...string) (stdout, stderr string, status int) {
+	t.Helper()
 	o := options{database: f.db}
 	fs := flag.NewFlagSet("augur-beam", flag.ContinueOnError)
 	o.register(fs)
@@ -93,7 +104,7 @@ func beamRun(t *testing.T, f *fixture, stmt string, extra ...string) (stdout, st
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	status = run(context.Background(), o, &out, &errb)
+	status = run(ctx, o, &out, &errb)
 	return out.String(), errb.String(), status
 }
 
@@ -287,6 +298,56 @@ func TestRefusedStatements(t *testing.T) {
 // Beam's Go container, as Flink and Spark deployments run it) starting
 // this test binary as the worker: the production path, on loopback.
 func TestJobServerWithExternalWorkerPool(t *testing.T) {
+	js := startJobServer(t)
+	if l, err := net.Listen("tcp", ":50000"); err != nil {
+		t.Fatalf("Beam's worker pool listens on port 50000, which is taken: %v", err)
+	} else {
+		l.Close()
+	}
+	pool := start(t, js.boot, "--worker_pool")
+	waitPort(t, 50000)
+	js.runQuery(t, "EXTERNAL", "localhost:50000", pool)
+	if !strings.Contains(pool.String(), "starting worker") {
+		t.Fatalf("the worker pool started no worker:\n%s", pool.String())
+	}
+}
+
+// TestJobServerWithProcessEnvironment has the prism job server start
+// the workers itself (Beam's PROCESS environment) with augur-beam (this
+// test binary) as the command. Beam's boot program cannot be that
+// command on prism 2.77: prism passes it --id='ID' with the quotes,
+// boot sends them on as the worker id, and prism refuses it (see
+// processWorker), leaving the job waiting for a worker forever.
+func TestJobServerWithProcessEnvironment(t *testing.T) {
+	js := startJobServer(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	js.runQuery(t, "PROCESS", `{"command": "`+exe+`"}`)
+	log := js.log.String()
+	// prism's own line (environments.go), and the worker's, whose
+	// output is prism's: the workers were prism's processes.
+	started := "msg=\"starting process\" envID=go cmd=\"" + exe + " --id='"
+	if !strings.Contains(log, started) || !strings.Contains(log, " --provision_endpoint=localhost:"+strconv.Itoa(js.port)) {
+		t.Fatalf("prism started no process %q:\n%s", started, js.log.tail())
+	}
+	if !strings.Contains(log, "augur-beam: Beam worker job-") || !strings.Contains(log, "(PROCESS environment") {
+		t.Fatalf("no worker started by prism ran:\n%s", js.log.tail())
+	}
+}
+
+// jobServer is Beam's prism, built from the Beam module this command
+// uses and started as a standalone job server on loopback.
+type jobServer struct {
+	port int
+	boot string   // Beam's Go container boot program
+	log  *logFile // prism's output (and that of the processes it starts)
+}
+
+// startJobServer builds prism and Beam's boot program and starts prism.
+func startJobServer(t *testing.T) *jobServer {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds prism and Beam's boot binary")
 	}
@@ -298,15 +359,11 @@ func TestJobServerWithExternalWorkerPool(t *testing.T) {
 			t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	jobPort := freePort(t)
-	if l, err := net.Listen("tcp", ":50000"); err != nil {
-		t.Fatalf("Beam's worker pool listens on port 50000, which is taken: %v", err)
-	} else {
-		l.Close()
-	}
-	// Beam's boot copies the staged worker binary into /tmp/binNNN/worker
-	// (a fixed /tmp, never removed): remove the copies this test made.
+	// Beam's boot fetches the staged worker binary into
+	// /tmp/staged/N-augur-beam.test and copies it into /tmp/binNNN/worker
+	// (a fixed /tmp, never removed): remove what this test wrote there.
 	before, _ := filepath.Glob("/tmp/bin*/worker")
+	began := time.Now()
 	t.Cleanup(func() {
 		after, _ := filepath.Glob("/tmp/bin*/worker")
 		for _, w := range after {
@@ -314,26 +371,44 @@ func TestJobServerWithExternalWorkerPool(t *testing.T) {
 				os.RemoveAll(filepath.Dir(w))
 			}
 		}
+		staged, _ := filepath.Glob("/tmp/staged/*-" + filepath.Base(os.Args[0]))
+		for _, s := range staged {
+			if fi, err := os.Stat(s); err == nil && !fi.ModTime().Before(began) {
+				os.Remove(s)
+			}
+		}
+		os.Remove("/tmp/staged") // if empty
 	})
-	prism := start(t, filepath.Join(bin, "prism"), "--job_port", strconv.Itoa(jobPort), "--serve_http=false", "--log_level=warn")
-	pool := start(t, filepath.Join(bin, "container"), "--worker_pool")
-	waitPort(t, jobPort)
-	waitPort(t, 50000)
+	js := &jobServer{port: freePort(t), boot: filepath.Join(bin, "container")}
+	// Debug: prism logs the processes it starts.
+	js.log = start(t, filepath.Join(bin, "prism"), "--job_port", strconv.Itoa(js.port), "--serve_http=false", "--log_kind=text", "--log_level=debug")
+	waitPort(t, js.port)
+	return js
+}
 
+// runQuery runs a GROUP BY over the model's predictions on the job
+// server, in the environment given as Beam's --environment_type and
+// --environment_config, and checks that it prints what augur prints.
+func (js *jobServer) runQuery(t *testing.T, envType, envConfig string, logs ...*logFile) {
+	t.Helper()
 	f := newFixture(t)
 	q := "SELECT species, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted, count(*) AS n FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY ALL ORDER BY 1, 2"
-	for name, value := range map[string]string{"runner": "universal", "endpoint": "localhost:" + strconv.Itoa(jobPort), "environment_type": "EXTERNAL", "environment_config": "localhost:50000"} {
+	for name, value := range map[string]string{"runner": "universal", "endpoint": "localhost:" + strconv.Itoa(js.port), "environment_type": envType, "environment_config": envConfig} {
 		old := flag.Lookup(name).Value.String()
 		flag.Set(name, value)
 		t.Cleanup(func() { flag.Set(name, old) })
 	}
 	t.Cleanup(func() { flag.Set("worker_binary", "") })
-	got, stderr, st := beamRun(t, f, q)
+	// A job whose workers never start waits for them forever.
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	got, stderr, st := beamRunContext(ctx, t, f, q)
 	if want := augurRun(t, f, q, "table"); st != 0 || got != want {
-		t.Fatalf("status %d: %s\nprism: %s\npool: %s\n%s\nwant\n%s", st, stderr, prism.String(), pool.String(), got, want)
-	}
-	if !strings.Contains(pool.String(), "starting worker") {
-		t.Fatalf("the worker pool started no worker:\n%s", pool.String())
+		var more strings.Builder
+		for _, l := range logs {
+			fmt.Fprintf(&more, "\n%s: %s", filepath.Base(l.name), l.tail())
+		}
+		t.Fatalf("status %d: %s\nprism: %s%s\n%s\nwant\n%s", st, stderr, js.log.tail(), more.String(), got, want)
 	}
 }
 
@@ -367,6 +442,16 @@ type logFile struct{ name string }
 func (l *logFile) String() string {
 	b, _ := os.ReadFile(l.name)
 	return string(b)
+}
+
+// tail is the end of the log, for a message (prism's debug log grows by
+// a progress report every 100 ms).
+func (l *logFile) tail() string {
+	s := l.String()
+	if len(s) > 32<<10 {
+		s = "...\n" + s[len(s)-32<<10:]
+	}
+	return s
 }
 
 func freePort(t *testing.T) int {

@@ -10,7 +10,8 @@
 // prints the result exactly as `augur DATABASE -c "SQL"` would.
 //
 // The same binary is the pipeline's worker: a runner starts it with
-// --worker (Beam's harness flags), and beam.Init never returns then.
+// --worker (Beam's harness flags), or a PROCESS environment with --id
+// and --provision_endpoint, and beam.Init never returns then.
 package main
 
 import (
@@ -26,9 +27,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/apache/beam/sdks/v2/go/container/tools"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
+	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
 
 	"github.com/augurdb/augur"
@@ -78,6 +81,20 @@ Flags:
                       final query) instead of running it
   --verbose           show the runner's log
 
+Workers on a job server (--runner universal, flink or spark), as Beam's
+--environment_type and --environment_config:
+  EXTERNAL, HOST:50000
+                      a worker pool (Beam's Go container: boot --worker_pool)
+                      on each worker machine starts the workers
+  PROCESS, '{"command": "/path/to/augur-beam"}'
+                      the runner starts each worker itself by running this
+                      command (prism: on the job server's machine; Flink,
+                      Spark: beside their task managers or executors), the same
+                      augur-beam as the launcher's, at that path there;
+                      "env": {"NAME": "value"} adds environment variables.
+                      Beam's boot cannot be the command on prism 2.77
+  DOCKER, IMAGE       the worker image (cmd/augur-beam/Dockerfile)
+
 The launcher passes its own binary as the workers' binary (--worker_binary),
 since augur needs cgo and Beam's Go SDK would otherwise compile the pipeline
 without it.
@@ -105,6 +122,10 @@ func main() {
 	}
 	// In a worker, the runner's flags start Beam's harness here, which
 	// does not return.
+	if err := processWorker(); err != nil {
+		fmt.Fprintf(os.Stderr, "augur-beam: %v\n", err)
+		os.Exit(1)
+	}
 	beam.Init()
 	if db == "" && flag.NArg() > 0 {
 		db = flag.Arg(0)
@@ -117,6 +138,73 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	os.Exit(run(ctx, o, os.Stdout, os.Stderr))
+}
+
+// provisionEndpoint is set when a runner's PROCESS environment starts
+// this binary as a worker (--environment_config='{"command": "augur-beam"}').
+// Beam's Java runners (Flink, Spark) also pass --artifact_endpoint, which
+// a worker that is its own binary does not need.
+var (
+	provisionEndpoint = flag.String("provision_endpoint", "", "Beam's provision service, for a worker started by a PROCESS environment")
+	_                 = flag.String("artifact_endpoint", "", "Beam's artifact service (not used: the worker is this binary)")
+)
+
+// processWorker makes this binary a worker when a runner's PROCESS
+// environment started it. The runner passes --id and
+// --provision_endpoint (prism only these; Beam's Java runners the other
+// endpoints too), as Beam's Go container (boot) expects: boot asks the
+// provision service for the endpoints and the pipeline options, fetches
+// the staged worker binary, and runs it with Beam's harness flags. This
+// does the same without the copy (this binary is the worker), and reads
+// the worker id as prism 2.77 passes it: --id='ID', single quotes
+// included (prism's environments.go hands them to exec, with no shell to
+// remove them), which boot sends on as its worker id and prism then
+// refuses ("not registered in worker pool"). It sets the harness's
+// flags, for beam.Init to run the harness.
+func processWorker() error {
+	if *provisionEndpoint == "" || flag.Lookup("worker").Value.String() == "true" {
+		return nil
+	}
+	id := flag.Lookup("id").Value.String()
+	if len(id) >= 2 && id[0] == '\'' && id[len(id)-1] == '\'' {
+		id = id[1 : len(id)-1]
+	}
+	if id == "" {
+		return errors.New("--provision_endpoint without --id: not started by a Beam runner")
+	}
+	info, err := tools.ProvisionInfo(grpcx.WriteWorkerID(context.Background(), id), *provisionEndpoint)
+	if err != nil {
+		return fmt.Errorf("Beam worker %s: %w", id, err)
+	}
+	opts, err := tools.ProtoToJSON(info.GetPipelineOptions())
+	if err != nil {
+		return fmt.Errorf("Beam worker %s: pipeline options: %w", id, err)
+	}
+	set := map[string]string{"worker": "true", "id": id, "options": opts}
+	// The provision service's endpoints, else the runner's flags (as boot
+	// takes them).
+	for name, e := range map[string]string{"control_endpoint": info.GetControlEndpoint().GetUrl(), "logging_endpoint": info.GetLoggingEndpoint().GetUrl()} {
+		if e == "" {
+			e = flag.Lookup(name).Value.String()
+		}
+		if e == "" {
+			return fmt.Errorf("Beam worker %s: neither the provision service at %s nor the runner named the %s", id, *provisionEndpoint, strings.ReplaceAll(name, "_", " "))
+		}
+		set[name] = e
+	}
+	for name, value := range set {
+		if err := flag.Set(name, value); err != nil {
+			return fmt.Errorf("Beam worker %s: --%s: %w", id, name, err)
+		}
+	}
+	if caps := info.GetRunnerCapabilities(); len(caps) > 0 {
+		os.Setenv("RUNNER_CAPABILITIES", strings.Join(caps, " "))
+	}
+	if s := info.GetStatusEndpoint().GetUrl(); s != "" {
+		os.Setenv("STATUS_ENDPOINT", s)
+	}
+	fmt.Fprintf(os.Stderr, "augur-beam: Beam worker %s (PROCESS environment, pid %d) provisioned by %s\n", id, os.Getpid(), *provisionEndpoint)
+	return nil
 }
 
 // options are augur-beam's own flags (Beam's are registered by its
