@@ -20,9 +20,14 @@ import (
 // their threshold's order key, so the nodes where a row goes right
 // (key(x) > threshold) are a prefix: the scan stops at the first node
 // the row passes on the left, one mispredicted branch per feature rather
-// than one per node. Where NaN goes is each node's own choice, so a NaN
-// takes a list of its own: per tree, the AND of the masks of its nodes
-// on the feature that send NaN right.
+// than one per node. Where the feature's thresholds repeat (LightGBM
+// splits on its histogram bins' bounds, shared by every tree), the list
+// is cut per distinct threshold instead: for each, every tree with a node
+// at or below it, with the AND of those nodes' masks, so that a row
+// applies one AND per tree and feature rather than one per node (on
+// KDD Cup 99's model, 615 ANDs a row instead of 1,591). Where NaN goes is
+// each node's own choice, so a NaN takes a list of its own: per tree,
+// the AND of the masks of its nodes on the feature that send NaN right.
 //
 // A categorical feature has a list per category: for each tree, the
 // AND of the masks of its nodes on that feature where the category goes
@@ -53,6 +58,9 @@ const (
 	// (a category's list looks at every node on its feature).
 	qsMaxCatAnds  = 1 << 20
 	qsMaxCatTests = 1 << 26
+	// qsIntervalGrowth bounds a numerical slot's interval lists, as a
+	// multiple of its nodes; past it the slot keeps a list a node.
+	qsIntervalGrowth = 8
 )
 
 // qsForest is the ensemble's trees of at most qsMaxLeaves leaves, laid
@@ -72,22 +80,25 @@ type qsForest struct {
 // qsBlock is up to qsBlockTrees consecutive trees of a qsForest.
 type qsBlock struct {
 	first, n int // trees [first, first+n) of the qsForest
-	// The nodes on numerical slot s (0-based, as fastForest.numFeat)
-	// are num[start[s]:start[s+1]], sorted by threshold.
-	start []int32
-	num   []qsNum
+	// Numerical slot s (0-based, as fastForest.numFeat) has the
+	// thresholds thr[start[s]:start[s+1]], ascending, and its lists end
+	// at upto[i] for threshold i, in ands (the first list starting at
+	// andsAt[s]). A row whose key is above thresholds start[s]..i and
+	// no other applies:
+	//   - interval[s]: list i, the ANDs of every tree with nodes at or
+	//     below threshold i, one a tree (the thresholds are distinct);
+	//   - otherwise: lists start[s]..i, one node each (thresholds that
+	//     are mostly distinct would make the interval lists long).
+	start    []int32
+	thr      []int64
+	upto     []int32
+	andsAt   []int32
+	ands     []qsAnd
+	interval []bool
 	// A NaN on numerical slot s takes nan[nanStart[s]:nanStart[s+1]].
 	nanStart []int32
 	nan      []qsAnd
 	cats     []qsCatFeat
-}
-
-// qsNum is a numerical node: where a row whose key is above thr goes
-// right, tree's bit vector is ANDed with mask.
-type qsNum struct {
-	thr  int64
-	mask uint64
-	tree uint32 // within the block
 }
 
 // qsAnd is one tree's AND for a category.
@@ -223,20 +234,24 @@ func (q *qsForest) place(e *ensemble, trees []qsTreeNodes, slotOf []uint32, nslo
 	return true
 }
 
+// qsSorted is a numerical node while its block's lists are built.
+type qsSorted struct {
+	slot    uint32
+	thr     int64
+	mask    uint64
+	tree    uint32
+	nanLeft bool
+}
+
 func (b *qsBlock) placeNum(trees []qsTreeNodes, slotOf []uint32, nslots int) {
-	type sorted struct {
-		slot uint32
-		qsNum
-		nanLeft bool
-	}
-	var all []sorted
+	var all []qsSorted
 	for t, tn := range trees {
 		for _, n := range tn.num {
-			all = append(all, sorted{slotOf[n.feat], qsNum{thr: n.thr, mask: n.mask, tree: uint32(t)}, n.nanLeft})
+			all = append(all, qsSorted{slotOf[n.feat], n.thr, n.mask, uint32(t), n.nanLeft})
 		}
 	}
 	// The NaN lists: by slot, then tree, one AND per tree.
-	slices.SortStableFunc(all, func(a, b sorted) int {
+	slices.SortStableFunc(all, func(a, b qsSorted) int {
 		if a.slot != b.slot {
 			return int(a.slot) - int(b.slot)
 		}
@@ -255,23 +270,85 @@ func (b *qsBlock) placeNum(trees []qsTreeNodes, slotOf []uint32, nslots int) {
 			b.nanStart[s]++ // counts shifted by one: slots are 1-based
 		}
 	}
+	for s := 1; s <= nslots; s++ {
+		b.nanStart[s] += b.nanStart[s-1]
+	}
 	// The threshold lists.
-	slices.SortStableFunc(all, func(a, b sorted) int {
+	slices.SortStableFunc(all, func(a, b qsSorted) int {
 		if a.slot != b.slot {
 			return int(a.slot) - int(b.slot)
 		}
 		return cmpInt64(a.thr, b.thr)
 	})
 	b.start = make([]int32, nslots+1)
-	b.num = make([]qsNum, len(all))
-	for i, n := range all {
-		b.num[i] = n.qsNum
-		b.start[n.slot]++
+	b.andsAt = make([]int32, nslots+1)
+	b.interval = make([]bool, nslots)
+	// cum tells touched trees apart: a mask is never all ones (a node's
+	// left subtree holds a leaf).
+	cum, seen := make([]uint64, len(trees)), make([]bool, len(trees))
+	for i := range cum {
+		cum[i] = ^uint64(0)
 	}
-	for s := 1; s <= nslots; s++ {
-		b.start[s] += b.start[s-1]
-		b.nanStart[s] += b.nanStart[s-1]
+	lo := 0
+	for s := 0; s < nslots; s++ {
+		hi := lo
+		for hi < len(all) && int(all[hi].slot) == s+1 {
+			hi++
+		}
+		nodes := all[lo:hi]
+		lo = hi
+		b.start[s], b.andsAt[s] = int32(len(b.thr)), int32(len(b.ands))
+		b.interval[s] = intervalSize(nodes, seen) <= qsIntervalGrowth*len(nodes)
+		if !b.interval[s] {
+			for _, n := range nodes {
+				b.ands = append(b.ands, qsAnd{mask: n.mask, tree: n.tree})
+				b.thr, b.upto = append(b.thr, n.thr), append(b.upto, int32(len(b.ands)))
+			}
+			continue
+		}
+		// Per distinct threshold, every tree that it or a lower one
+		// touches, with the AND of those nodes' masks.
+		var touched []uint32
+		for i := 0; i < len(nodes); {
+			thr := nodes[i].thr
+			for ; i < len(nodes) && nodes[i].thr == thr; i++ {
+				t := nodes[i].tree
+				if cum[t] == ^uint64(0) {
+					touched = append(touched, t)
+				}
+				cum[t] &= nodes[i].mask
+			}
+			for _, t := range touched {
+				b.ands = append(b.ands, qsAnd{mask: cum[t], tree: t})
+			}
+			b.thr, b.upto = append(b.thr, thr), append(b.upto, int32(len(b.ands)))
+		}
+		for _, t := range touched {
+			cum[t] = ^uint64(0)
+		}
 	}
+	b.start[nslots], b.andsAt[nslots] = int32(len(b.thr)), int32(len(b.ands))
+}
+
+// intervalSize is the number of ANDs a slot's interval lists take (its
+// nodes sorted by threshold): per distinct threshold, the trees that it
+// or a lower one touches. seen is all false, and left so.
+func intervalSize(nodes []qsSorted, seen []bool) int {
+	size, touched := 0, 0
+	for i := 0; i < len(nodes); {
+		thr := nodes[i].thr
+		for ; i < len(nodes) && nodes[i].thr == thr; i++ {
+			if !seen[nodes[i].tree] {
+				seen[nodes[i].tree] = true
+				touched++
+			}
+		}
+		size += touched
+	}
+	for _, n := range nodes {
+		seen[n.tree] = false
+	}
+	return size
 }
 
 func cmpInt64(a, b int64) int {
@@ -367,11 +444,32 @@ func (b *qsBlock) vectors(x []float64, s []int64, bv *[qsBlockTrees]uint64) {
 			}
 			continue
 		}
-		for _, n := range b.num[b.start[sl]:b.start[sl+1]] {
-			if n.thr >= xk {
-				break
+		lo, end := b.start[sl], b.start[sl+1]
+		if !b.interval[sl] {
+			thr, ands := b.thr[lo:end], b.ands[b.andsAt[sl]:]
+			for i, t := range thr {
+				if t >= xk {
+					break
+				}
+				a := &ands[i]
+				bv[a.tree&(qsBlockTrees-1)] &= a.mask
 			}
-			bv[n.tree&(qsBlockTrees-1)] &= n.mask
+			continue
+		}
+		// The last threshold below the key, then its list.
+		i := lo
+		for i < end && b.thr[i] < xk {
+			i++
+		}
+		if i == lo {
+			continue
+		}
+		from := b.andsAt[sl]
+		if i-1 > lo {
+			from = b.upto[i-2]
+		}
+		for _, a := range b.ands[from:b.upto[i-1]] {
+			bv[a.tree&(qsBlockTrees-1)] &= a.mask
 		}
 	}
 	for ci := range b.cats {

@@ -144,6 +144,12 @@ func qsCount(m *Model) int {
 }
 
 func TestQuickScorerForests(t *testing.T) {
+	modes := map[bool]int{} // numerical slots by qsBlock.interval
+	defer func() {
+		if modes[true] == 0 || modes[false] == 0 {
+			t.Errorf("numerical slots with interval lists: %d, with a list a node: %d; the cases should have both", modes[true], modes[false])
+		}
+	}()
 	for _, c := range []struct {
 		name               string
 		leaves             []int // per tree, cycled over trees
@@ -171,6 +177,11 @@ func TestQuickScorerForests(t *testing.T) {
 			}
 			if got := qsCount(m); got != want || want == 0 {
 				t.Fatalf("QuickScorer takes %d trees, want %d", got, want)
+			}
+			for _, b := range m.fast.qs.blocks {
+				for _, iv := range b.interval {
+					modes[iv]++
+				}
 			}
 			rows := randomRows(600, c.nf, rng)
 			sameAsReference(t, m, rows)
