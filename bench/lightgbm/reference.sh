@@ -7,7 +7,10 @@
 # fast_double_parser submodules (git clone --recursive
 # https://github.com/microsoft/LightGBM).
 #
-#   bash bench/lightgbm/reference.sh LIGHTGBM_SOURCE_DIR
+#   [ROUNDS=N] bash bench/lightgbm/reference.sh LIGHTGBM_SOURCE_DIR
+#
+# ROUNDS (default 1) repeats augur and LightGBM after the first LightGBM
+# run, alternating.
 set -euo pipefail
 src=$(cd "${1:?usage: reference.sh LIGHTGBM_SOURCE_DIR}" && pwd)
 cd "$(dirname "$0")/../.."
@@ -38,7 +41,9 @@ lightgbm() {
 }
 echo "== LightGBM $(cat "$src/VERSION.txt"), one thread"
 lightgbm
-echo "== augur, one goroutine"
-(cd flavor/lightgbm && "../../$out/lightgbm.test" -test.run '^$' -test.bench 'PredictDense1M/.*/fast' -test.benchtime 2x)
-echo "== LightGBM again"
-lightgbm
+for round in $(seq "${ROUNDS:-1}"); do
+	echo "== augur, one goroutine (round $round)"
+	(cd flavor/lightgbm && "../../$out/lightgbm.test" -test.run '^$' -test.bench 'PredictDense1M/.*/fast' -test.benchtime 2x)
+	echo "== LightGBM again"
+	lightgbm
+done

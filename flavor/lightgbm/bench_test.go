@@ -94,7 +94,10 @@ func (m *Model) predictRowwise(ctx context.Context, x []float64, skip []bool, ou
 }
 
 // BenchmarkWalkModes is BenchmarkPredictDense1M on 100,000 rows, for
-// quick comparisons while changing fast.go.
+// quick comparisons while changing fast.go or qs.go, and of the paths
+// side by side:
+//
+//	go test ./flavor/lightgbm -run '^$' -bench WalkModes -benchtime 5x
 func BenchmarkWalkModes(b *testing.B) {
 	benchRows = 100_000
 	defer func() { benchRows = 1_000_000 }()
@@ -115,13 +118,20 @@ func BenchmarkWalkModes(b *testing.B) {
 			row[m.fast.numFeat[r%len(m.fast.numFeat)]] = math.NaN()
 			nan = append(nan, row)
 		}
-		for _, mode := range []string{"rowwise", "fast"} {
+		// "walks" is the fast path with QuickScorer off (fast.go's
+		// walks alone), "fast" as compiled.
+		for _, mode := range []string{"rowwise", "walks", "fast"} {
+			qs := m.fast.qs
+			if mode == "walks" {
+				m.fast.qs = nil
+			}
 			b.Run(c.name+"/"+mode, func(b *testing.B) {
 				benchDense(b, m, src, mode == "rowwise")
 			})
 			b.Run(c.name+"_nan/"+mode, func(b *testing.B) {
 				benchDense(b, m, nan, mode == "rowwise")
 			})
+			m.fast.qs = qs
 		}
 	}
 }
