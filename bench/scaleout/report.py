@@ -24,7 +24,7 @@ import statistics
 import sys
 
 C = os.environ.get("C", ".cache/bench-scaleout")
-CONFIGS = ["embedded", "prism_w1", "prism_w2", "jobserver_w1", "jobserver_w2"]
+CONFIGS = ["embedded", "prism_w1", "prism_w2", "jobserver_w1", "jobserver_w2", "process_w1", "process_w2"]
 WORKLOADS = ["forest", "copy", "images", "tiny"]
 UNIT = {"forest": "rows", "copy": "rows", "images": "images", "tiny": "rows"}
 

@@ -6,6 +6,8 @@
 #   jobserver_w1/w2  augur-beam --runner=universal on a standalone prism job
 #                 server, workers started by Beam's external worker pool
 #                 (the boot binary of Beam's Go container, --worker_pool)
+#   process_w1/w2 the same job server, workers started by prism itself
+#                 (--environment_type=PROCESS, augur-beam the command)
 # for four workloads: a scikit-learn forest over 2,000,000 rows grouped by
 # its prediction, the same forest as COPY ... TO 'folder', resnet18 over
 # 2,000 JPEGs stored in Parquet grouped by label, and a 1,000-row job that
@@ -20,6 +22,9 @@
 #   bash bench/scaleout/run.sh                 # about 25 minutes on 2 cores
 #   ROUNDS=1 ROWS=400000 IMAGES=200 bash bench/scaleout/run.sh   # a quick check
 #   REV=HEAD bash bench/scaleout/run.sh        # builds that commit, not the working tree
+#   CONFIGS="embedded process_w1" WORKLOADS="tiny forest" bash bench/scaleout/run.sh
+#       # some configurations and workloads only: prints their medians and
+#       # ratios and stops (results.json is left as it is)
 #
 # Needs Debian's python3-sklearn, python3-numpy, python3-pil, python3-torch,
 # python3-torchvision (apt-get install ...), and port 50000 free (Beam's
@@ -134,6 +139,7 @@ for port in "$JOB_PORT" 50000; do
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 done
 UNIVERSAL="--runner=universal --endpoint=localhost:$JOB_PORT --environment_type=EXTERNAL --environment_config=localhost:50000"
+PROCESS=(--runner=universal --endpoint=localhost:"$JOB_PORT" --environment_type=PROCESS --environment_config="{\"command\": \"$A/augur-beam\"}")
 
 # --- one run --------------------------------------------------------------
 RUNS="$C/runs.tsv"
@@ -162,6 +168,8 @@ run() {
 	prism_w2) flags=(--runner=prism --workers 2 --verbose) ;;
 	jobserver_w1) flags=($UNIVERSAL --workers 1 --verbose) ;;
 	jobserver_w2) flags=($UNIVERSAL --workers 2 --verbose) ;;
+	process_w1) flags=("${PROCESS[@]}" --workers 1 --verbose) ;;
+	process_w2) flags=("${PROCESS[@]}" --workers 2 --verbose) ;;
 	esac
 	log="$C/logs/$w-$cfg-$round.err"
 	out="$C/logs/$w-$cfg-$round.out"
@@ -203,13 +211,15 @@ same_as_embedded() {
 	fi
 }
 
-CONFIGS=(embedded prism_w1 prism_w2 jobserver_w1 jobserver_w2)
-for w in tiny forest copy images; do
+SUBSET=${CONFIGS:+yes}${WORKLOADS:+yes}
+read -ra CONFIGS <<<"${CONFIGS:-embedded prism_w1 prism_w2 jobserver_w1 jobserver_w2 process_w1 process_w2}"
+read -ra WORKLOADS <<<"${WORKLOADS:-tiny forest copy images}"
+for w in "${WORKLOADS[@]}"; do
 	case $w in forest | copy) units=$ROWS ;; images) units=$IMAGES ;; tiny) units=1000 ;; esac
 	run "$w" embedded 0 "$units" # the expected output (and a warm file cache); not counted
 done
 for round in $(seq 1 "$ROUNDS"); do
-	for w in tiny forest copy images; do
+	for w in "${WORKLOADS[@]}"; do
 		case $w in forest | copy) units=$ROWS ;; images) units=$IMAGES ;; tiny) units=1000 ;; esac
 		n=${#CONFIGS[@]}
 		for i in $(seq 0 $((n - 1))); do
@@ -218,6 +228,23 @@ for round in $(seq 1 "$ROUNDS"); do
 	done
 done
 say "worker pool started $(grep -c 'starting worker' "$C/logs/pool.log") workers for $(grep -c '^jobserver' <(cut -f2 "$RUNS")) jobs"
+if [ -n "$SUBSET" ]; then
+	# Medians per workload and configuration, and the ratio of each
+	# round's embedded time to the configuration's (throughput against
+	# the embedded engine's).
+	$PY - "$RUNS" <<'PYEOF'
+import csv, statistics, sys
+runs = [r for r in csv.DictReader(open(sys.argv[1]), delimiter="\t") if r["round"] != "0"]
+emb = {(r["workload"], r["round"]): float(r["seconds"]) for r in runs if r["config"] == "embedded"}
+for w in dict.fromkeys(r["workload"] for r in runs):
+    for c in dict.fromkeys(r["config"] for r in runs if r["workload"] == w):
+        rs = [r for r in runs if r["workload"] == w and r["config"] == c]
+        secs = [float(r["seconds"]) for r in rs]
+        ratios = [emb[(w, r["round"])] / float(r["seconds"]) for r in rs if (w, r["round"]) in emb]
+        print(f"{w:7} {c:13} median {statistics.median(secs):7.2f} s  runs {', '.join(f'{x:.2f}' for x in secs)}  vs embedded {', '.join(f'{x:.2f}x' for x in ratios)}")
+PYEOF
+	exit 0
+fi
 
 # --- package scaleout's phases, in one process ----------------------------
 say "phases"

@@ -324,7 +324,10 @@ func TestJobServerWithProcessEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	js.runQuery(t, "PROCESS", `{"command": "`+exe+`"}`)
+	stderr := js.runQuery(t, "PROCESS", `{"command": "`+exe+`"}`)
+	if !strings.Contains(stderr, "which is not staged") {
+		t.Errorf("the launcher staged its binary for workers that do not fetch it:\n%s", stderr)
+	}
 	log := js.log.String()
 	// prism's own line (environments.go), and the worker's, whose
 	// output is prism's: the workers were prism's processes.
@@ -389,7 +392,7 @@ func startJobServer(t *testing.T) *jobServer {
 // runQuery runs a GROUP BY over the model's predictions on the job
 // server, in the environment given as Beam's --environment_type and
 // --environment_config, and checks that it prints what augur prints.
-func (js *jobServer) runQuery(t *testing.T, envType, envConfig string, logs ...*logFile) {
+func (js *jobServer) runQuery(t *testing.T, envType, envConfig string, logs ...*logFile) (stderr string) {
 	t.Helper()
 	f := newFixture(t)
 	q := "SELECT species, ML_PREDICT(iris, [sepal_length, sepal_width, petal_length, petal_width]) AS predicted, count(*) AS n FROM read_parquet('" + f.flowers + "/*.parquet') GROUP BY ALL ORDER BY 1, 2"
@@ -402,7 +405,7 @@ func (js *jobServer) runQuery(t *testing.T, envType, envConfig string, logs ...*
 	// A job whose workers never start waits for them forever.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	got, stderr, st := beamRunContext(ctx, t, f, q)
+	got, stderr, st := beamRunContext(ctx, t, f, q, "--verbose")
 	if want := augurRun(t, f, q, "table"); st != 0 || got != want {
 		var more strings.Builder
 		for _, l := range logs {
@@ -410,6 +413,7 @@ func (js *jobServer) runQuery(t *testing.T, envType, envConfig string, logs ...*
 		}
 		t.Fatalf("status %d: %s\nprism: %s%s\n%s\nwant\n%s", st, stderr, js.log.tail(), more.String(), got, want)
 	}
+	return stderr
 }
 
 // start starts a server in a process group of its own, logging to a
@@ -555,6 +559,49 @@ func sameNumbers(t *testing.T, got, want [][]string) {
 			if err1 != nil || err2 != nil || math.Abs(gf-wf) > 1e-12*math.Max(1, math.Abs(wf)) {
 				t.Fatalf("row %d column %d: got %s, want %s", i, j, g, w)
 			}
+		}
+	}
+}
+
+// TestWorkerBinary: only a PROCESS environment whose command is this
+// very file skips staging this binary.
+func TestWorkerBinary(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "augur-beam")
+	if err := os.Symlink(exe, link); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "boot")
+	if err := os.WriteFile(other, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		envType, config string
+		staged          bool
+	}{
+		{"PROCESS", `{"command": "` + exe + `"}`, false},
+		{"process", `{"command": "` + link + `", "env": {"A": "1"}}`, false},
+		{"PROCESS", `{"command": "` + other + `"}`, true},
+		{"PROCESS", `{"command": "/no/such/file"}`, true},
+		{"PROCESS", `not json`, true},
+		{"EXTERNAL", "localhost:50000", true},
+		{"", "", true},
+	} {
+		got, err := workerBinary(exe, c.envType, c.config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (got == exe) != c.staged {
+			t.Errorf("%s %s: worker binary %s, staged %v", c.envType, c.config, got, c.staged)
+		}
+		if got != exe {
+			if fi, err := os.Stat(got); err != nil || fi.Size() != 0 {
+				t.Errorf("%s %s: placeholder %s: %v, %v", c.envType, c.config, got, fi, err)
+			}
+			os.Remove(got)
 		}
 	}
 }

@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -207,6 +208,33 @@ func processWorker() error {
 	return nil
 }
 
+// workerBinary is the binary to stage for the workers: this one (exe),
+// or, when a PROCESS environment's command is this very file, an empty
+// placeholder (the caller removes it). Such a worker runs as itself
+// (processWorker) and never fetches what was staged, so the 150-200 MB
+// upload to the job server would be time lost; a command that is any
+// other file (Beam's boot, which fetches and runs the staged binary)
+// gets this binary staged, as for the other environments.
+func workerBinary(exe, envType, envConfig string) (string, error) {
+	if !strings.EqualFold(envType, "process") {
+		return exe, nil
+	}
+	var cfg struct{ Command string }
+	if json.Unmarshal([]byte(envConfig), &cfg) != nil || cfg.Command == "" {
+		return exe, nil // Beam reports the configuration's errors
+	}
+	self, err1 := os.Stat(exe)
+	cmd, err2 := os.Stat(cfg.Command)
+	if err1 != nil || err2 != nil || !os.SameFile(self, cmd) {
+		return exe, nil
+	}
+	f, err := os.CreateTemp("", "augur-beam-unstaged-*")
+	if err != nil {
+		return "", fmt.Errorf("the placeholder worker binary: %w", err)
+	}
+	return f.Name(), f.Close()
+}
+
 // options are augur-beam's own flags (Beam's are registered by its
 // packages on the same flag set).
 type options struct {
@@ -271,7 +299,17 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(1, err)
 		}
-		flag.Set("worker_binary", exe)
+		worker, err := workerBinary(exe, *jobopts.EnvironmentType, *jobopts.EnvironmentConfig)
+		if err != nil {
+			return fail(1, err)
+		}
+		if worker != exe {
+			defer os.Remove(worker)
+			if o.verbose {
+				fmt.Fprintf(stderr, "augur-beam: the PROCESS workers run this binary, which is not staged\n")
+			}
+		}
+		flag.Set("worker_binary", worker)
 	}
 	if _, err := os.Stat(o.database); err != nil {
 		return fail(1, fmt.Errorf("database %s: %w", o.database, err))
