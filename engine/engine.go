@@ -31,9 +31,12 @@ type Engine struct {
 
 	ddl sync.Mutex // serialises CREATE/DROP MODEL
 
-	mu       sync.Mutex
-	handles  map[string]*handle // loaded (or loading) models by catalog key
-	predicts map[string]string  // result type SQL -> registered function name
+	mu      sync.Mutex
+	handles map[string]*handle // loaded (or loading) models by catalog key
+	// precise: the regressors that return FLOAT, loaded again to return
+	// DOUBLE for ML_EVALUATE (see evaluate.go), by catalog key
+	precise  map[string]*handle
+	predicts map[string]string // result type SQL -> registered function name
 	// probaReady: probaFunc is registered (ML_EVALUATE of a classifier)
 	probaReady bool
 	refs       int
@@ -115,6 +118,7 @@ func newEngine(ctx context.Context, key, query string) (*Engine, error) {
 		connector: connector,
 		db:        sql.OpenDB(connector),
 		handles:   map[string]*handle{},
+		precise:   map[string]*handle{},
 		predicts:  map[string]string{},
 		spin:      spinGuard{off: os.Getenv("AUGUR_SPIN_GUARD") == "off"},
 	}
@@ -196,9 +200,11 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	e.mu.Lock()
-	for k, h := range e.handles {
-		h.retire()
-		delete(e.handles, k)
+	for _, hs := range []map[string]*handle{e.handles, e.precise} {
+		for k, h := range hs {
+			h.retire()
+			delete(hs, k)
+		}
 	}
 	e.mu.Unlock()
 	err := e.db.Close()

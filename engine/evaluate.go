@@ -9,6 +9,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/augurdb/augur/catalog"
 	"github.com/augurdb/augur/model"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/rewrite"
@@ -172,12 +173,135 @@ func (f *probaUDF) chunk(ctx context.Context, st *duckdb.ChunkIteratorState) err
 	})
 }
 
+// A regressor that returns FLOAT (scikit-learn's and the boosters'
+// default, as Rikai's) computes its predictions in double precision and
+// rounds them for ML_PREDICT. ML_EVALUATE compares them with the labels
+// as scikit-learn's metrics would, unrounded: the model is loaded a
+// second time with RETURNS double, as a handle of its own (e.precise),
+// kept until the model is replaced or dropped, and run by a predict
+// function whose acquire takes that handle.
+
+// preciseKey is the key of the precise predict functions in e.predicts.
+func preciseKey(missing bool) string {
+	if missing {
+		return "precise " + missingKey("DOUBLE")
+	}
+	return "precise DOUBLE"
+}
+
+// preciseFunc registers (once) and names the precise predict function,
+// or its variant that sees NULL arguments.
+func (e *Engine) preciseFunc(ctx context.Context, missing bool) (string, error) {
+	key := preciseKey(missing)
+	e.mu.Lock()
+	name, ok := e.predicts[key]
+	e.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	name = predictPrefix + "precise"
+	if missing {
+		name += "_missing"
+	}
+	info, err := sqlext.TypeInfo(types.Float64T)
+	if err != nil {
+		return "", err
+	}
+	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
+	f := &predictUDF{e: e, sqlType: types.Float64T.SQL(), missing: missing, precise: true, cfg: duckdb.ScalarFuncConfig{
+		InputTypeInfos:      []duckdb.TypeInfo{varchar},
+		VariadicTypeInfo:    anyT,
+		ResultTypeInfo:      info,
+		SpecialNullHandling: missing,
+	}}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if name, ok := e.predicts[key]; ok {
+		return name, nil
+	}
+	if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+		return "", fmt.Errorf("register %s: %w", name, err)
+	}
+	e.predicts[key] = name
+	return name, nil
+}
+
+// acquirePrecise is acquire for the precise handle of a model: the
+// catalog's entry with RETURNS double. sqlType is DOUBLE.
+func (e *Engine) acquirePrecise(ctx context.Context, name, sqlType string) (*handle, error) {
+	e.mu.Lock()
+	key := catalog.Key(name)
+	h := e.precise[key]
+	if h == nil {
+		ent, ok := e.cat.Get(name)
+		if !ok {
+			e.mu.Unlock()
+			return nil, fmt.Errorf("ML_EVALUATE: model %q does not exist (SHOW MODELS lists the models)", name)
+		}
+		if ent.Returns.Kind != types.Float32 {
+			e.mu.Unlock()
+			return nil, fmt.Errorf("ML_EVALUATE: model %q now returns %s; run the query again", ent.Name, ent.ShownType)
+		}
+		double := *ent
+		f64 := types.Float64T
+		double.Returns, double.ShownType, double.Requested = types.Float64T, "DOUBLE", &f64
+		h = &handle{entry: &double, batchSize: batchSize(ent), cat: e.cat, stats: &modelStats{}}
+		e.precise[key] = h
+	}
+	h.refs++
+	e.mu.Unlock()
+	if err := h.load(ctx); err != nil {
+		e.release(h)
+		return nil, err
+	}
+	return h, nil
+}
+
+// forgetPrecise retires a model's precise handle (the model was
+// replaced or dropped).
+func (e *Engine) forgetPrecise(name string) {
+	e.mu.Lock()
+	h := e.precise[catalog.Key(name)]
+	delete(e.precise, catalog.Key(name))
+	e.mu.Unlock()
+	if h != nil {
+		e.retireHandle(h)
+	}
+}
+
+// preciseOf names the precise predict function for a regressor entry
+// that returns FLOAT, or "" (another result, or a model that gives no
+// more than FLOAT with RETURNS double: ML_EVALUATE then evaluates what
+// ML_PREDICT returns).
+func (c *Conn) preciseOf(ctx context.Context, name string) (string, error) {
+	ent, ok := c.e.cat.Get(name)
+	if !ok || ent.Returns.Kind != types.Float32 {
+		return "", nil
+	}
+	h, err := c.e.acquirePrecise(ctx, ent.Name, "DOUBLE")
+	if err != nil {
+		return "", nil // ML_PREDICT's own function reports a model that fails to load
+	}
+	defer c.e.release(h)
+	if h.from.Kind != types.Float64 {
+		return "", nil
+	}
+	return c.e.preciseFunc(ctx, h.missing)
+}
+
 // rewriteEnv is what the rewriter asks this connection.
 func (c *Conn) rewriteEnv(ctx context.Context) rewrite.Env {
 	return rewrite.Env{
 		Resolve: c.resolver(ctx),
 		Model:   func(name string, pos parser.Pos) (*rewrite.Model, error) { return c.describeModel(ctx, name, pos) },
 		Columns: func(q string) ([]rewrite.Column, error) { return c.columns(ctx, q) },
+		Precise: func(name string) (string, error) { return c.preciseOf(ctx, name) },
 	}
 }
 

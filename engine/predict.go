@@ -89,6 +89,9 @@ type predictUDF struct {
 	sqlType string
 	// missing: the variant that sees NULL arguments (see missing.go).
 	missing bool
+	// precise: ML_EVALUATE's DOUBLE results of a regressor that returns
+	// FLOAT (see evaluate.go).
+	precise bool
 	cfg     duckdb.ScalarFuncConfig
 }
 
@@ -146,7 +149,11 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	h, err := f.e.acquire(ctx, name, f.sqlType)
+	acquire := f.e.acquire
+	if f.precise {
+		acquire = f.e.acquirePrecise
+	}
+	h, err := acquire(ctx, name, f.sqlType)
 	if err != nil {
 		return err
 	}
@@ -351,6 +358,7 @@ func (e *Engine) install(h *handle) {
 	if old != nil {
 		e.retireHandle(old)
 	}
+	e.forgetPrecise(h.entry.Name)
 }
 
 // unload forgets a dropped model.
@@ -362,6 +370,7 @@ func (e *Engine) unload(name string) {
 	if old != nil {
 		e.retireHandle(old)
 	}
+	e.forgetPrecise(name)
 }
 
 func (e *Engine) retireHandle(h *handle) {

@@ -54,6 +54,15 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 		if kind != "numeric" {
 			return "", fail("the model predicts numbers")
 		}
+		if r.env.Precise != nil && m.Result.Kind == types.Float32 {
+			p, err := r.env.Precise(m.Name)
+			if err != nil {
+				return "", &parser.Error{Pos: c.fn.Pos, Msg: "ML_EVALUATE: " + err.Error(), Err: err}
+			}
+			mp := *m
+			mp.Precise = p
+			m = &mp
+		}
 		return regressorSQL(c, m, label, empty), nil
 	}
 	return "", &parser.Error{Pos: c.fn.Pos, Msg: fmt.Sprintf("ML_EVALUATE(%s): the model returns %s, neither a class nor a number, so there is nothing to compare with a label", m.Name, m.Result.SQL())}
@@ -215,9 +224,14 @@ SELECT CASE WHEN a.n = 0 THEN error(%s) ELSE a.accuracy END AS accuracy,
 FROM __augur_a AS a, __augur_c AS c)`, rows, logLoss, extra, empty, rocAUC), nil
 }
 
-// regressorSQL is the metrics query of a regressor.
+// regressorSQL is the metrics query of a regressor, on its unrounded
+// predictions where the model has them (Model.Precise).
 func regressorSQL(c *tableCall, m *Model, label, empty string) string {
 	y := inAlias + "." + quote(label, '"')
+	predict := m.Predict
+	if m.Precise != "" {
+		predict = m.Precise
+	}
 	return fmt.Sprintf(`(WITH __augur_s AS (SELECT * FROM (SELECT %s::DOUBLE AS y, %s(%s, %s)::DOUBLE AS yhat FROM %s AS %s)
    WHERE y IS NOT NULL AND yhat IS NOT NULL),
  __augur_a AS (SELECT count(*) AS n, avg(abs(y - yhat)) AS mae, avg((y - yhat) * (y - yhat)) AS mse,
@@ -225,5 +239,5 @@ func regressorSQL(c *tableCall, m *Model, label, empty string) string {
  __augur_d AS (SELECT sum((s.y - a.ybar) * (s.y - a.ybar)) AS den FROM __augur_s AS s, __augur_a AS a)
 SELECT CASE WHEN a.n = 0 THEN error(%s) ELSE a.mae END AS mae, a.mse, sqrt(a.mse) AS rmse,
  CASE WHEN d.den = 0 THEN CASE WHEN a.num = 0 THEN 1.0 ELSE 0.0 END ELSE 1 - a.num / d.den END::DOUBLE AS r2
-FROM __augur_a AS a, __augur_d AS d)`, y, m.Predict, quote(m.Name, '\''), predictArgs(m, label), c.input, inAlias, empty)
+FROM __augur_a AS a, __augur_d AS d)`, y, predict, quote(m.Name, '\''), predictArgs(m, label), c.input, inAlias, empty)
 }

@@ -28,6 +28,10 @@ type Env struct {
 	// Columns returns the columns of the result of a query (SQL text),
 	// for ML_EVALUATE's label column.
 	Columns func(query string) ([]Column, error)
+	// Precise names the function that returns a regressor's predictions
+	// unrounded where Model's Predict rounds them to FLOAT, or ""; only
+	// ML_EVALUATE asks (it may load the model again). Nil: never.
+	Precise func(name string) (string, error)
 }
 
 // Model is what the table forms need to know about a model.
@@ -46,6 +50,10 @@ type Model struct {
 	Proba   string
 	Classes []any      // the class values in the model's order
 	Class   types.Type // their type
+	// Precise is the function that returns a regressor's predictions
+	// in double precision where Predict rounds them (FLOAT), for
+	// ML_EVALUATE (Env.Precise); "" where Predict's are the model's own.
+	Precise string
 }
 
 // Column is a column of a query's result, its type as DuckDB spells it.
