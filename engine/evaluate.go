@@ -192,87 +192,25 @@ func preciseKey(missing bool) string {
 // preciseFunc registers (once) and names the precise predict function,
 // or its variant that sees NULL arguments.
 func (e *Engine) preciseFunc(ctx context.Context, missing bool) (string, error) {
-	key := preciseKey(missing)
-	e.mu.Lock()
-	name, ok := e.predicts[key]
-	e.mu.Unlock()
-	if ok {
-		return name, nil
-	}
-	name = predictPrefix + "precise"
+	name := predictPrefix + "precise"
 	if missing {
 		name += "_missing"
 	}
-	info, err := sqlext.TypeInfo(types.Float64T)
-	if err != nil {
-		return "", err
-	}
-	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
-	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
-	f := &predictUDF{e: e, sqlType: types.Float64T.SQL(), missing: missing, precise: true, cfg: duckdb.ScalarFuncConfig{
-		InputTypeInfos:      []duckdb.TypeInfo{varchar},
-		VariadicTypeInfo:    anyT,
-		ResultTypeInfo:      info,
-		SpecialNullHandling: missing,
-	}}
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if name, ok := e.predicts[key]; ok {
-		return name, nil
-	}
-	if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
-		return "", fmt.Errorf("register %s: %w", name, err)
-	}
-	e.predicts[key] = name
-	return name, nil
+	return e.registerUDF(ctx, preciseKey(missing), name, types.Float64T, &predictUDF{missing: missing, precise: true})
 }
 
 // acquirePrecise is acquire for the precise handle of a model: the
 // catalog's entry with RETURNS double. sqlType is DOUBLE.
 func (e *Engine) acquirePrecise(ctx context.Context, name, sqlType string) (*handle, error) {
-	e.mu.Lock()
-	key := catalog.Key(name)
-	h := e.precise[key]
-	if h == nil {
-		ent, ok := e.cat.Get(name)
-		if !ok {
-			e.mu.Unlock()
-			return nil, fmt.Errorf("ML_EVALUATE: model %q does not exist (SHOW MODELS lists the models)", name)
-		}
+	double := func(ent *catalog.Entry) (*catalog.Entry, error) {
 		if ent.Returns.Kind != types.Float32 {
-			e.mu.Unlock()
 			return nil, fmt.Errorf("ML_EVALUATE: model %q now returns %s; run the query again", ent.Name, ent.ShownType)
 		}
-		double := *ent
-		f64 := types.Float64T
-		double.Returns, double.ShownType, double.Requested = types.Float64T, "DOUBLE", &f64
-		h = &handle{entry: &double, batchSize: batchSize(ent), cat: e.cat, stats: &modelStats{}}
-		e.precise[key] = h
+		d, f64 := *ent, types.Float64T
+		d.Returns, d.ShownType, d.Requested = f64, "DOUBLE", &f64
+		return &d, nil
 	}
-	h.refs++
-	e.mu.Unlock()
-	if err := h.load(ctx); err != nil {
-		e.release(h)
-		return nil, err
-	}
-	return h, nil
-}
-
-// forgetPrecise retires a model's precise handle (the model was
-// replaced or dropped).
-func (e *Engine) forgetPrecise(name string) {
-	e.mu.Lock()
-	h := e.precise[catalog.Key(name)]
-	delete(e.precise, catalog.Key(name))
-	e.mu.Unlock()
-	if h != nil {
-		e.retireHandle(h)
-	}
+	return e.acquireIn(ctx, e.precise, name, double, func(*handle) error { return nil })
 }
 
 // preciseOf names the precise predict function for a regressor entry

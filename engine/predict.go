@@ -40,43 +40,51 @@ func (e *Engine) predictFunc(ctx context.Context, t types.Type) (string, error) 
 // registerPredict registers the predict function of result type t, or
 // its variant that sees NULL arguments, once per engine.
 func (e *Engine) registerPredict(ctx context.Context, t types.Type, missing bool) (string, error) {
-	sqlType := t.SQL()
-	key := sqlType
+	key := t.SQL()
 	if missing {
-		key = missingKey(sqlType)
-	}
-	e.mu.Lock()
-	name, ok := e.predicts[key]
-	e.mu.Unlock()
-	if ok {
-		return name, nil
+		key = missingKey(key)
 	}
 	h := fnv.New64a()
 	h.Write([]byte(key))
-	name = predictPrefix + strconv.FormatUint(h.Sum64(), 36)
+	return e.registerUDF(ctx, key, predictPrefix+strconv.FormatUint(h.Sum64(), 36), t, &predictUDF{missing: missing})
+}
+
+// registerUDF registers f as the function name of result type t, once
+// per key of e.predicts, and returns the name registered for the key.
+func (e *Engine) registerUDF(ctx context.Context, key, name string, t types.Type, f *predictUDF) (string, error) {
+	e.mu.Lock()
+	done, ok := e.predicts[key]
+	e.mu.Unlock()
+	if ok {
+		return done, nil
+	}
 	info, err := sqlext.TypeInfo(t)
 	if err != nil {
-		return "", fmt.Errorf("result type %s: %w", sqlType, err)
+		return "", fmt.Errorf("result type %s: %w", t.SQL(), err)
 	}
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
-	f := &predictUDF{e: e, sqlType: sqlType, missing: missing, cfg: duckdb.ScalarFuncConfig{
+	f.e, f.sqlType = e, t.SQL()
+	f.cfg = duckdb.ScalarFuncConfig{
 		InputTypeInfos:      []duckdb.TypeInfo{varchar},
 		VariadicTypeInfo:    anyT,
 		ResultTypeInfo:      info,
-		SpecialNullHandling: missing,
-	}}
+		SpecialNullHandling: f.missing,
+	}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if done, ok := e.predicts[key]; ok {
+		return done, nil
+	}
 	if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
 		return "", fmt.Errorf("register %s: %w", name, err)
 	}
-	e.mu.Lock()
 	e.predicts[key] = name
-	e.mu.Unlock()
 	return name, nil
 }
 
@@ -308,21 +316,38 @@ type handle struct {
 
 // acquire returns the loaded model named name, loading it if needed.
 func (e *Engine) acquire(ctx context.Context, name, sqlType string) (*handle, error) {
+	same := func(ent *catalog.Entry) (*catalog.Entry, error) { return ent, nil }
+	return e.acquireIn(ctx, e.handles, name, same, func(h *handle) error {
+		if h.entry.Returns.SQL() != sqlType {
+			return fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; run it again, or re-create the view that uses it", h.entry.Name, h.entry.ShownType, sqlType)
+		}
+		return nil
+	})
+}
+
+// acquireIn is acquire from the handles hs, whose new handles load the
+// catalog's entry as entry rewrites it, each use checked by check.
+func (e *Engine) acquireIn(ctx context.Context, hs map[string]*handle, name string, entry func(*catalog.Entry) (*catalog.Entry, error), check func(*handle) error) (*handle, error) {
 	e.mu.Lock()
 	key := catalog.Key(name)
-	h := e.handles[key]
+	h := hs[key]
 	if h == nil {
 		ent, ok := e.cat.Get(name)
 		if !ok {
 			e.mu.Unlock()
 			return nil, fmt.Errorf("ML_PREDICT: model %q does not exist (SHOW MODELS lists the models)", name)
 		}
+		ent, err := entry(ent)
+		if err != nil {
+			e.mu.Unlock()
+			return nil, err
+		}
 		h = &handle{entry: ent, batchSize: batchSize(ent), cat: e.cat, stats: &modelStats{}}
-		e.handles[key] = h
+		hs[key] = h
 	}
-	if h.entry.Returns.SQL() != sqlType {
+	if err := check(h); err != nil {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("ML_PREDICT: model %q now returns %s, but this query was written when it returned %s; run it again, or re-create the view that uses it", h.entry.Name, h.entry.ShownType, sqlType)
+		return nil, err
 	}
 	h.refs++
 	e.mu.Unlock()
@@ -358,19 +383,24 @@ func (e *Engine) install(h *handle) {
 	if old != nil {
 		e.retireHandle(old)
 	}
-	e.forgetPrecise(h.entry.Name)
+	e.forget(e.precise, h.entry.Name) // its precise copy is the old model
 }
 
 // unload forgets a dropped model.
 func (e *Engine) unload(name string) {
+	e.forget(e.handles, name)
+	e.forget(e.precise, name)
+}
+
+// forget retires a model's handle in hs, if any.
+func (e *Engine) forget(hs map[string]*handle, name string) {
 	e.mu.Lock()
-	old := e.handles[catalog.Key(name)]
-	delete(e.handles, catalog.Key(name))
+	h := hs[catalog.Key(name)]
+	delete(hs, catalog.Key(name))
 	e.mu.Unlock()
-	if old != nil {
-		e.retireHandle(old)
+	if h != nil {
+		e.retireHandle(h)
 	}
-	e.forgetPrecise(name)
 }
 
 func (e *Engine) retireHandle(h *handle) {
