@@ -308,3 +308,55 @@ func TestNullAsMissingViewAcrossRestart(t *testing.T) {
 		t.Fatalf("after reopening, the view gives %v, want %v", after, before)
 	}
 }
+
+// TestNullAsMissingEvaluate: ML_EVALUATE of a classifier that takes
+// missing values counts the rows with a NULL feature, with
+// predict_proba's probabilities for NaN there (the metrics computed here
+// from scikit-learn's predict_proba over every row, as sklearn.metrics'
+// accuracy_score and log_loss would).
+func TestNullAsMissingEvaluate(t *testing.T) {
+	db := open(t, "")
+	f := readMissingFixture(t, "testdata/sklearn/ensemble/hgb_clf_binary.json", nil)
+	cols := missingTable(t, db, "c", f)
+	var proba struct{ Proba [][]float64 }
+	data, _ := os.ReadFile("testdata/sklearn/ensemble/hgb_clf_binary.json")
+	if err := json.Unmarshal(data, &proba); err != nil || len(proba.Proba) != len(f.Inputs) {
+		t.Fatalf("hgb_clf_binary.json: %d probabilities, %v", len(proba.Proba), err)
+	}
+	nulls := 0
+	for _, row := range f.Inputs {
+		for _, v := range row {
+			if v == nil {
+				nulls++
+				break
+			}
+		}
+	}
+	if nulls == 0 {
+		t.Fatal("the fixture has no row with a missing value")
+	}
+	// Any labels do: row i's is 1 when i % 3 = 0.
+	mustExec(t, db, `CREATE TABLE l AS SELECT (i % 3 = 0)::INTEGER AS y, `+each(cols, "{c}")+` FROM c`)
+	mustExec(t, db, `CREATE MODEL hgb_c USING 'testdata/sklearn/ensemble/hgb_clf_binary.p4.pkl'`)
+	const eps = 2.220446049250313e-16
+	clip := func(p float64) float64 { return max(min(p, 1-eps), eps) }
+	var right, loss float64
+	for i, p := range proba.Proba {
+		y := 0
+		if i%3 == 0 {
+			y = 1
+		}
+		if (p[1] > p[0]) == (y == 1) {
+			right++
+		}
+		loss -= math.Log(clip(p[y]) / (clip(p[0]) + clip(p[1])))
+	}
+	n := float64(len(proba.Proba))
+	var acc, ll float64
+	if err := db.QueryRow(`SELECT accuracy, log_loss FROM ML_EVALUATE(MODEL hgb_c, TABLE l, 'y')`).Scan(&acc, &ll); err != nil {
+		t.Fatal(err)
+	}
+	if acc != right/n || math.Abs(ll-loss/n) > 1e-9*max(1, loss/n) {
+		t.Fatalf("accuracy %v, log_loss %v; over all %v rows (%d with a NULL feature) scikit-learn's predict_proba gives %v, %v", acc, ll, n, nulls, right/n, loss/n)
+	}
+}

@@ -26,7 +26,13 @@ import (
 // (its index in model.Classifier.Classes) and every class's probability.
 // Its name starts with predictPrefix, so queries that call it run on the
 // spin guard's threads and its errors read as ML_PREDICT's.
-const probaFunc = predictPrefix + "proba"
+// probaMissingFunc is its variant that sees NULL arguments (missing.go),
+// for the classifiers that take missing values: without it, a row with a
+// NULL feature would have no probabilities and drop out of the metrics.
+const (
+	probaFunc        = predictPrefix + "proba"
+	probaMissingFunc = predictPrefix + "proba_missing"
+)
 
 // probaType is probaFunc's result.
 var probaType = types.StructOf(
@@ -48,11 +54,6 @@ func (e *Engine) registerProba(ctx context.Context) error {
 	}
 	varchar, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
 	anyT, _ := duckdb.NewTypeInfo(duckdb.TYPE_ANY)
-	f := &probaUDF{e: e, cfg: duckdb.ScalarFuncConfig{
-		InputTypeInfos:   []duckdb.TypeInfo{varchar},
-		VariadicTypeInfo: anyT,
-		ResultTypeInfo:   info,
-	}}
 	conn, err := e.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -63,16 +64,25 @@ func (e *Engine) registerProba(ctx context.Context) error {
 	if e.probaReady {
 		return nil
 	}
-	if err := duckdb.RegisterScalarUDF(conn, probaFunc, f); err != nil {
-		return fmt.Errorf("register %s: %w", probaFunc, err)
+	for name, missing := range map[string]bool{probaFunc: false, probaMissingFunc: true} {
+		f := &probaUDF{e: e, missing: missing, cfg: duckdb.ScalarFuncConfig{
+			InputTypeInfos:      []duckdb.TypeInfo{varchar},
+			VariadicTypeInfo:    anyT,
+			ResultTypeInfo:      info,
+			SpecialNullHandling: missing,
+		}}
+		if err := duckdb.RegisterScalarUDF(conn, name, f); err != nil {
+			return fmt.Errorf("register %s: %w", name, err)
+		}
 	}
 	e.probaReady = true
 	return nil
 }
 
 type probaUDF struct {
-	e   *Engine
-	cfg duckdb.ScalarFuncConfig
+	e       *Engine
+	missing bool // the variant that sees NULL arguments
+	cfg     duckdb.ScalarFuncConfig
 }
 
 func (f *probaUDF) Config() duckdb.ScalarFuncConfig { return f.cfg }
@@ -127,7 +137,7 @@ func (f *probaUDF) chunk(ctx context.Context, st *duckdb.ChunkIteratorState) err
 	if cl == nil {
 		return fmt.Errorf("ML_EVALUATE: model %q is no longer a classifier with class probabilities; run the query again", h.entry.Name)
 	}
-	ca, err := h.chunkArgs(in)
+	ca, err := h.readArgs(in, f.missing, f.missing && h.missing)
 	if err != nil {
 		return err
 	}
@@ -266,6 +276,9 @@ func (c *Conn) describeModel(ctx context.Context, name string, pos parser.Pos) (
 			return nil, err
 		}
 		m.Proba, m.Classes, m.Class = probaFunc, cl.Classes(), cl.ClassType()
+		if h.missing {
+			m.Proba = probaMissingFunc
+		}
 	}
 	return m, nil
 }

@@ -197,15 +197,10 @@ type chunkArgs struct {
 	seen bool
 }
 
-// chunkArgs reads a chunk's arguments after the model name. A single
-// STRUCT argument to a model that knows its features' names is taken by
-// name (see features.go).
-func (h *handle) chunkArgs(in *duckdb.DataChunk) (*chunkArgs, error) {
-	return h.readArgs(in, false, false)
-}
-
-// readArgs is chunkArgs for a function that sees NULL arguments (seen)
-// and, with nan, a model that takes NaN for a missing number.
+// readArgs reads a chunk's arguments after the model name, for a
+// function that sees NULL arguments (seen) and, with nan, a model that
+// takes NaN for a missing number. A single STRUCT argument to a model
+// that knows its features' names is taken by name (see features.go).
 func (h *handle) readArgs(in *duckdb.DataChunk, seen, nan bool) (*chunkArgs, error) {
 	n, cols := in.GetSize(), in.ColumnCount()
 	ca := &chunkArgs{direct: make([]bool, n), null: make([]bool, n), seen: seen}

@@ -8,6 +8,7 @@ import (
 	"github.com/augurdb/augur/catalog"
 	"github.com/augurdb/augur/parser"
 	"github.com/augurdb/augur/rewrite"
+	"github.com/augurdb/augur/types"
 )
 
 // What a distributed runner of augur's SQL (package scaleout, augur-beam)
@@ -72,6 +73,13 @@ func (e *Engine) Preload(ctx context.Context, names ...string) error {
 		}
 		if _, err := e.predictFuncOf(ctx, ent); err != nil {
 			return err
+		}
+		if ent.Returns.Kind == types.Float32 { // ML_EVALUATE's (evaluate.go)
+			for _, missing := range []bool{false, true} {
+				if _, err := e.preciseFunc(ctx, missing); err != nil {
+					return err
+				}
+			}
 		}
 		h, err := e.acquire(ctx, name, ent.Returns.SQL())
 		if err != nil {
