@@ -60,7 +60,7 @@ const (
 	qsMaxCatTests = 1 << 26
 	// qsIntervalGrowth bounds a numerical slot's interval lists, as a
 	// multiple of its nodes; past it the slot keeps a list a node.
-	qsIntervalGrowth = 8
+	qsIntervalGrowth = 32
 )
 
 // qsForest is the ensemble's trees of at most qsMaxLeaves leaves, laid
@@ -298,7 +298,11 @@ func (b *qsBlock) placeNum(trees []qsTreeNodes, slotOf []uint32, nslots int) {
 		nodes := all[lo:hi]
 		lo = hi
 		b.start[s], b.andsAt[s] = int32(len(b.thr)), int32(len(b.ands))
-		b.interval[s] = intervalSize(nodes, seen) <= qsIntervalGrowth*len(nodes)
+		// A row whose key is uniformly among the thresholds scans half
+		// of them and applies a list of size/d ANDs, against half the
+		// nodes, one AND each.
+		size, d := intervalSize(nodes, seen)
+		b.interval[s] = size <= qsIntervalGrowth*len(nodes) && d*d+2*size < len(nodes)*d
 		if !b.interval[s] {
 			for _, n := range nodes {
 				b.ands = append(b.ands, qsAnd{mask: n.mask, tree: n.tree})
@@ -332,10 +336,11 @@ func (b *qsBlock) placeNum(trees []qsTreeNodes, slotOf []uint32, nslots int) {
 
 // intervalSize is the number of ANDs a slot's interval lists take (its
 // nodes sorted by threshold): per distinct threshold, the trees that it
-// or a lower one touches. seen is all false, and left so.
-func intervalSize(nodes []qsSorted, seen []bool) int {
-	size, touched := 0, 0
-	for i := 0; i < len(nodes); {
+// or a lower one touches; and the number of distinct thresholds. seen is
+// all false, and left so.
+func intervalSize(nodes []qsSorted, seen []bool) (size, distinct int) {
+	touched := 0
+	for i := 0; i < len(nodes); distinct++ {
 		thr := nodes[i].thr
 		for ; i < len(nodes) && nodes[i].thr == thr; i++ {
 			if !seen[nodes[i].tree] {
@@ -348,7 +353,7 @@ func intervalSize(nodes []qsSorted, seen []bool) int {
 	for _, n := range nodes {
 		seen[n.tree] = false
 	}
-	return size
+	return size, distinct
 }
 
 func cmpInt64(a, b int64) int {
@@ -446,7 +451,8 @@ func (b *qsBlock) vectors(x []float64, s []int64, bv *[qsBlockTrees]uint64) {
 		}
 		lo, end := b.start[sl], b.start[sl+1]
 		if !b.interval[sl] {
-			thr, ands := b.thr[lo:end], b.ands[b.andsAt[sl]:]
+			thr := b.thr[lo:end]
+			ands := b.ands[b.andsAt[sl]:][:len(thr)] // no bounds check below
 			for i, t := range thr {
 				if t >= xk {
 					break

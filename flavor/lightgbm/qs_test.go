@@ -155,6 +155,7 @@ func TestQuickScorerForests(t *testing.T) {
 		leaves             []int // per tree, cycled over trees
 		trees, nf, k       int
 		catFeats, catWords int
+		bins               int // numerical thresholds from this many values (0: any)
 	}{
 		{name: "64 leaves", leaves: []int{64, 2, 31}, trees: 20, nf: 6, k: 1},
 		{name: "65 leaves walk", leaves: []int{10, 65, 31, 1}, trees: 12, nf: 6, k: 1},
@@ -162,6 +163,7 @@ func TestQuickScorerForests(t *testing.T) {
 		{name: "categorical, widest sets", leaves: []int{20}, trees: 10, nf: 4, k: 1, catFeats: 2, catWords: qsMaxCatBits / 32},
 		{name: "multiclass", leaves: []int{31, 12, 40}, trees: 30, nf: 8, k: 3, catFeats: 1, catWords: 2},
 		{name: "blocks", leaves: []int{4, 7}, trees: qsBlockTrees + 77, nf: 5, k: 1, catFeats: 1, catWords: 1},
+		{name: "binned thresholds", leaves: []int{31, 20}, trees: 60, nf: 4, k: 1, catFeats: 1, catWords: 1, bins: 6},
 		{name: "blocks and walks", leaves: []int{4, 7, 3, 100}, trees: qsBlockTrees + 77, nf: 5, k: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,6 +171,13 @@ func TestQuickScorerForests(t *testing.T) {
 			trees := make([]genTree, c.trees)
 			for i := range trees {
 				trees[i] = randomTree(c.leaves[i%len(c.leaves)], c.nf, c.catFeats, c.catWords, rng)
+				for n, dt := range trees[i].dt {
+					// As LightGBM's histogram bins' bounds, shared by
+					// every tree.
+					if c.bins > 0 && dt != "1" {
+						trees[i].thr[n] = fmt.Sprint(float64(rng.IntN(c.bins))/2 - 1)
+					}
+				}
 			}
 			m := parse(t, forestText(trees, c.nf, c.k, ""))
 			want := 0
