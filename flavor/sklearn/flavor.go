@@ -399,7 +399,13 @@ func (m *Model) Describe() map[string]any {
 	if m.est.version != "" {
 		d["sklearn_version"] = untrusted.Clean(m.est.version)
 	}
-	in := map[string]any{"name": "X", "type": "double", "shape": fmt.Sprintf("[%d]", m.est.nFeatures)}
+	typ := "double"
+	if m.text {
+		// Which columns are text shows only in the values: the
+		// encoders fitted on text categories take text.
+		typ = "double, or varchar for the columns that encoders fitted on text take"
+	}
+	in := map[string]any{"name": "X", "type": typ, "shape": fmt.Sprintf("[%d]", m.est.nFeatures)}
 	if len(m.est.featureNames) > 0 {
 		names := make([]string, len(m.est.featureNames))
 		for i, n := range m.est.featureNames {

@@ -197,3 +197,21 @@ func (e expected) Classes0() (any, bool) {
 	_, s := e.Classes[0].(string)
 	return e.Classes[0], s
 }
+
+// TestDescribeTextInputs: a model whose encoders take text says so in
+// DESCRIBE MODEL's inputs; one of numbers says double.
+func TestDescribeTextInputs(t *testing.T) {
+	for path, want := range map[string]string{
+		"../../testdata/sklearn/pipeline/ohe_strings.joblib": "double, or varchar for the columns that encoders fitted on text take",
+		"../../testdata/sql/diabetes.joblib":                 "double",
+	} {
+		m, err := load(t, &model.Spec{Name: "m"}, path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		in := m.Describe()["inputs"].([]any)[0].(map[string]any)
+		if in["type"] != want {
+			t.Errorf("%s: inputs type %q, want %q", path, in["type"], want)
+		}
+	}
+}
