@@ -252,12 +252,21 @@ func TestNullAsMissingImputerPipeline(t *testing.T) {
 	checkPaths(t, db, "imp", "x", cols, f.Predict, 1e-9, "DECIMAL(18,16)")
 
 	// Imputers inside a ColumnTransformer, then LogisticRegression: a NULL
-	// number is imputed; a NULL text feature still makes the row NULL.
-	f = readMissingFixture(t, "testdata/sklearn/pipeline/mixed_nested.json", nil)
-	missingTable(t, db, "mixed", f)
-	mustExec(t, db, `CREATE MODEL nested USING 'testdata/sklearn/pipeline/mixed_nested.p4.pkl'`)
-	checkPredictions(t, db, `SELECT ML_PREDICT(nested, mixed) FROM mixed ORDER BY i`, f.Predict, 0)
-	expect(t, db, `SELECT ML_PREDICT(nested, m) IS NULL FROM (SELECT * REPLACE (NULL::VARCHAR AS size) FROM mixed WHERE i = 0) m`, [][]string{{"true"}})
+	// number is imputed, and so is a NULL text feature (pandas' NaN in a
+	// text column), by the row, by its columns and in the table form; a
+	// OneHotEncoder that saw NaN in fit encodes NULL as that category.
+	for _, fixture := range []string{"mixed_nested", "mixed_text_missing", "mixed_text_nan_category"} {
+		f = readMissingFixture(t, "testdata/sklearn/pipeline/"+fixture+".json", nil)
+		cols := missingTable(t, db, "mixed", f)
+		mustExec(t, db, `CREATE OR REPLACE MODEL nested USING 'testdata/sklearn/pipeline/`+fixture+`.p4.pkl'`)
+		checkPredictions(t, db, `SELECT ML_PREDICT(nested, mixed) FROM mixed ORDER BY i`, f.Predict, 0)
+		checkPredictions(t, db, `SELECT ML_PREDICT(nested, `+each(cols, "{c}")+`) FROM mixed ORDER BY i`, f.Predict, 0)
+		checkPredictions(t, db, `SELECT nested FROM ML_PREDICT(MODEL nested, (SELECT * FROM mixed ORDER BY i))`, f.Predict, 0)
+		// The text columns as ENUMs: NULL is missing there too.
+		args := strings.NewReplacer(`"size"`, `"size"::ENUM ('small', 'medium', 'large', 'huge', 'tiny', 'gigantic')`,
+			`"shade"`, `"shade"::ENUM ('dark', 'light', 'purple')`).Replace(each(cols, "{c}"))
+		checkPredictions(t, db, `SELECT ML_PREDICT(nested, `+args+`) FROM mixed ORDER BY i`, f.Predict, 0)
+	}
 }
 
 // Models that do not take missing values keep SQL's rule: a NULL

@@ -18,8 +18,10 @@ import (
 // result type has two predict functions: the ordinary one, and a
 // variant that sees NULLs (predictUDF.missing), to which the rewriter
 // sends the calls of models that take missing values. The variant hands
-// such a model NaN for a NULL number, and behaves as the ordinary one
-// for any other model (a view written for a model since replaced).
+// such a model NaN for a NULL number or text (pandas' missing value in
+// a text column, which scikit-learn's imputers and encoders take), and
+// behaves as the ordinary one for any other model (a view written for a
+// model since replaced).
 
 // missingKey is the key of the variant of result type sqlType in
 // Engine.predicts, and what its name hashes.
@@ -69,11 +71,11 @@ func takesMissing(m model.Model) bool {
 	return false
 }
 
-// fill says which NULLs of one argument column are missing numbers.
+// fill says which NULLs of one argument column are missing values.
 type fill struct {
-	scalar bool            // the column is a number: NULL is NaN
-	elems  bool            // a LIST or ARRAY of numbers: a NULL element is NaN
-	fields map[string]bool // a STRUCT: its fields that are numbers
+	scalar bool            // the column is a number or text: NULL is NaN
+	elems  bool            // a LIST or ARRAY of them: a NULL element is NaN
+	fields map[string]bool // a STRUCT: its fields that are numbers or text
 }
 
 // missingFills describes the argument columns (after the model's name)
@@ -98,31 +100,34 @@ func fillOf(lt mapping.LogicalType) fill {
 	case mapping.TypeList:
 		ct := mapping.ListTypeChildType(lt)
 		defer mapping.DestroyLogicalType(&ct)
-		return fill{elems: numberType(mapping.GetTypeId(ct))}
+		return fill{elems: missingType(mapping.GetTypeId(ct))}
 	case mapping.TypeArray:
 		ct := mapping.ArrayTypeChildType(lt)
 		defer mapping.DestroyLogicalType(&ct)
-		return fill{elems: numberType(mapping.GetTypeId(ct))}
+		return fill{elems: missingType(mapping.GetTypeId(ct))}
 	case mapping.TypeStruct:
 		k := int(mapping.StructTypeChildCount(lt))
 		f := fill{fields: make(map[string]bool, k)}
 		for i := range k {
 			ct := mapping.StructTypeChildType(lt, mapping.IdxT(i))
-			if numberType(mapping.GetTypeId(ct)) {
+			if missingType(mapping.GetTypeId(ct)) {
 				f.fields[mapping.StructTypeChildName(lt, mapping.IdxT(i))] = true
 			}
 			mapping.DestroyLogicalType(&ct)
 		}
 		return f
 	}
-	return fill{scalar: numberType(mapping.GetTypeId(lt))}
+	return fill{scalar: missingType(mapping.GetTypeId(lt))}
 }
 
-// numberType reports whether values of a type are numbers to a model
-// (model.Float64Of reads them). Text, dates and the type of an untyped
-// NULL literal are not: their NULL keeps the row's result NULL.
-func numberType(t mapping.Type) bool {
+// missingType reports whether a NULL of a type is a missing value to a
+// model: numbers (model.Float64Of reads them) and text (VARCHAR, ENUM).
+// Dates, blobs and the type of an untyped NULL literal are not: their
+// NULL keeps the row's result NULL.
+func missingType(t mapping.Type) bool {
 	switch t {
+	case mapping.TypeVarchar, mapping.TypeEnum:
+		return true
 	case mapping.TypeBoolean, mapping.TypeTinyInt, mapping.TypeSmallInt, mapping.TypeInteger,
 		mapping.TypeBigInt, mapping.TypeUTinyInt, mapping.TypeUSmallInt, mapping.TypeUInteger,
 		mapping.TypeUBigInt, mapping.TypeHugeInt, mapping.TypeUHugeInt, mapping.TypeFloat,

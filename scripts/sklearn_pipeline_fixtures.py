@@ -279,6 +279,25 @@ def pipelines():
     tn.loc[[3, 4, 5], "mean_area"] = np.nan
     save("mixed_nested", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(dfn, y), tn,
          columns=list(df.columns))
+    # NaN (pandas' missing value) in the text columns too, in fit and in
+    # the test rows: SQL's NULL there must reach the text imputer (filled
+    # with a known category, so that a missing value read as some text
+    # would show), and a OneHotEncoder that saw NaN in fit
+    dft = dfn.copy()
+    dft.loc[dft.index[::7], "size"] = np.nan
+    dft.loc[dft.index[3::11], "shade"] = np.nan
+    tt = tn.copy()
+    tt.loc[[1, 4, 9], "size"] = np.nan
+    tt.loc[[2, 4, 7], "shade"] = np.nan
+    catpipe = Pipeline([("impute", SimpleImputer(strategy="most_frequent")),
+                        ("ohe", OneHotEncoder(handle_unknown="ignore"))])
+    ct = ColumnTransformer([("num", numpipe, num[:4]), ("cat", catpipe, ["size", "shade"])])
+    save("mixed_text_missing", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(dft, y), tt,
+         columns=list(df.columns))
+    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["size", "shade"]),
+                            ("num", SimpleImputer(strategy="median"), num)])
+    save("mixed_text_nan_category", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(dft, y), tt,
+         columns=list(df.columns))
     # sparse_output_ True: the same numbers as the dense result
     ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["size", "shade"]),
                             ("num", StandardScaler(with_mean=False), num)], sparse_threshold=1.0)

@@ -196,7 +196,7 @@ func (f *frame) columns(cols []int) *frame {
 	for k, j := range cols {
 		if f.isText(j) {
 			if g.text == nil {
-				g.text = make([][]string, g.w)
+				g.text = make([][]textCell, g.w)
 			}
 			g.text[k] = f.text[j]
 		}
@@ -219,7 +219,7 @@ func (f *frame) place(g *frame, at int, weight float64) {
 	for k := 0; k < g.w; k++ {
 		if g.isText(k) {
 			if f.text == nil {
-				f.text = make([][]string, f.w)
+				f.text = make([][]textCell, f.w)
 			}
 			f.text[at+k] = g.text[k]
 		}

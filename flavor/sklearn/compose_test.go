@@ -29,9 +29,18 @@ type pipeCase struct {
 }
 
 // rowsTable creates table t(i, <columns>) from a fixture's rows: text as
-// VARCHAR, numbers as DOUBLE, JSON null as NaN.
+// VARCHAR, numbers as DOUBLE, JSON null as NaN in a column of numbers and
+// as NULL in a column of text (pandas' NaN there).
 func rowsTable(t *testing.T, db *sql.DB, c pipeCase) {
 	t.Helper()
+	text := make(map[int]bool)
+	for _, r := range c.Inputs {
+		for j, v := range r {
+			if _, ok := v.(string); ok {
+				text[j] = true
+			}
+		}
+	}
 	var b strings.Builder
 	b.WriteString("CREATE OR REPLACE TABLE t AS SELECT * FROM (VALUES ")
 	for i, r := range c.Inputs {
@@ -39,14 +48,18 @@ func rowsTable(t *testing.T, db *sql.DB, c pipeCase) {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "(%d", i)
-		for _, v := range r {
+		for j, v := range r {
 			switch x := v.(type) {
 			case string:
 				b.WriteString(", '" + strings.ReplaceAll(x, "'", "''") + "'")
 			case float64:
 				b.WriteString(", '" + strconv.FormatFloat(x, 'g', -1, 64) + "'::DOUBLE")
 			case nil:
-				b.WriteString(", 'NaN'::DOUBLE")
+				if text[j] {
+					b.WriteString(", NULL::VARCHAR")
+				} else {
+					b.WriteString(", 'NaN'::DOUBLE")
+				}
 			}
 		}
 		b.WriteString(")")
@@ -108,7 +121,7 @@ func samePrediction(got, want any) bool {
 
 func TestSQLPipelines(t *testing.T) {
 	db := openDB(t)
-	for _, name := range []string{"mixed_logreg", "mixed_forest", "mixed_nested", "mixed_regressor", "mixed_logreg.p2", "mixed_logreg.joblib"} {
+	for _, name := range []string{"mixed_logreg", "mixed_forest", "mixed_nested", "mixed_text_missing", "mixed_text_nan_category", "mixed_regressor", "mixed_logreg.p2", "mixed_logreg.joblib"} {
 		base, file := name, name+".p4.pkl"
 		if i := strings.IndexByte(name, '.'); i > 0 {
 			base = name[:i]

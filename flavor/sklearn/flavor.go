@@ -596,12 +596,12 @@ func (f *frame) textFeature(j, r int, v any) (float64, bool) {
 // setText records that column j of row r is the text s.
 func (f *frame) setText(j, r int, s string) {
 	if f.text == nil {
-		f.text = make([][]string, f.w)
+		f.text = make([][]textCell, f.w)
 	}
 	if f.text[j] == nil {
-		f.text[j] = make([]string, f.n)
+		f.text[j] = make([]textCell, f.n)
 	}
-	f.text[j][r] = s
+	f.text[j][r] = textCell{s: s, ok: true}
 }
 
 // check applies scikit-learn's check of an estimator's input (check_array

@@ -20,17 +20,21 @@ func init() {
 }
 
 // cellText is column j of row r when it holds text: a text column's
-// value, unless the row passed a number there (NaN marks text).
+// value, unless the row passed a number there (a missing value's NaN
+// among them).
 func (f *frame) cellText(r, j int) (string, bool) {
-	if !f.isText(j) || !math.IsNaN(f.X[r*f.w+j]) {
+	if !f.isText(j) {
 		return "", false
 	}
-	return f.text[j][r], true
+	c := f.text[j][r]
+	return c.s, c.ok
 }
 
 // missingValue is an imputer's missing_values: NaN (the default), a
 // number, or a string (for text columns); None matches nothing augur
-// passes (a NULL feature makes the row NULL before it gets here).
+// passes: SQL's NULL arrives as NaN, pandas' missing value, in number and
+// text columns alike (and a model whose imputers look for None does not
+// take missing values, so its NULL rows stay NULL).
 type missingValue struct {
 	nan    bool
 	num    float64

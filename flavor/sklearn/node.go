@@ -25,13 +25,22 @@ type node interface {
 type frame struct {
 	n, w int
 	X    []float64 // n rows of w; NaN where a value is text
-	// text[j] holds column j's values (n of them) when the column holds
+	// text[j] holds column j's cells (n of them) when the column holds
 	// text; text is nil when no column does.
-	text [][]string
+	text [][]textCell
 	// skip marks the rows the caller will not use (a NULL feature, a row
 	// refused under on_error = 'null'): they hold anything, and a step
 	// must not fail on them. nil when every row is used.
 	skip []bool
+}
+
+// textCell is one cell of a text column. A row may pass a number there
+// instead (ok false): NaN for a missing value (SQL's NULL), which the
+// imputers and encoders take as pandas' NaN, or a number, which the
+// encoders refuse.
+type textCell struct {
+	s  string
+	ok bool
 }
 
 func newFrame(n, w int) *frame { return &frame{n: n, w: w, X: make([]float64, n*w)} }
@@ -50,9 +59,9 @@ func (f *frame) numeric(who string) error {
 			continue
 		}
 		v := ""
-		for _, s := range f.text[j] {
-			if s != "" {
-				v = s
+		for _, c := range f.text[j] {
+			if c.ok {
+				v = c.s
 				break
 			}
 		}
