@@ -234,7 +234,10 @@ func (c *Conn) preciseOf(ctx context.Context, name string) (string, error) {
 	}
 	h, err := c.e.acquirePrecise(ctx, ent.Name, "DOUBLE")
 	if err != nil {
-		return "", nil // ML_PREDICT's own function reports a model that fails to load
+		// The model's ML_PREDICT handle may still be loaded from before
+		// (its file replaced since): evaluating its FLOAT predictions
+		// instead would miss the precision promised without saying so.
+		return "", err
 	}
 	defer c.e.release(h)
 	if h.from.Kind != types.Float64 {

@@ -232,7 +232,7 @@ func build(spec *model.Spec, v any) (*Model, error) {
 	if f, ok := n.(interface{ finalModelType() (string, string) }); ok {
 		mtName, finalClass = f.finalModelType()
 	}
-	if err := checkModelType(spec, mtName, finalClass); err != nil {
+	if err := checkModelType(spec, mtName, class, finalClass); err != nil {
 		return nil, err
 	}
 	var p predictor
@@ -259,9 +259,10 @@ func build(spec *model.Spec, v any) (*Model, error) {
 }
 
 // checkModelType checks MODEL_TYPE, when CREATE MODEL names one,
-// against the estimator (a pipeline's final one): the model type that
-// builds it (Rikai's names group several estimators).
-func checkModelType(spec *model.Spec, inferred, class string) error {
+// against the estimator: the file's own (a Pipeline for MODEL_TYPE
+// pipeline) or a pipeline's final one (inferred is its model type; Rikai's
+// names group several estimators).
+func checkModelType(spec *model.Spec, inferred, top, class string) error {
 	if spec.ModelType == "" || strings.EqualFold(spec.ModelType, inferred) {
 		return nil
 	}
@@ -269,7 +270,7 @@ func checkModelType(spec *model.Spec, inferred, class string) error {
 	if err != nil {
 		return fmt.Errorf("model %q: %w", spec.Name, err)
 	}
-	if contains(mt.estimators, class) {
+	if contains(mt.estimators, class) || contains(mt.estimators, top) {
 		return nil
 	}
 	short := class[strings.LastIndexByte(class, '.')+1:]

@@ -113,6 +113,21 @@ func TestWrongModelType(t *testing.T) {
 	wantErr(t, err, "LogisticRegression", "ElasticNet, ElasticNetCV, Lasso, LassoCV, LinearRegression, Ridge, RidgeCV")
 	_, err = load(t, spec("svm"), filepath.Join(fixtures, "linreg.p4.pkl"))
 	wantErr(t, err, `unknown sklearn model type "svm"`, "linear_regression", "logistic_regression", "pca", "random_forest_classification", "random_forest_regression")
+
+	// A pipeline is named by what the file holds or by its final step.
+	pipe := filepath.Join(pipeFixtures, "mixed_logreg.p4.pkl")
+	for _, mt := range []string{"pipeline", "PIPELINE", "logistic_regression"} {
+		if _, err := load(t, spec(mt), pipe); err != nil {
+			t.Errorf("MODEL_TYPE %s: %v", mt, err)
+		}
+	}
+	if _, err := load(t, spec("column_transformer"), filepath.Join(pipeFixtures, "mixed_ct_alone.p4.pkl")); err != nil {
+		t.Errorf("MODEL_TYPE column_transformer: %v", err)
+	}
+	_, err = load(t, spec("column_transformer"), pipe)
+	wantErr(t, err, "MODEL_TYPE column_transformer", "LogisticRegression")
+	_, err = load(t, spec("pipeline"), filepath.Join(fixtures, "linreg.p4.pkl"))
+	wantErr(t, err, "MODEL_TYPE pipeline", "LinearRegression")
 }
 
 func TestNoUsing(t *testing.T) {
