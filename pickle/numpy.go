@@ -309,21 +309,40 @@ func (a *Array) Len() int {
 	return n
 }
 
+// maxEmptyDims bounds the product of an empty array's other dimensions.
+const maxEmptyDims = 1 << 20
+
 // count multiplies a shape, refusing negative dimensions and totals
-// beyond limit.
+// beyond limit. A shape with a zero dimension holds nothing, whatever
+// its other dimensions ((3, 0) is as empty as (0, 3)); their product
+// is still bounded, by maxEmptyDims, since a reader may loop over them.
 func count(shape Tuple, limit int64) ([]int, int64, error) {
 	dims := make([]int, len(shape))
-	n := int64(1)
+	empty := false
 	for i, v := range shape {
 		s, ok := v.(int64)
 		if !ok || s < 0 {
 			return nil, 0, fmt.Errorf("bad numpy shape %s", shapeText(shape))
 		}
-		if s > 0 && n > limit/s {
+		dims[i] = int(s)
+		empty = empty || s == 0
+	}
+	if empty {
+		limit = maxEmptyDims
+	}
+	n := int64(1)
+	for _, v := range shape {
+		s := v.(int64)
+		if s == 0 {
+			continue
+		}
+		if n > limit/s {
 			return nil, 0, fmt.Errorf("numpy shape %s is larger than the input", shapeText(shape))
 		}
 		n *= s
-		dims[i] = int(s)
+	}
+	if empty {
+		return dims, 0, nil
 	}
 	if n > limit {
 		return nil, 0, fmt.Errorf("numpy shape %s is larger than the input", shapeText(shape))
