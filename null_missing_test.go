@@ -193,12 +193,33 @@ func TestNullAsMissingLightGBM(t *testing.T) {
 		want[i] = num(v)
 	}
 	checkPaths(t, db, "lgb", "x", cols, want, 0, "DECIMAL(18,6)")
-	// The model knows its features' names: a table's row (dense) and a
-	// STRUCT of DECIMAL fields (boxed), NULL fields as NaN.
-	checkPredictions(t, db, `SELECT ML_PREDICT(lgb, x) FROM x ORDER BY i`, want, 0)
-	checkPredictions(t, db, `SELECT ML_PREDICT(lgb, {`+each(cols, `'{n}': {c}::DECIMAL(18,6)`)+`}) FROM x ORDER BY i`, want, 0)
+	// The table form passes the columns (but i) in order: the model was
+	// trained without feature names (LightGBM's Column_0, ... are made up),
+	// and so takes no row by name.
+	checkPredictions(t, db, `SELECT lgb FROM ML_PREDICT(MODEL lgb, (SELECT * EXCLUDE (i) FROM x ORDER BY i))`, want, 0)
+	expectErr(t, db, `SELECT ML_PREDICT(lgb, x) FROM x`, "does not know its features' names")
+}
+
+// TestNamedLightGBM: a LightGBM model trained with feature names takes
+// a table's row (dense) and a STRUCT of DECIMAL fields (boxed) by name,
+// NULL fields as NaN.
+func TestNamedLightGBM(t *testing.T) {
+	db := open(t, "")
+	mustExec(t, db, `CREATE MODEL p FLAVOR lightgbm RETURNS double USING 'testdata/lightgbm/genlin_fmtp_poisson_Frequency.model'`)
+	names := []string{"VehBrand", "VehPower", "VehGas", "Region", "Area", "VehAge", "DrivAge", "BonusMalus", "Density"}
+	mustExec(t, db, `CREATE TABLE x AS SELECT * FROM read_csv('testdata/lightgbm/genlin_fmtp_poisson_Frequency_features.tsv', delim = '\t', header = false, columns = {`+
+		each(names, `'{n}': 'DOUBLE'`)+`}) LIMIT 60`)
+	mustExec(t, db, `CREATE TABLE xn AS SELECT row_number() OVER () AS i, * REPLACE (CASE WHEN (VehAge + DrivAge)::INT % 3 = 0 THEN NULL ELSE DrivAge END AS DrivAge, CASE WHEN BonusMalus::INT % 4 = 2 THEN NULL ELSE Density END AS Density) FROM x`)
+	expect(t, db, `SELECT count(*) FILTER (WHERE DrivAge IS NULL) > 5, count(*) FILTER (WHERE Density IS NULL) > 5 FROM xn`, [][]string{{"true", "true"}})
+	want := make([]float64, 0, 60)
+	for _, v := range column(t, db, `SELECT ML_PREDICT(p, `+each(names, `coalesce({c}, 'NaN'::DOUBLE)`)+`) FROM xn ORDER BY i`) {
+		want = append(want, num(v))
+	}
+	checkPredictions(t, db, `SELECT ML_PREDICT(p, xn) FROM xn ORDER BY i`, want, 0)
+	checkPredictions(t, db, `SELECT ML_PREDICT(p, {`+each(names, `'{n}': {c}::DECIMAL(18,6)`)+`}) FROM xn ORDER BY i`, want, 0)
+	checkPredictions(t, db, `SELECT p FROM ML_PREDICT(MODEL p, (SELECT * FROM xn ORDER BY i))`, want, 0)
 	// A NULL row is no row at all.
-	expect(t, db, `SELECT ML_PREDICT(lgb, NULL::STRUCT("Column_0" DOUBLE, "Column_1" DOUBLE, "Column_2" DOUBLE, "Column_3" DOUBLE)) IS NULL`, [][]string{{"true"}})
+	expect(t, db, `SELECT ML_PREDICT(p, NULL::STRUCT(`+each(names, `{c} DOUBLE`)+`)) IS NULL`, [][]string{{"true"}})
 }
 
 func TestNullAsMissingHistGradientBoosting(t *testing.T) {

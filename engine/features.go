@@ -175,6 +175,6 @@ func byName(modelName string, features []string, col []any, null []bool) ([][]an
 // noNamesError is the error for a STRUCT given to a model that could map
 // it by name but does not know its features' names.
 func noNamesError(modelName string) error {
-	return fmt.Errorf("ML_PREDICT(%s): the model does not know its features' names (it was not fitted on a DataFrame), so it cannot take a row or STRUCT by name; pass the features as columns in the order it was fitted on, ML_PREDICT(%s, a, b, c), or as one list, ML_PREDICT(%s, [a, b, c])",
+	return fmt.Errorf("ML_PREDICT(%s): the model does not know its features' names (it was fitted without them, on an array rather than a DataFrame), so it cannot take a row or STRUCT by name; pass the features as columns in the order it was fitted on, ML_PREDICT(%s, a, b, c), or as one list, ML_PREDICT(%s, [a, b, c])",
 		modelName, modelName, modelName)
 }

@@ -232,9 +232,27 @@ func (m *Model) Close() error { return nil }
 // dense path always applies (model.DenseModel).
 func (m *Model) Features() int { return m.nf }
 
-// FeatureNames are the file's feature_names (LightGBM writes Column_0,
-// Column_1, ... when training had none).
-func (m *Model) FeatureNames() []string { return m.raw.featureNames }
+// FeatureNames are the file's feature_names, or nil when they are the
+// names LightGBM makes up for training data that had none (Column_0,
+// Column_1, ...): such a model takes its features in order, as LightGBM's
+// predict does, so that ML_EVALUATE and the table form pass a table's
+// columns by position rather than asking for columns named Column_0.
+func (m *Model) FeatureNames() []string {
+	if generatedNames(m.raw.featureNames) {
+		return nil
+	}
+	return m.raw.featureNames
+}
+
+// generatedNames reports whether names are Column_0, Column_1, ...
+func generatedNames(names []string) bool {
+	for i, n := range names {
+		if n != "Column_"+strconv.Itoa(i) {
+			return false
+		}
+	}
+	return true
+}
 
 // Classes are the class indices 0..n-1 (model.Classifier).
 func (m *Model) Classes() []any { return m.classes }
