@@ -80,6 +80,29 @@ func TestEvaluateComposes(t *testing.T) {
 	// a NULL label is left out
 	expect(t, db, `SELECT accuracy FROM ML_EVALUATE(MODEL m_iris, (SELECT * REPLACE (NULL::VARCHAR AS target) FROM iris UNION ALL FROM iris WHERE target = 'setosa'), 'target')`,
 		[][]string{{"1"}})
+	// r2 is undefined on one row (scikit-learn: NaN)
+	expect(t, db, `SELECT r2 IS NULL, mae > 0 FROM ML_EVALUATE(MODEL m_diabetes, (FROM diabetes LIMIT 1), 'target')`, [][]string{{"true", "true"}})
+}
+
+// An ENUM label is its text, and a BOOLEAN label is 0 or 1 (the classes
+// of a model fitted on booleans): the same metrics as VARCHAR and
+// integer labels.
+func TestEvaluateLabelTypes(t *testing.T) {
+	db := sqlSetup(t)
+	for _, c := range [][2]string{
+		{`ML_EVALUATE(MODEL m_iris, TABLE iris, 'target')`,
+			`ML_EVALUATE(MODEL m_iris, (SELECT * REPLACE (target::ENUM ('setosa', 'versicolor', 'virginica') AS target) FROM iris), 'target')`},
+		{`ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'target')`,
+			`ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (target = 1 AS target) FROM cancer), 'target')`},
+	} {
+		_, want := rows(t, db, `SELECT * FROM `+c[0])
+		_, got := rows(t, db, `SELECT * FROM `+c[1])
+		if strings.Join(got[0], ",") != strings.Join(want[0], ",") || want[0][0] == "NULL" {
+			t.Errorf("%s: %v, want %v as for %s", c[1], got, want, c[0])
+		}
+	}
+	expectErr(t, db, `SELECT * FROM ML_EVALUATE(MODEL m_iris, (SELECT * REPLACE (target = 'setosa' AS target) FROM iris), 'target')`,
+		`the label column "target" is BOOLEAN, but the model predicts string classes`)
 }
 
 func TestEvaluateErrors(t *testing.T) {

@@ -21,7 +21,8 @@ import (
 // half, which equals the area under roc_curve). A model that predicts
 // classes but gives no probabilities gets NULL log_loss and roc_auc.
 // Regressors: mae, mse, rmse, r2 (1 when both sums of squares are 0, 0
-// when only the total one is, as r2_score's force_finite).
+// when only the total one is, as r2_score's force_finite; NULL for one
+// row, where r2_score gives NaN).
 //
 // Rows whose label or prediction is NULL are left out. log_loss is NULL
 // when a label is not one of the model's classes, roc_auc when the rows
@@ -46,10 +47,11 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 		if want == "" {
 			return "", &parser.Error{Pos: c.fn.Pos, Msg: fmt.Sprintf("ML_EVALUATE(%s): the model's classes are %s, which ML_EVALUATE cannot compare with a label column", m.Name, m.Class.SQL())}
 		}
-		if kind != want {
+		cast := labelCast(kind, want)
+		if kind != want && cast == "" {
 			return "", fail(fmt.Sprintf("the model predicts %s classes (%s)", want, m.Class.SQL()))
 		}
-		return classifierSQL(c, m, label, empty)
+		return classifierSQL(c, m, label, cast, empty)
 	case numeric(m.Result):
 		if kind != "numeric" {
 			return "", fail("the model predicts numbers")
@@ -107,11 +109,27 @@ func labelKind(typ string) string {
 		return "boolean"
 	case t == "VARCHAR":
 		return "string"
+	case strings.HasPrefix(t, "ENUM("):
+		return "enum"
 	case strings.HasPrefix(t, "DECIMAL"), strings.HasSuffix(t, "INT"), strings.HasSuffix(t, "INTEGER"),
 		t == "HUGEINT", t == "UHUGEINT", t == "FLOAT", t == "DOUBLE":
 		return "numeric" // TINYINT ... BIGINT, UTINYINT ... UBIGINT too
 	}
 	return typ
+}
+
+// labelCast is the type a label of one kind is cast to for classes of
+// another, or "" when they do not compare: an ENUM's values are text,
+// and a BOOLEAN label is 0 or 1, as scikit-learn stores the classes of a
+// model fitted on booleans (which augur returns as integers).
+func labelCast(kind, want string) string {
+	switch {
+	case kind == "enum" && want == "string":
+		return "VARCHAR"
+	case kind == "boolean" && want == "numeric":
+		return "INTEGER"
+	}
+	return ""
 }
 
 // classKind is the label kind the model's classes compare with.
@@ -181,8 +199,11 @@ func sqlString(s string) string { return quote(s, '\'') }
 // rows: y (the label), yhat (the predicted class) and, with
 // probabilities, pr (every class's) and yi (the label's 1-based index
 // among the classes, NULL when it is not one).
-func classifierSQL(c *tableCall, m *Model, label, empty string) (string, error) {
+func classifierSQL(c *tableCall, m *Model, label, cast, empty string) (string, error) {
 	y := inAlias + "." + quote(label, '"')
+	if cast != "" {
+		y = "CAST(" + y + " AS " + cast + ")"
+	}
 	args := predictArgs(m, label)
 	name := quote(m.Name, '\'')
 	var rows, logLoss, rocAUC, extra string
@@ -238,6 +259,6 @@ func regressorSQL(c *tableCall, m *Model, label, empty string) string {
    sum((y - yhat) * (y - yhat)) AS num, avg(y) AS ybar FROM __augur_s),
  __augur_d AS (SELECT sum((s.y - a.ybar) * (s.y - a.ybar)) AS den FROM __augur_s AS s, __augur_a AS a)
 SELECT CASE WHEN a.n = 0 THEN error(%s) ELSE a.mae END AS mae, a.mse, sqrt(a.mse) AS rmse,
- CASE WHEN d.den = 0 THEN CASE WHEN a.num = 0 THEN 1.0 ELSE 0.0 END ELSE 1 - a.num / d.den END::DOUBLE AS r2
+ CASE WHEN a.n < 2 THEN NULL WHEN d.den = 0 THEN CASE WHEN a.num = 0 THEN 1.0 ELSE 0.0 END ELSE 1 - a.num / d.den END::DOUBLE AS r2
 FROM __augur_a AS a, __augur_d AS d)`, y, predict, quote(m.Name, '\''), predictArgs(m, label), c.input, inAlias, empty)
 }
