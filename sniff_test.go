@@ -28,6 +28,14 @@ func TestFlavorFromContent(t *testing.T) {
 		{"testdata/xgboost/cancer_binary.ubj", "model.bin", "xgboost"},
 		{"testdata/lightgbm/genlin_fmtp_poisson_Frequency.model", "model.txt", "lightgbm"},
 		{"testdata/lightgbm/genlin_fmtp_poisson_Frequency.model", "model", "lightgbm"},
+		{"testdata/sklearn/linreg.p2.pkl", "model.bin", "sklearn"},
+		{"testdata/sklearn/dt_objlabels.p3.pkl", "model", "sklearn"},
+		{"testdata/sklearn/linreg.p4.pkl", "model.dat", "sklearn"},
+		{"testdata/sklearn/linreg.p5.pkl", "model.p5", "sklearn"},
+		{"testdata/sklearn/rf_clf.joblib", "model.joblib.bin", "sklearn"},
+		{"testdata/sklearn/pipeline/mixed_logreg.p4.pkl", "pipe", "sklearn"},
+		{"testdata/sklearn/rf_clf.joblib", "model.sav", "sklearn"},
+		{"testdata/sklearn/rf_clf.joblib", "MODEL.SAV", "sklearn"},
 	} {
 		p := copyAs(c.src, c.name)
 		mustExec(t, db, `CREATE OR REPLACE MODEL m USING '`+p+`'`)
@@ -35,4 +43,9 @@ func TestFlavorFromContent(t *testing.T) {
 	}
 	other := copyAs("testdata/sql/iris.csv", "data.txt")
 	expectErr(t, db, `CREATE MODEL x USING '`+other+`'`, "no FLAVOR", "add FLAVOR")
+	// An XGBoost wrapper's pickle is no scikit-learn model, and a legacy
+	// torch file is a pickle too: neither is taken for sklearn.
+	for _, src := range []string{"testdata/xgboost/cancer_binary.p2.pkl", "testdata/xgboost/cancer_binary.p5.pkl"} {
+		expectErr(t, db, `CREATE MODEL x USING '`+copyAs(src, "wrapper.bin")+`'`, "no FLAVOR")
+	}
 }
