@@ -321,6 +321,12 @@ def refused():
     ft = FunctionTransformer(np.log1p).fit(wine.data)
     with open(os.path.join(OUT, "function_log1p.p4.pkl"), "wb") as f:
         pickle.dump(ft, f, protocol=4)
+    # an XGBoost wrapper as a pipeline's final step (python3-xgboost)
+    from xgboost import XGBClassifier
+    bc = datasets.load_breast_cancer()
+    xp = Pipeline([("scale", StandardScaler()), ("xgb", XGBClassifier(n_estimators=3, max_depth=2))])
+    with open(os.path.join(OUT, "pipeline_xgboost.p4.pkl"), "wb") as f:
+        pickle.dump(xp.fit(bc.data, bc.target), f, protocol=4)
 
 
 def main():

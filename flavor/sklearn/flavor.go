@@ -178,6 +178,9 @@ func loadPickle(ctx context.Context, spec *model.Spec, art model.Artifact) (*Mod
 			if hint := otherFlavor(ref.Module); hint != "" {
 				return nil, fmt.Errorf("model %q: %s is not a scikit-learn model: %s", spec.Name, art.Location(), hint)
 			}
+			if isFunction(ref.Name) {
+				return nil, fmt.Errorf("model %q: reading %s: %w: augur never loads a function from a model file, since calling it would run the file's code (a FunctionTransformer runs only without one, func=None); export such a model to ONNX (skl2onnx) and use FLAVOR onnx", spec.Name, art.Location(), err)
+			}
 		}
 		return nil, fmt.Errorf("model %q: reading %s: %w", spec.Name, art.Location(), err)
 	}
@@ -212,6 +215,9 @@ func build(spec *model.Spec, v any) (*Model, error) {
 	}
 	class := obj.Class.Key
 	inferred := typeOf(class)
+	if hint := otherFlavor(obj.Class.Module); inferred == "" && hint != "" {
+		return nil, fmt.Errorf("model %q: the file is not a scikit-learn model: %s", spec.Name, hint)
+	}
 	if inferred == "" {
 		if strings.HasPrefix(class, "sklearn.") {
 			return nil, unsupported(spec, obj, "")
@@ -656,11 +662,34 @@ func refused(name, who string, c inputCheck, row []float64, j int, after string)
 // scikit-learn wrapper ("" for other modules): XGBoost's and LightGBM's
 // are saved as .pkl and .joblib too.
 func otherFlavor(module string) string {
-	switch {
-	case module == "xgboost" || strings.HasPrefix(module, "xgboost."):
+	switch otherLibrary(module) {
+	case "an XGBoost model":
 		return "it holds an XGBoost model, which FLAVOR xgboost reads"
-	case module == "lightgbm" || strings.HasPrefix(module, "lightgbm."):
-		return "it holds a LightGBM model: save it with model.booster_.save_model('model.txt') and use FLAVOR lightgbm"
+	case "a LightGBM model":
+		return "it holds a LightGBM model: save it with " + otherSave(module) + " and use FLAVOR lightgbm"
 	}
 	return ""
 }
+
+// otherLibrary names the library of another flavor's module, or "".
+func otherLibrary(module string) string {
+	switch {
+	case module == "xgboost" || strings.HasPrefix(module, "xgboost."):
+		return "an XGBoost model"
+	case module == "lightgbm" || strings.HasPrefix(module, "lightgbm."):
+		return "a LightGBM model"
+	}
+	return ""
+}
+
+// otherSave says how to save another library's model alone.
+func otherSave(module string) string {
+	if otherLibrary(module) == "a LightGBM model" {
+		return "model.booster_.save_model('model.txt'), FLAVOR lightgbm"
+	}
+	return "model.get_booster().save_model('model.json'), FLAVOR xgboost"
+}
+
+// isFunction reports whether a pickled global's name is a function's
+// (lower case, as numpy's and Python's are) rather than a class's.
+func isFunction(name string) bool { return name != "" && name[0] >= 'a' && name[0] <= 'z' }

@@ -246,6 +246,10 @@ func (e *estimator) child(v any, where string) (node, *estimator, error) {
 		return nil, nil, e.errorf("%s is a %s, not a fitted estimator", where, describePickled(v))
 	}
 	mt, _ := modelTypeOf(obj.Class.Key)
+	if mt == nil && otherFlavor(obj.Class.Module) != "" {
+		return nil, nil, e.errorf("%s is %s (%s), which augur runs on its own but not inside a scikit-learn model: save it alone (%s) and compute the steps before it in SQL, or export the whole pipeline to ONNX (skl2onnx with onnxmltools' converters) and use FLAVOR onnx",
+			where, otherLibrary(obj.Class.Module), untrusted.Name(obj.Class.Name), otherSave(obj.Class.Module))
+	}
 	if mt == nil {
 		return nil, nil, unsupported(e.spec, obj, where+" of "+e.class)
 	}
@@ -300,11 +304,26 @@ func supportedNames() string {
 // that an estimator augur does not implement is named in a clear error
 // rather than refused as unsafe: inert objects only hold their state.
 func sklearnClass(key string) bool {
+	if otherWrappers[key] {
+		return true
+	}
 	if !strings.HasPrefix(key, "sklearn.") {
 		return numpyTypes[key]
 	}
 	name := key[strings.LastIndexByte(key, '.')+1:]
 	return name != "" && name[0] >= 'A' && name[0] <= 'Z'
+}
+
+// otherWrappers are XGBoost's and LightGBM's scikit-learn wrappers and
+// their boosters, admitted as inert objects so that a pipeline holding
+// one is named in a clear error (see otherFlavor) rather than refused
+// as unsafe. They are never run here.
+var otherWrappers = map[string]bool{
+	"xgboost.sklearn.XGBClassifier": true, "xgboost.sklearn.XGBRegressor": true,
+	"xgboost.sklearn.XGBRFClassifier": true, "xgboost.sklearn.XGBRFRegressor": true,
+	"xgboost.sklearn.XGBRanker": true, "xgboost.core.Booster": true,
+	"lightgbm.sklearn.LGBMClassifier": true, "lightgbm.sklearn.LGBMRegressor": true,
+	"lightgbm.sklearn.LGBMRanker": true, "lightgbm.basic.Booster": true,
 }
 
 // numpyTypes are the numpy scalar types an estimator's dtype parameter

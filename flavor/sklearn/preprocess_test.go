@@ -183,9 +183,18 @@ func TestPipelineRefusals(t *testing.T) {
 	ctx := context.Background()
 	spec := &model.Spec{Name: "m"}
 	_, err := load(t, spec, filepath.Join(pipeFixtures, "function_log1p.p4.pkl"))
-	if err == nil || !strings.Contains(err.Error(), "log1p") || !strings.Contains(err.Error(), "does not load") {
-		t.Errorf("a FunctionTransformer with a function: %v", err)
+	wantErr(t, err, "log1p", "does not load", "never loads a function", "func=None", "ONNX")
+
+	// An XGBoost wrapper inside a pipeline: named as such (not as unsafe),
+	// with how to save it alone; alone, it goes to FLAVOR xgboost.
+	_, err = load(t, spec, filepath.Join(pipeFixtures, "pipeline_xgboost.p4.pkl"))
+	wantErr(t, err, `(Pipeline): step "xgb" is an XGBoost model (XGBClassifier)`, "not inside a scikit-learn model",
+		"get_booster().save_model('model.json')", "FLAVOR onnx")
+	if strings.Contains(err.Error(), "does not load") {
+		t.Errorf("an XGBoost step refused as unsafe: %v", err)
 	}
+	_, err = load(t, spec, "../../testdata/xgboost/cancer_binary.p5.pkl")
+	wantErr(t, err, "not a scikit-learn model", "FLAVOR xgboost")
 
 	c := loadCase(t, "ohe_unknown_error")
 	m, err := load(t, specFor(c), filepath.Join(pipeFixtures, "ohe_unknown_error.p4.pkl"))
