@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// PrepareTarget makes COPY's folder: it must be new or empty, or hold
-// only the parts of an earlier attempt at this job (which are replaced).
+// PrepareTarget makes COPY's folder, which must be new or empty: parts
+// of an earlier job would be read back with this one's, and an input
+// file inside it could be replaced by a part before it was read.
 func (p *Plan) PrepareTarget() error {
 	if p.Target == "" {
 		return nil
@@ -20,9 +21,17 @@ func (p *Plan) PrepareTarget() error {
 	if strings.Contains(p.Target, "://") {
 		return unsupported("COPY TO %s: augur-beam writes to a folder of a file system every worker sees (parts are renamed into place)", p.Target)
 	}
+	for _, s := range p.Splits {
+		for _, f := range s.Files {
+			if rel, err := filepath.Rel(p.Target, f); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return fmt.Errorf("COPY TO %s: the input %s is inside the folder, and the parts written there would replace it; write to another folder", p.Target, f)
+			}
+		}
+	}
 	st, err := os.Stat(p.Target)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
+		p.madeTarget = true
 		return os.MkdirAll(p.Target, 0o755)
 	case err != nil:
 		return err
@@ -33,10 +42,8 @@ func (p *Plan) PrepareTarget() error {
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "part-") && !strings.HasPrefix(e.Name(), tmpPrefix) {
-			return fmt.Errorf("COPY TO %s: the folder is not empty (it holds %s); augur-beam writes part-NNNNN.%s files into a new or empty folder", p.Target, e.Name(), p.Ext)
-		}
+	if len(entries) > 0 {
+		return fmt.Errorf("COPY TO %s: the folder is not empty (it holds %s); augur-beam writes part-NNNNN.%s files into a new or empty folder: remove what it holds, or write to another folder", p.Target, entries[0].Name(), p.Ext)
 	}
 	return nil
 }
@@ -98,6 +105,24 @@ func (p *Plan) Finish(ctx context.Context, conn *sql.Conn) (string, error) {
 		return p.Final, nil
 	}
 	return "COPY (" + p.Final + ") TO " + quoteString(p.PartName(0)) + " (" + p.CopyOptions + ")", nil
+}
+
+// Discard removes what a failed COPY job wrote, so that no partial
+// result is left to be read as the whole: the parts of the splits that
+// finished, the temporary files of those that did not, and the folder
+// when the job made it. The folder was new or empty before the job
+// (PrepareTarget), so all of it is the job's.
+func (p *Plan) Discard() {
+	if p.Target == "" || strings.Contains(p.Target, "://") {
+		return
+	}
+	p.removeTemporaries()
+	for _, s := range p.Splits {
+		os.Remove(p.PartName(s.Index))
+	}
+	if p.madeTarget {
+		os.Remove(p.Target) // only when empty
+	}
 }
 
 // removeTemporaries removes what failed attempts left in COPY's folder.

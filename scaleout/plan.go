@@ -72,6 +72,7 @@ type Plan struct {
 
 	// COPY's folder and options, and the output files' extension.
 	Target      string
+	madeTarget  bool // PrepareTarget made the folder
 	CopyOptions string
 	Ext         string
 
@@ -266,7 +267,7 @@ func (p *Plan) parseCopy(stmt string) (string, error) {
 		}
 		opts = stmt[rest[0].End-base : rest[len(rest)-2].Pos.Offset-base]
 	}
-	if err := p.copyOptions(opts); err != nil {
+	if err := p.copyOptions(opts, target); err != nil {
 		return "", err
 	}
 	if !strings.Contains(target, "://") {
@@ -280,8 +281,11 @@ func (p *Plan) parseCopy(stmt string) (string, error) {
 
 // copyOptions checks COPY's options: the format names the files'
 // extension; options that decide file names themselves are refused.
-func (p *Plan) copyOptions(opts string) error {
+// Without FORMAT, the target's extension says it, as DuckDB's COPY
+// infers it ('out.csv' writes CSV parts into the folder out.csv).
+func (p *Plan) copyOptions(opts, target string) error {
 	p.CopyOptions, p.Ext = opts, "parquet"
+	given := false
 	toks := parser.Tokens(opts, parser.Pos{Line: 1, Col: 1})
 	for i, t := range toks {
 		if t.Kind != parser.PlainIdent {
@@ -293,7 +297,7 @@ func (p *Plan) copyOptions(opts string) error {
 				v := strings.ToLower(strings.Trim(toks[i+1].Text, `'"`))
 				switch v {
 				case "parquet", "csv", "json":
-					p.Ext = v
+					p.Ext, given = v, true
 				default:
 					return unsupported("COPY FORMAT %s: augur-beam writes parquet, csv or json", toks[i+1].Text)
 				}
@@ -302,8 +306,19 @@ func (p *Plan) copyOptions(opts string) error {
 			return unsupported("COPY option %s: augur-beam names the files itself (one part-NNNNN file per split, written under a temporary name and renamed when complete)", strings.ToUpper(t.Text))
 		}
 	}
+	if given {
+		return nil
+	}
+	switch strings.ToLower(filepath.Ext(target)) {
+	case ".csv", ".tsv":
+		p.Ext = "csv"
+	case ".json", ".ndjson", ".jsonl":
+		p.Ext = "json"
+	}
 	if p.CopyOptions == "" {
-		p.CopyOptions = "FORMAT parquet"
+		p.CopyOptions = "FORMAT " + p.Ext
+	} else {
+		p.CopyOptions = "FORMAT " + p.Ext + ", " + p.CopyOptions
 	}
 	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/duckdb/duckdb-go/v2"
+
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/engine"
 	"github.com/augurdb/augur/source"
@@ -36,6 +38,28 @@ const FailOnceEnv = "AUGUR_SCALEOUT_FAIL_ONCE"
 // when the job is submitted again (the text is all that reaches the
 // launcher through a runner).
 const SetupFailed = "worker setup failed: "
+
+// Final marks the message of a split whose query failed in a way that
+// running it again cannot mend (DuckDB's binder, a conversion, a model
+// refusing its input: the same rows fail the same way), so that the
+// launcher does not submit the job again. Errors of I/O, the network,
+// memory or an interruption may pass, and are retried.
+const Final = "[final] "
+
+// queryError wraps the error of a split's (or merge's) SQL, marked
+// Final when retrying cannot help.
+func queryError(what string, err error) error {
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		switch de.Type {
+		case duckdb.ErrorTypeIO, duckdb.ErrorTypeHTTP, duckdb.ErrorTypeConnection, duckdb.ErrorTypeInterrupt,
+			duckdb.ErrorTypeOutOfMemory, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal, duckdb.ErrorTypeInvalid:
+		default:
+			return fmt.Errorf("%s%s: %w", Final, what, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
 
 // OpenWorker opens the plan's job database, checking that it is the one
 // the launcher wrote, and loads the plan's models: a model whose file
@@ -80,7 +104,7 @@ func (w *Worker) session(ctx context.Context, s Split) (*sql.Conn, error) {
 	}
 	if _, err := conn.ExecContext(ctx, w.plan.SplitView(s)); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("split %d (%s): %w", s.Index, strings.Join(s.Files, ", "), err)
+		return nil, queryError(fmt.Sprintf("split %d (%s)", s.Index, strings.Join(s.Files, ", ")), err)
 	}
 	return conn, nil
 }
@@ -112,7 +136,7 @@ func (w *Worker) Copy(ctx context.Context, s Split) (int64, error) {
 	res, err := conn.ExecContext(ctx, "COPY ("+p.Query+") TO "+quoteString(tmp)+" ("+p.CopyOptions+")")
 	if err != nil {
 		os.Remove(tmp)
-		return 0, fmt.Errorf("split %d: %w", s.Index, err)
+		return 0, queryError(fmt.Sprintf("split %d", s.Index), err)
 	}
 	if err := failOnce(s.Index, "split"); err != nil {
 		return 0, err // the temporary file stays, as after a crash
@@ -155,7 +179,7 @@ func (w *Worker) Partials(ctx context.Context, s Split) ([]Shard, error) {
 	out := filepath.Join(dir, "p")
 	q := "COPY (" + w.plan.Query + ") TO " + quoteString(out) + " (FORMAT parquet, PARTITION_BY (" + shardColumn + "))"
 	if _, err := conn.ExecContext(ctx, q); err != nil {
-		return nil, fmt.Errorf("split %d: %w", s.Index, err)
+		return nil, queryError(fmt.Sprintf("split %d", s.Index), err)
 	}
 	if err := failOnce(s.Index, "split"); err != nil {
 		return nil, err
@@ -225,7 +249,7 @@ func (w *Worker) Merge(ctx context.Context, shard int, parts [][]byte) error {
 	q := strings.Replace(p.Merge, Placeholder, "["+strings.Join(names, ", ")+"]", 1)
 	if _, err := conn.ExecContext(ctx, "COPY ("+q+") TO "+quoteString(tmp)+" (FORMAT parquet)"); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("merging shard %d: %w", shard, err)
+		return queryError(fmt.Sprintf("merging shard %d", shard), err)
 	}
 	if err := failOnce(shard, "merge"); err != nil {
 		return err

@@ -605,3 +605,104 @@ func TestWorkerBinary(t *testing.T) {
 		}
 	}
 }
+
+// A COPY's folder must be new or empty: parts of an earlier job would be
+// read back with this one's, and an input inside it could be replaced
+// by a part before it was read.
+func TestCopyFolderMustBeNewOrEmpty(t *testing.T) {
+	f := newFixture(t)
+	in := "read_parquet('" + f.flowers + "/*.parquet')"
+	out := filepath.Join(f.dir, "out")
+	must(beamRun(t, f, "COPY (SELECT id FROM "+in+") TO '"+out+"' (FORMAT parquet)"))
+	before := partFiles(t, out)
+	_, stderr, st := beamRun(t, f, "COPY (SELECT id FROM "+in+" WHERE id < 10) TO '"+out+"' (FORMAT parquet)")
+	if st != 1 || !strings.Contains(stderr, "the folder is not empty") {
+		t.Fatalf("a second COPY into the same folder: status %d, %s", st, stderr)
+	}
+	if after := partFiles(t, out); !slices.Equal(before, after) {
+		t.Fatalf("the refused COPY changed the folder: %v, then %v", before, after)
+	}
+	// Reading the folder it writes, even through another name for it.
+	rows := rowCount(t, f, "SELECT * FROM "+in)
+	_, stderr, st = beamRun(t, f, "COPY (SELECT id FROM read_parquet('"+f.flowers+"/../flowers/*.parquet')) TO '"+f.flowers+"' (FORMAT parquet)")
+	if st != 1 || !strings.Contains(stderr, "is inside the folder") {
+		t.Fatalf("a COPY into its own input's folder: status %d, %s", st, stderr)
+	}
+	if n := rowCount(t, f, "SELECT * FROM "+in); n != rows {
+		t.Fatalf("the input holds %d rows after the refused COPY, %d before", n, rows)
+	}
+}
+
+// Each run has a job folder of its own inside --job_dir: records of
+// another run's finished splits and merged partials are never taken for
+// this one's.
+func TestJobDirReused(t *testing.T) {
+	f := newFixture(t)
+	jobs := filepath.Join(f.dir, "jobs")
+	in := "read_parquet('" + f.flowers + "/*.parquet')"
+	for i, q := range []string{
+		"SELECT species, count(*) FROM " + in + " GROUP BY species ORDER BY species",
+		"SELECT species, count(*) FROM " + in + " WHERE id < 10 GROUP BY species ORDER BY species",
+		"SELECT id % 7 AS k, max(id) FROM " + in + " GROUP BY k ORDER BY k",
+	} {
+		if got, want := must(beamRun(t, f, q, "--job_dir", jobs, "--workers", strconv.Itoa(2-i%2))), augurRun(t, f, q, "table"); got != want {
+			t.Fatalf("%s\naugur-beam printed\n%s\naugur printed\n%s", q, got, want)
+		}
+	}
+	for i, where := range []string{"", " WHERE id < 10"} {
+		out := filepath.Join(f.dir, "out"+strconv.Itoa(i))
+		q := "SELECT id FROM " + in + where
+		must(beamRun(t, f, "COPY ("+q+") TO '"+out+"' (FORMAT parquet)", "--job_dir", jobs))
+		sameResult(t, f, "SELECT * FROM read_parquet('"+out+"/*.parquet')", q)
+	}
+	if left, _ := os.ReadDir(jobs); len(left) != 0 {
+		t.Errorf("--job_dir holds %d entries after the runs", len(left))
+	}
+}
+
+// A split whose query fails as it would again (a conversion error) fails
+// the job at once, without submitting it again, and a failed COPY leaves
+// no part behind to be taken for the whole result.
+func TestFinalErrorsAreNotRetried(t *testing.T) {
+	f := newFixture(t)
+	in := "read_parquet('" + f.flowers + "/*.parquet')"
+	out := filepath.Join(f.dir, "out")
+	q := "SELECT id, CAST(CASE WHEN id > 9990 THEN 'x' ELSE id::VARCHAR END AS INTEGER) AS n FROM " + in
+	_, stderr, st := beamRun(t, f, "COPY ("+q+") TO '"+out+"' (FORMAT parquet)", "--attempts", "3")
+	if st != 1 || !strings.Contains(stderr, "Conversion Error") || strings.Contains(stderr, "attempt 1 of 3 failed") || strings.Contains(stderr, scaleout.Final) {
+		t.Fatalf("status %d: %s", st, stderr)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Fatalf("the failed COPY left its folder, with %v", partFiles(t, out))
+	}
+}
+
+// COPY TO 'x.csv' without FORMAT writes CSV parts, as DuckDB infers the
+// format from the name.
+func TestCopyFormatFromName(t *testing.T) {
+	f := newFixture(t)
+	out := filepath.Join(f.dir, "out.csv")
+	q := "SELECT id, species FROM read_parquet('" + f.flowers + "/*.parquet')"
+	must(beamRun(t, f, "COPY ("+q+") TO '"+out+"'"))
+	parts, _ := filepath.Glob(filepath.Join(out, "part-*.csv"))
+	if len(parts) == 0 {
+		t.Fatalf("no CSV parts in %s", out)
+	}
+	sameResult(t, f, "SELECT * FROM read_csv('"+out+"/*.csv')", q)
+}
+
+// A job server that does not answer fails the job at once, naming it.
+func TestUnreachableEndpoint(t *testing.T) {
+	f := newFixture(t)
+	port := freePort(t)
+	for name, value := range map[string]string{"runner": "universal", "endpoint": "127.0.0.1:" + strconv.Itoa(port), "environment_type": "EXTERNAL", "environment_config": "127.0.0.1:1"} {
+		old := flag.Lookup(name).Value.String()
+		flag.Set(name, value)
+		t.Cleanup(func() { flag.Set(name, old) })
+	}
+	start := time.Now()
+	_, stderr, st := beamRun(t, f, "SELECT count(*) FROM read_parquet('"+f.flowers+"/*.parquet')")
+	if st != 1 || !strings.Contains(stderr, "no job server answers at --endpoint 127.0.0.1:"+strconv.Itoa(port)) || time.Since(start) > time.Minute {
+		t.Fatalf("status %d after %v: %s", st, time.Since(start), stderr)
+	}
+}

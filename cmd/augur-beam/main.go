@@ -22,11 +22,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/apache/beam/sdks/v2/go/container/tools"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
@@ -70,14 +72,17 @@ Flags:
                       most 8); the input is cut into about 4 splits a worker
   --split_size BYTES  target size of a split instead (a large Parquet file
                       is cut between row groups)
-  --job_dir DIR       the job's folder (job database, partial aggregates,
-                      records of finished splits); on a cluster, a folder
-                      every worker and the launcher see. Default: a new
-                      temporary folder, removed at the end
+  --job_dir DIR       where the job's folder (job database, partial
+                      aggregates, records of finished splits) is made, a
+                      new one for each run, removed at the end; on a
+                      cluster, a folder every worker and the launcher see.
+                      Default: the system's temporary folder
   --attempts N        submit the job up to N times (default 3); a COPY job
                       run again does only the splits that did not finish. A
                       worker that cannot start (a model file changed since
-                      CREATE MODEL, say) fails the job at once
+                      CREATE MODEL, say) or a split whose query fails as it
+                      would again (a conversion, a model refusing its
+                      input) fails the job at once
   --explain           print the plan (splits, what each worker runs, the
                       final query) instead of running it
   --verbose           show the runner's log
@@ -292,6 +297,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	default:
 		return fail(2, fmt.Errorf("unknown --runner %q (expected prism, universal, flink, spark or dataflow)", runner))
 	}
+	if runner == "universal" || runner == "flink" || runner == "spark" {
+		if err := reachable(runner, *jobopts.Endpoint); err != nil {
+			return fail(1, err)
+		}
+	}
 	if runner != "prism" && *jobopts.WorkerBinary == "" {
 		// Beam's Go SDK would compile the pipeline with CGO_ENABLED=0,
 		// which cannot build DuckDB: the workers run this binary.
@@ -327,15 +337,18 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 
-	jobDir := o.jobDir
-	if jobDir == "" {
-		if jobDir, err = os.MkdirTemp("", "augur-beam-"); err != nil {
+	// A folder of this run's own: records of finished splits and merged
+	// partials of another run must never be taken for this one's.
+	if o.jobDir != "" {
+		if err := os.MkdirAll(o.jobDir, 0o755); err != nil {
 			return fail(1, err)
 		}
-		defer os.RemoveAll(jobDir)
-	} else if err := os.MkdirAll(jobDir, 0o755); err != nil {
+	}
+	jobDir, err := os.MkdirTemp(o.jobDir, "augur-beam-")
+	if err != nil {
 		return fail(1, err)
 	}
+	defer os.RemoveAll(jobDir)
 	plan, err := scaleout.Prepare(ctx, conn, o.sql, scaleout.Options{Workers: o.workers, SplitBytes: o.splitSize, Temp: jobDir})
 	if err != nil {
 		return fail(1, err)
@@ -347,6 +360,12 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if err := plan.PrepareTarget(); err != nil {
 		return fail(1, err)
 	}
+	done := false
+	defer func() {
+		if !done {
+			plan.Discard() // no partial COPY output is left to be taken for the whole
+		}
+	}()
 	if err := plan.WriteJobDB(ctx, conn); err != nil {
 		return fail(1, err)
 	}
@@ -355,7 +374,11 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		if err == nil {
 			break
 		}
-		if attempt >= o.attempts || ctx.Err() != nil || strings.Contains(err.Error(), scaleout.SetupFailed) {
+		if ctx.Err() != nil {
+			return fail(1, fmt.Errorf("the job was interrupted: %w", context.Cause(ctx)))
+		}
+		msg := err.Error()
+		if attempt >= o.attempts || strings.Contains(msg, scaleout.SetupFailed) || strings.Contains(msg, scaleout.Final) {
 			return fail(1, fmt.Errorf("the job failed: %s", rootCause(err)))
 		}
 		fmt.Fprintf(stderr, "augur-beam: attempt %d of %d failed (%s); submitting %d unfinished splits again\n",
@@ -371,7 +394,22 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(1, err)
 	}
+	done = true
 	return 0
+}
+
+// reachable checks, before a job is submitted, that a job server
+// listens at the runner's endpoint: Beam's client would otherwise wait
+// minutes for it without a word.
+func reachable(runner, endpoint string) error {
+	if endpoint == "" {
+		return fmt.Errorf("--runner %s needs --endpoint HOST:PORT, the address of a running job server (see augur-beam's README for starting one)", runner)
+	}
+	c, err := net.DialTimeout("tcp", endpoint, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("no job server answers at --endpoint %s: %w", endpoint, err)
+	}
+	return c.Close()
 }
 
 // explain prints a plan for people: its splits as the workers get them,
@@ -421,7 +459,7 @@ func submit(ctx context.Context, plan *scaleout.Plan, workers int) error {
 // rootCause is what went wrong in a failed job: Beam wraps a DoFn's
 // error in the stages, bundles and plans it passed through.
 func rootCause(err error) string {
-	s := err.Error()
+	s := strings.ReplaceAll(err.Error(), scaleout.Final, "")
 	if i := strings.LastIndex(s, "caused by:"); i >= 0 {
 		s = s[i+len("caused by:"):]
 	}
