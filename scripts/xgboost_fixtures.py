@@ -13,6 +13,15 @@ taken) and xgboost's outputs on them:
     predict   Booster.predict(DMatrix(rows))           (all trees)
     wrapper   the sklearn wrapper's predict, where it differs (best_iteration)
     proba     predict_proba for classifiers (binary: the two columns)
+
+    /usr/bin/python3 scripts/xgboost_fixtures.py OUT NAME...
+
+writes only the named models' files and puts their entries into OUT's
+manifest.json, keeping the others (gblinear's training is not
+reproducible, so a full run rewrites those files). Files that augur
+refuses (refused_pipeline.p5.pkl: a scikit-learn Pipeline around an
+XGBClassifier, and the other refused_*.p5.pkl) are written by a full
+run, and when the NAMEs include "refused".
 """
 
 import json
@@ -26,6 +35,7 @@ import xgboost as xgb
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_wine
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join("testdata", "xgboost")
+ONLY = set(sys.argv[2:])
 rng = np.random.RandomState(0)
 
 
@@ -56,6 +66,8 @@ manifest = []
 
 
 def save(name, booster, R, objective, files=("json", "ubj"), wrapper=None, extra=None):
+    if ONLY and name not in ONLY:
+        return
     entry = {"name": name, "objective": objective, "files": [], "inputs": nulls(R)}
     for ext in files:
         path = "%s.%s" % (name, ext)
@@ -140,8 +152,46 @@ def main():
     save("iris_linear", train({"objective": "multi:softprob", "num_class": 3, "booster": "gblinear"}, Xi, yi),
          Ri, "multi:softprob", files=("json",))
 
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump({"xgboost": xgb.__version__, "models": manifest}, f, indent=1)
+    # binary:logitraw through the wrapper: XGBClassifier.predict labels a
+    # row 1 when its margin is above 0.5 (not 0), and predict_proba gives
+    # [1 - margin, margin]. A small learning rate puts margins in (0, 0.5]:
+    # the rows are some of those and the usual sample.
+    raw = xgb.XGBClassifier(objective="binary:logitraw", n_estimators=6, max_depth=3, learning_rate=0.1,
+                            random_state=0).fit(Xb, yb)
+    mg = raw.predict(Xb, output_margin=True)
+    between = np.flatnonzero((mg > 0) & (mg <= 0.5))[:12]
+    save("cancer_logitraw_wrapper", raw.get_booster(), np.vstack([Xb[between], rows(Xb, 12)]), "binary:logitraw",
+         files=("json",), wrapper=raw, extra={"between": len(between)})
+
+    # Refused by FLAVOR xgboost, with what to do: a Pipeline whose last
+    # step is the wrapper, a dict holding one, a wrapper whose eval_metric
+    # is scikit-learn's function.
+    if not ONLY or "refused" in ONLY:
+        from sklearn.metrics import log_loss
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        def small(**kw):
+            return xgb.XGBClassifier(n_estimators=2, max_depth=2, random_state=0, **kw)
+
+        refused = {
+            "pipeline": make_pipeline(StandardScaler(), small()).fit(Xb, yb),
+            "dict": {"model": small().fit(Xb, yb), "features": list(load_breast_cancer().feature_names)},
+            "eval_metric": small(eval_metric=log_loss).fit(Xb, yb),
+        }
+        for name, obj in refused.items():
+            with open(os.path.join(OUT, "refused_%s.p5.pkl" % name), "wb") as f:
+                pickle.dump(obj, f, protocol=5)
+
+    out = {"xgboost": xgb.__version__, "models": manifest}
+    path = os.path.join(OUT, "manifest.json")
+    if ONLY:
+        with open(path) as f:
+            out = json.load(f)
+        names = {e["name"] for e in manifest}
+        out["models"] = [e for e in out["models"] if e["name"] not in names] + manifest
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

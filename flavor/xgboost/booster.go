@@ -365,8 +365,23 @@ func (b *booster) readTrees(gb map[string]any, p path, weights []float64) error 
 	}
 	parallel := 1
 	if gp, ok := m["gbtree_model_param"]; ok {
-		if parallel, err = intAt(gp, append(mp, "gbtree_model_param"), "num_parallel_tree", 1, 1<<20); err != nil {
+		pp := append(mp, "gbtree_model_param")
+		if parallel, err = intAt(gp, pp, "num_parallel_tree", 1, 1<<20); err != nil {
 			return err
+		}
+		// XGBoost's loader (GBTreeModel::LoadModel) checks
+		// trees.size() == num_trees before it sizes anything by
+		// num_trees (1.7 read tree_info by it and crashed): a count that
+		// disagrees with the trees held is a corrupt file. Nothing here
+		// is sized by it.
+		if gm, _ := gp.(map[string]any); gm != nil && gm["num_trees"] != nil {
+			n, err := intAt(gp, pp, "num_trees", 0, math.MaxInt32)
+			if err != nil {
+				return err
+			}
+			if n != len(trees) {
+				return fmt.Errorf("%s.num_trees is %d, but %s holds %d trees: the file is corrupt (XGBoost's loader refuses it too: trees_json.size() == num_trees)", pp, n, tp, len(trees))
+			}
 		}
 	}
 	c := newCompiler(b.numFeature, len(trees))
@@ -410,15 +425,25 @@ func (b *booster) readLinear(gb map[string]any, p path) error {
 	return nil
 }
 
-// limitIterations keeps the trees of the first n boosting rounds, as the
-// scikit-learn wrapper's predict does with best_iteration.
-func (b *booster) limitIterations(n int) error {
-	if b.ens == nil || n <= 0 {
-		return nil
+// rounds is the number of boosting rounds the trees make (XGBoost's
+// num_boosted_rounds), -1 for gblinear, which has no rounds to slice.
+func (b *booster) rounds() int {
+	if b.ens == nil {
+		return -1
 	}
-	keep := n * b.ens.perRound
-	if keep < b.ens.ntrees {
+	return b.ens.ntrees / b.ens.perRound
+}
+
+// limitIterations keeps the trees of the first n boosting rounds, as
+// Booster.predict's iteration_range=(0, n) does (and the scikit-learn
+// wrapper's predict with best_iteration). n must be at most rounds():
+// XGBoost refuses more ("Check failed: tree_end <= model_.trees.size()").
+// gblinear ignores n, as XGBoost does.
+func (b *booster) limitIterations(n int) {
+	if b.ens == nil || n <= 0 {
+		return
+	}
+	if keep := n * b.ens.perRound; keep < b.ens.ntrees {
 		b.ens.truncate(keep)
 	}
-	return nil
 }

@@ -29,14 +29,18 @@
 //
 // Regression and ranking return Booster.predict's value (RETURNS double
 // gives it as a double); classifiers return the class index that the
-// scikit-learn wrapper's predict returns (probability > 0.5 for binary,
-// the most probable class for multi-class), and implement
+// scikit-learn wrapper's predict returns (Booster.predict's value > 0.5
+// for binary, the most probable class for multi-class), and implement
 // model.Classifier, so OPTIONS (probabilities = true) returns
-// predict_proba's probabilities. binary:logitraw's probability is the
-// sigmoid of its margin and its class margin > 0 (Booster.predict returns
-// the margin itself; XGBClassifier thresholds that margin at 0.5, which
-// this flavor does not copy); multi:softmax's probabilities are the
-// softmax of its margins.
+// predict_proba's probabilities. RETURNS double converts a class to a
+// double (0.0, 1.0); MODEL_TYPE regression on a binary objective returns
+// Booster.predict's value instead, as for reg:logistic (the probability,
+// binary:logitraw's margin, binary:hinge's 0 or 1). binary:logitraw:
+// a wrapper's pickle does as XGBClassifier does, which takes the margin
+// for class 1's probability (class margin > 0.5, predict_proba
+// [1 - margin, margin]); a Booster file, which has no predict_proba,
+// takes the sigmoid of the margin (class margin > 0). multi:softmax's
+// probabilities are the softmax of its margins.
 //
 // Boosters: gbtree, dart (each tree scaled by its weight_drop, as at
 // inference) and gblinear. Features are compared in float32, leaves
@@ -46,7 +50,13 @@
 // wrapper's pickle uses the trees up to its best_iteration, as the
 // wrapper's predict does (after early stopping that is fewer than were
 // trained). OPTIONS (iterations = n) keeps the first n boosting rounds
-// (Booster.predict's iteration_range=(0, n)).
+// (Booster.predict's iteration_range=(0, n)); more rounds than the
+// trees make are refused, as XGBoost refuses them (gblinear, which has
+// no rounds, ignores n, as XGBoost does).
+//
+// A pickle that holds an XGBoost model inside something else (a
+// scikit-learn Pipeline, a GridSearchCV, a dict) is refused with where
+// the model is and how to save it alone (inside.go).
 //
 // Missing values: NaN is missing and takes each split's default
 // direction, as in XGBoost; OPTIONS (missing = v), or the wrapper's own
@@ -62,7 +72,8 @@
 // first), num_feature is bounded by AUGUR_MAX_TENSOR_ELEMENTS / 2048,
 // nesting by 64 levels, and each tree is walked from its root with every
 // node reached at most once, so a cycle, a shared node or an
-// out-of-range child or feature is refused.
+// out-of-range child or feature is refused; gbtree_model_param.num_trees
+// must be the number of trees held, as XGBoost's loader checks.
 package xgboost
 
 import (
@@ -97,7 +108,7 @@ type Flavor struct{}
 func (Flavor) OptionKeys(*model.Spec) []model.OptionKey {
 	return []model.OptionKey{
 		{Name: "missing", Doc: "a number that means a missing value, besides NaN (XGBoost's missing parameter)"},
-		{Name: "iterations", Doc: "use the first n boosting rounds (Booster.predict's iteration_range=(0, n)); 0: all"},
+		{Name: "iterations", Doc: "use the first n boosting rounds (Booster.predict's iteration_range=(0, n)), at most the model's rounds; 0: all"},
 	}
 }
 
@@ -232,29 +243,43 @@ var wrappers = []string{
 
 const boosterClass = "xgboost.core.Booster"
 
+// pickleFuncs: evals_result_ (after fit with an eval_set) is an
+// OrderedDict, read as a dict, filled by the pickle's SETITEMS.
+var pickleFuncs = map[string]func(pickle.Tuple) (any, error){
+	"collections.OrderedDict": func(args pickle.Tuple) (any, error) {
+		if len(args) != 0 {
+			return nil, errors.New("an OrderedDict built from arguments")
+		}
+		return &pickle.Dict{}, nil
+	},
+}
+
 func parsePickle(data []byte) (*file, error) {
 	data, _, err := pickle.Decompress(data, limits.DecompressedBytes.Get())
 	if err != nil {
 		return nil, err
 	}
-	// evals_result_ (after fit with an eval_set) is an OrderedDict: read
-	// as a dict, filled by the pickle's SETITEMS.
 	v, err := pickle.Unpickle(data, &pickle.Options{
 		Classes: append([]string{boosterClass}, wrappers...),
-		Funcs: map[string]func(pickle.Tuple) (any, error){
-			"collections.OrderedDict": func(args pickle.Tuple) (any, error) {
-				if len(args) != 0 {
-					return nil, errors.New("an OrderedDict built from arguments")
-				}
-				return &pickle.Dict{}, nil
-			},
-		},
+		Funcs:   pickleFuncs,
 	})
 	if err != nil {
+		// A class outside the allowlist: a scikit-learn Pipeline
+		// around an XGBClassifier, say, which deserves better than
+		// "which augur does not load".
+		var refused *pickle.RefusedError
+		if errors.As(err, &refused) {
+			if e := insideError(data, refused); e != nil {
+				return nil, e
+			}
+		}
 		return nil, fmt.Errorf("%w (the xgboost flavor reads pickles of %s and Booster)", err, shortNames(wrappers))
 	}
 	obj, ok := v.(*pickle.Object)
 	if !ok || obj.Dict == nil {
+		if e := explainHolder(v); e != nil {
+			return nil, e
+		}
 		return nil, fmt.Errorf("the pickle holds %s, not an XGBoost model", describe(v))
 	}
 	f := &file{format: "pickle", bestIteration: -1}
@@ -345,14 +370,36 @@ func describe(v any) string {
 func newModel(spec *model.Spec, f *file, opts options) (*Model, error) {
 	b := f.b
 	kind := b.objective.kind
-	if mt := strings.ToLower(spec.ModelType); mt != "" && mt != kind {
-		return nil, fmt.Errorf("model %q: MODEL_TYPE %s does not match the model's objective %s, a %s model; write MODEL_TYPE %s or leave it out", spec.Name, untrusted.Quote(spec.ModelType), b.objName, kind, kind)
+	mt := strings.ToLower(spec.ModelType)
+	binary := kind == classification && !b.objective.multi
+	switch {
+	case mt == regression && binary:
+		// Booster.predict's value for a binary objective: the
+		// probability (binary:logistic, as reg:logistic), the margin
+		// (binary:logitraw) or 0 and 1 (binary:hinge).
+		kind = regression
+	case mt != "" && mt != kind:
+		also := ""
+		if binary {
+			also = ", or MODEL_TYPE regression for Booster.predict's value"
+		}
+		return nil, fmt.Errorf("model %q: MODEL_TYPE %s does not match the model's objective %s, a %s model; write MODEL_TYPE %s%s or leave it out", spec.Name, untrusted.Quote(spec.ModelType), b.objName, kind, kind, also)
 	}
 	m := &Model{name: spec.Name, b: b, kind: kind, file: f, onErrorNull: opts.onErrorNull}
+	// XGBoost refuses an iteration_range beyond the rounds the trees
+	// make (gbtree: "Check failed: tree_end <= model_.trees.size()";
+	// 1.7's dart crashes); gblinear ignores it, and so does augur.
+	have := b.rounds()
 	switch {
 	case opts.iterations > 0:
+		if have >= 0 && opts.iterations > have {
+			return nil, fmt.Errorf("model %q: OPTIONS iterations = %d, but the model has %d boosting rounds (%d trees); XGBoost refuses it too (\"Check failed: tree_end <= model_.trees.size()\"): write iterations = %d or less, or 0 for all", spec.Name, opts.iterations, have, b.ens.ntrees, have)
+		}
 		m.rounds = opts.iterations
-	case f.bestIteration >= 0 && b.booster != "gblinear":
+	case f.bestIteration >= 0 && have >= 0:
+		if f.bestIteration >= have {
+			return nil, fmt.Errorf("model %q: the pickled %s's best_iteration is %d, but its Booster has %d boosting rounds (%d trees): the pickle is inconsistent, and the wrapper's predict refuses it (\"Check failed: tree_end <= model_.trees.size()\"); OPTIONS (iterations = n) chooses the rounds instead", spec.Name, untrusted.Clean(f.wrapper), f.bestIteration, have, b.ens.ntrees)
+		}
 		m.rounds = f.bestIteration + 1
 	}
 	b.limitIterations(m.rounds)

@@ -11,7 +11,7 @@ import (
 // FuzzParse: any bytes, as JSON, UBJSON or pickle, either load or fail
 // with an error, never panic; a model that loads predicts any row.
 func FuzzParse(f *testing.F) {
-	for _, name := range []string{"diabetes_reg.json", "diabetes_reg.ubj", "iris_multi.ubj", "diabetes_linear.ubj", "diabetes_dart.json", "iris_multi.p5.pkl"} {
+	for _, name := range []string{"diabetes_reg.json", "diabetes_reg.ubj", "iris_multi.ubj", "diabetes_linear.ubj", "diabetes_dart.json", "iris_multi.p5.pkl", "refused_pipeline.p5.pkl"} {
 		data, err := os.ReadFile(filepath.Join(fixtures, name))
 		if err != nil {
 			f.Fatal(err)

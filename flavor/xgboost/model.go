@@ -267,13 +267,17 @@ func (m *Model) run(x []float64, skip []bool, emit func(r int, mg []float32, p [
 }
 
 // value is one row's prediction as a number: Booster.predict's value for
-// regression and ranking, the class (its value) for a classifier.
+// regression and ranking (and a binary objective read as a regression),
+// the class (its value) for a classifier.
 func (m *Model) value(mg []float32, p []float64) float64 {
 	o := m.b.objective
 	if m.kind != classification {
 		v := mg[0]
-		if o.transform != nil {
+		switch {
+		case o.transform != nil:
 			v = o.transform(v)
+		case o.hinge:
+			v = hinge(v)
 		}
 		return float64(v)
 	}
@@ -282,8 +286,25 @@ func (m *Model) value(mg []float32, p []float64) float64 {
 	return f
 }
 
+// hinge is binary:hinge's PredTransform: 1 for a positive margin, else 0.
+func hinge(x float32) float32 {
+	if x > 0 {
+		return 1
+	}
+	return 0
+}
+
 // class computes the probabilities into p and returns the predicted
 // class's index.
+//
+// A binary objective's class is 1 when class 1's probability q is above
+// 0.5, as the scikit-learn wrapper's predict does with Booster.predict's
+// value (1 - q and q are predict_proba's). binary:logitraw's
+// Booster.predict is the margin: a wrapper's pickle takes it for q, as
+// XGBClassifier's predict and predict_proba do (so its class is margin
+// > 0.5); a Booster file, which has no predict_proba, takes the
+// sigmoid of the margin, the probability logitraw's margin stands for
+// (so its class is margin > 0).
 func (m *Model) class(mg []float32, p []float64) int {
 	o := m.b.objective
 	if o.multi {
@@ -292,20 +313,23 @@ func (m *Model) class(mg []float32, p []float64) int {
 	var q float32
 	switch {
 	case o.hinge:
-		if mg[0] > 0 {
-			q = 1
-		}
+		q = hinge(mg[0])
+	case o.raw && m.file.wrapper != "":
+		q = mg[0]
 	default:
 		q = sigmoid(mg[0])
 	}
 	p[0], p[1] = float64(1-q), float64(q)
-	if o.raw {
-		if mg[0] > 0 {
-			return 1
-		}
-		return 0
+	if o.raw && m.file.wrapper == "" {
+		// The margin's sign: the float32 sigmoid rounds tiny margins
+		// to 0.5.
+		return b2i(mg[0] > 0)
 	}
-	if q > 0.5 {
+	return b2i(q > 0.5)
+}
+
+func b2i(b bool) int {
+	if b {
 		return 1
 	}
 	return 0

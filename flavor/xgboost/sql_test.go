@@ -292,3 +292,88 @@ func mustExec(t *testing.T, db *sql.DB, q string) {
 		t.Fatalf("%s: %v", q, err)
 	}
 }
+
+// TestSQLBinaryValues: what each form returns for a binary objective,
+// against Booster.predict. A classifier returns the class (RETURNS
+// double: the same 0 or 1 as a double, a conversion of the class);
+// MODEL_TYPE regression returns Booster.predict's value: the probability
+// for binary:logistic, the margin for binary:logitraw, 0 or 1 for
+// binary:hinge (FLOAT, or DOUBLE with RETURNS double).
+func TestSQLBinaryValues(t *testing.T) {
+	db := open(t)
+	for _, name := range []string{"cancer_binary", "cancer_logitraw", "cancer_hinge"} {
+		var f fixture
+		for _, e := range manifest(t) {
+			if e.Name == name {
+				f = e
+			}
+		}
+		inputTable(t, db, f.Inputs)
+		var booster []float64
+		if err := json.Unmarshal(f.Predict, &booster); err != nil {
+			t.Fatal(err)
+		}
+		class := f.want(t, name+".json")
+		path, _ := filepath.Abs(filepath.Join(fixtures, name+".json"))
+		mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL c FLAVOR xgboost USING '%s'`, path))
+		mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL cd FLAVOR xgboost RETURNS double USING '%s'`, path))
+		mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL r FLAVOR xgboost MODEL_TYPE regression USING '%s'`, path))
+		mustExec(t, db, fmt.Sprintf(`CREATE OR REPLACE MODEL rd FLAVOR xgboost MODEL_TYPE regression RETURNS double USING '%s'`, path))
+		rows, err := db.Query(`SELECT ML_PREDICT(c, f), ML_PREDICT(cd, f), ML_PREDICT(r, f), ML_PREDICT(rd, f),
+			typeof(ML_PREDICT(c, f)), typeof(ML_PREDICT(cd, f)), typeof(ML_PREDICT(r, f)), typeof(ML_PREDICT(rd, f)) FROM x ORDER BY i`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		for rows.Next() {
+			var c, cd, r, rd float64
+			var tc, tcd, tr, trd string
+			if err := rows.Scan(&c, &cd, &r, &rd, &tc, &tcd, &tr, &trd); err != nil {
+				t.Fatal(err)
+			}
+			if c != class[i] || cd != class[i] || !close32(r, booster[i]) || !close32(rd, booster[i]) {
+				t.Errorf("%s row %d: class %v, RETURNS double %v, MODEL_TYPE regression %v (double %v); class %v, Booster.predict %v", name, i, c, cd, r, rd, class[i], booster[i])
+			}
+			if tc != "INTEGER" || tcd != "DOUBLE" || tr != "FLOAT" || trd != "DOUBLE" {
+				t.Errorf("%s: types %s %s %s %s", name, tc, tcd, tr, trd)
+			}
+			i++
+		}
+		rows.Close()
+		if i != len(booster) {
+			t.Errorf("%s: %d rows", name, i)
+		}
+		// ML_EVALUATE takes it for the regression it is, on its
+		// unrounded values (cancer_binary's features have names, which
+		// a list cannot give).
+		var mse float64
+		if name == "cancer_binary" {
+			continue
+		}
+		if err := db.QueryRow(`SELECT mse FROM ML_EVALUATE(MODEL r, (SELECT f, ML_PREDICT(rd, f) AS label FROM x), 'label')`).Scan(&mse); err != nil || mse != 0 {
+			t.Errorf("%s: ML_EVALUATE's mse %v, %v", name, mse, err)
+		}
+	}
+	multi, _ := filepath.Abs(filepath.Join(fixtures, "iris_multi.json"))
+	_, err := db.Exec(fmt.Sprintf(`CREATE MODEL bad FLAVOR xgboost MODEL_TYPE regression USING '%s'`, multi))
+	if err == nil || !strings.Contains(err.Error(), "multi:softprob") {
+		t.Errorf("MODEL_TYPE regression on multi:softprob: %v", err)
+	}
+	binary, _ := filepath.Abs(filepath.Join(fixtures, "cancer_binary.json"))
+	_, err = db.Exec(fmt.Sprintf(`CREATE MODEL bad FLAVOR xgboost MODEL_TYPE ranking USING '%s'`, binary))
+	if err == nil || !strings.Contains(err.Error(), "MODEL_TYPE regression for Booster.predict's value") {
+		t.Errorf("MODEL_TYPE ranking on binary:logistic: %v", err)
+	}
+}
+
+// TestSQLPipelinePickle: FLAVOR xgboost on a pickled scikit-learn
+// Pipeline ending in an XGBClassifier says what the file holds and how
+// to save the XGBoost step, not that augur does not load the Pipeline.
+func TestSQLPipelinePickle(t *testing.T) {
+	db := open(t)
+	path, _ := filepath.Abs(filepath.Join(fixtures, "refused_pipeline.p5.pkl"))
+	_, err := db.Exec(fmt.Sprintf(`CREATE MODEL p FLAVOR xgboost USING '%s'`, path))
+	if err == nil || !strings.Contains(err.Error(), "Pipeline") || !strings.Contains(err.Error(), "pipe[-1].get_booster().save_model('model.json')") || strings.Contains(err.Error(), "does not load") {
+		t.Errorf("got %v", err)
+	}
+}

@@ -208,13 +208,6 @@ func checkBooster(t *testing.T, m *Model, f fixture, r int, got float64, probs [
 	}
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
