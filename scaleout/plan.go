@@ -101,6 +101,9 @@ type Split struct {
 	// file; {0, 0} reads the files whole.
 	Rows  [2]int64
 	Bytes int64 // the size the split was balanced by
+	// Select, when not empty, is the select list that reads the split's
+	// columns as DuckDB reads them over all the input (see unify).
+	Select string `json:",omitempty"`
 }
 
 // Options tunes Prepare.
@@ -183,6 +186,9 @@ func Prepare(ctx context.Context, conn *sql.Conn, stmt string, opt Options) (*Pl
 		return nil, err
 	}
 	if p.Scan, err = scanCall(ctx, conn, scan); err != nil {
+		return nil, err
+	}
+	if err := p.unify(ctx, conn); err != nil {
 		return nil, err
 	}
 	replaceScan(tree, scan)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -238,17 +240,82 @@ func replaceScan(tree node, scan node) {
 // SplitView is the SQL that defines the view a worker's query reads its
 // split from, on the worker's connection.
 func (p *Plan) SplitView(s Split) string {
-	files := make([]string, len(s.Files))
-	for i, f := range s.Files {
-		files[i] = quoteString(f)
+	view := "SELECT * FROM " + p.scanOf(s.Files)
+	if s.Rows != [2]int64{} {
+		// A range of rows: DuckDB applies the filter inside the scan, so
+		// that rows outside it are not decoded.
+		call := strings.TrimSuffix(p.scanOf(s.Files), ")") + ", file_row_number = true)"
+		view = "SELECT * EXCLUDE (file_row_number) FROM " + call +
+			" WHERE file_row_number >= " + itoa(s.Rows[0]) + " AND file_row_number < " + itoa(s.Rows[1])
 	}
-	call := strings.Replace(p.Scan, Placeholder, "["+strings.Join(files, ", ")+"]", 1)
-	if s.Rows == [2]int64{} {
-		return "CREATE OR REPLACE TEMP VIEW " + viewName + " AS SELECT * FROM " + call
+	if s.Select != "" {
+		view = "SELECT " + s.Select + " FROM (" + view + ")"
 	}
-	// A range of rows: DuckDB applies the filter inside the scan, so
-	// that rows outside it are not decoded.
-	call = strings.TrimSuffix(call, ")") + ", file_row_number = true)"
-	return "CREATE OR REPLACE TEMP VIEW " + viewName + " AS SELECT * EXCLUDE (file_row_number) FROM " + call +
-		" WHERE file_row_number >= " + itoa(s.Rows[0]) + " AND file_row_number < " + itoa(s.Rows[1])
+	return "CREATE OR REPLACE TEMP VIEW " + viewName + " AS " + view
+}
+
+// scanOf is the input's read_parquet call over files.
+func (p *Plan) scanOf(files []string) string {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = quoteString(f)
+	}
+	return strings.Replace(p.Scan, Placeholder, "["+strings.Join(quoted, ", ")+"]", 1)
+}
+
+// unify makes every split read the input's columns as DuckDB reads them
+// over all its files at once. A read of several files takes its types
+// from the first (casting the others' values), or with union_by_name
+// the union of the files' columns, so a split of other files alone
+// would read other types, or lack columns: such a split casts to the
+// whole input's types, and reads a column its files lack as NULL.
+func (p *Plan) unify(ctx context.Context, conn *sql.Conn) error {
+	seen := map[string]bool{}
+	var all []string
+	for _, s := range p.Splits {
+		for _, f := range s.Files {
+			if !seen[f] {
+				seen[f] = true
+				all = append(all, f)
+			}
+		}
+	}
+	if len(all) < 2 {
+		return nil
+	}
+	want, err := describe(ctx, conn, "SELECT * FROM "+p.scanOf(all))
+	if err != nil {
+		return fmt.Errorf("reading the input's columns: %w", err)
+	}
+	for i := range p.Splits {
+		got, err := describe(ctx, conn, "SELECT * FROM "+p.scanOf(p.Splits[i].Files))
+		if err != nil {
+			return fmt.Errorf("reading the columns of %s: %w", strings.Join(p.Splits[i].Files, ", "), err)
+		}
+		if !slices.Equal(got, want) {
+			p.Splits[i].Select = selectAs(got, want)
+		}
+	}
+	return nil
+}
+
+// selectAs is the select list that reads columns got as columns want.
+func selectAs(got, want []Column) string {
+	types := make(map[string]string, len(got))
+	for _, c := range got {
+		types[c.Name] = c.Type
+	}
+	sel := make([]string, len(want))
+	for i, c := range want {
+		name := quoteIdent(c.Name)
+		switch t, ok := types[c.Name]; {
+		case !ok:
+			sel[i] = "CAST(NULL AS " + c.Type + ") AS " + name
+		case t != c.Type:
+			sel[i] = "CAST(" + name + " AS " + c.Type + ") AS " + name
+		default:
+			sel[i] = name
+		}
+	}
+	return strings.Join(sel, ", ")
 }
