@@ -177,15 +177,17 @@ func TestRefusals(t *testing.T) {
 	f := newFixture(t)
 	glob := filepath.Join(f.dir, "data", "*.parquet")
 	for q, msg := range map[string]string{
-		`SELECT species, sum(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                         "sum(DISTINCT",
-		`SELECT species, median(id) FROM read_parquet('` + glob + `') GROUP BY species`:                               "aggregate median",
-		`SELECT * FROM read_parquet('` + glob + `')`:                                                                  "COPY (SELECT",
-		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                      "in the database",
-		`COPY (SELECT id FROM read_parquet('` + glob + `') LIMIT 3) TO '` + f.dir + `/o' (FORMAT parquet)`:            "LIMIT",
-		`SELECT species, count(*) FROM (SELECT * FROM read_parquet('` + glob + `') LIMIT 5) GROUP BY species`:         "LIMIT inside",
-		`SELECT count(*) FROM (VALUES (1), (2)) v(x) WHERE x IN (SELECT id FROM read_parquet('` + glob + `'))`:        "subquery expression",
-		`SELECT a.species, count(*) FROM read_parquet('` + glob + `') a JOIN flowers b USING (id) GROUP BY 1`:         "joins",
-		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`: "PARTITION_BY",
+		`SELECT species, sum(DISTINCT id) FROM read_parquet('` + glob + `') GROUP BY species`:                             "sum(DISTINCT",
+		`SELECT species, median(id) FROM read_parquet('` + glob + `') GROUP BY species`:                                   "aggregate median",
+		`SELECT * FROM read_parquet('` + glob + `')`:                                                                      "COPY (SELECT",
+		`SELECT species, count(*) FROM flowers GROUP BY species`:                                                          "in the database",
+		`COPY (SELECT id FROM read_parquet('` + glob + `') LIMIT 3) TO '` + f.dir + `/o' (FORMAT parquet)`:                "LIMIT",
+		`SELECT species, count(*) FROM (SELECT * FROM read_parquet('` + glob + `') LIMIT 5) GROUP BY species`:             "LIMIT inside",
+		`SELECT count(*) FROM (VALUES (1), (2)) v(x) WHERE x IN (SELECT id FROM read_parquet('` + glob + `'))`:            "subquery expression",
+		`SELECT a.species, count(*) FROM read_parquet('` + glob + `') a JOIN flowers b USING (id) GROUP BY 1`:             "joins",
+		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`:     "PARTITION_BY",
+		`SELECT species, avg(TIMESTAMP '2020-01-01' + to_days(id::INTEGER)) FROM read_parquet('` + glob + `') GROUP BY 1`: "avg(epoch_us(x))",
+		`SELECT avg(DATE '2020-01-01' + id::INTEGER) FROM read_parquet('` + glob + `')`:                                   "DuckDB sums numbers only",
 	} {
 		_, err := scaleout.Prepare(context.Background(), f.conn, q, scaleout.Options{Temp: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), msg) {
