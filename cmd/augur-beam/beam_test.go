@@ -611,6 +611,10 @@ func TestWorkerBinary(t *testing.T) {
 // by a part before it was read.
 func TestCopyFolderMustBeNewOrEmpty(t *testing.T) {
 	f := newFixture(t)
+	// Nor does a run leave Beam's empty loopback files in the temporary
+	// folder.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
 	in := "read_parquet('" + f.flowers + "/*.parquet')"
 	out := filepath.Join(f.dir, "out")
 	must(beamRun(t, f, "COPY (SELECT id FROM "+in+") TO '"+out+"' (FORMAT parquet)"))
@@ -630,6 +634,9 @@ func TestCopyFolderMustBeNewOrEmpty(t *testing.T) {
 	}
 	if n := rowCount(t, f, "SELECT * FROM "+in); n != rows {
 		t.Fatalf("the input holds %d rows after the refused COPY, %d before", n, rows)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in the temporary folder: %s, ...", left[0].Name())
 	}
 }
 

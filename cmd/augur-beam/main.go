@@ -68,8 +68,11 @@ Flags:
                       universal (a job server: --endpoint HOST:PORT and
                       --environment_type EXTERNAL|PROCESS|DOCKER), flink,
                       spark or dataflow
-  --workers N         splits run on N workers at once (default: the CPUs, at
-                      most 8); the input is cut into about 4 splits a worker
+  --workers N         the splits are dealt to N workers (default: the CPUs,
+                      at most 8); the input is cut into about 4 splits a
+                      worker. On a cluster each worker is a process of the
+                      runner's; in-process prism may run several splits of
+                      a worker at once, each loading the models
   --split_size BYTES  target size of a split instead (a large Parquet file
                       is cut between row groups)
   --job_dir DIR       where the job's folder (job database, partial
@@ -133,11 +136,14 @@ func main() {
 		os.Exit(1)
 	}
 	beam.Init()
-	if db == "" && flag.NArg() > 0 {
-		db = flag.Arg(0)
+	rest := flag.Args()
+	if db == "" && len(rest) > 0 {
+		db, rest = rest[0], rest[1:]
 	}
-	if flag.NArg() > 1 || (db != "" && flag.NArg() > 0 && flag.Arg(0) != db) {
-		fmt.Fprintf(os.Stderr, "Error: unexpected argument %q\nTry 'augur-beam --help'.\n", flag.Arg(flag.NArg()-1))
+	if len(rest) > 0 {
+		// Flags after it were not read: flag parsing stops at the first
+		// argument that is not a flag.
+		fmt.Fprintf(os.Stderr, "Error: unexpected argument %q (one DATABASE only; flags after it are not read)\nTry 'augur-beam --help'.\n", rest[0])
 		os.Exit(2)
 	}
 	o.database = db
@@ -284,6 +290,9 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	}
 	if o.workers < 1 || o.attempts < 1 {
 		return fail(2, errors.New("--workers and --attempts must be at least 1"))
+	}
+	if o.splitSize < 0 {
+		return fail(2, fmt.Errorf("--split_size %d: a split's size in bytes is at least 1 (0, the default, sizes splits by --workers)", o.splitSize))
 	}
 	if !o.verbose {
 		// The runner's log repeats, at length, the error run prints.
@@ -453,6 +462,15 @@ func submit(ctx context.Context, plan *scaleout.Plan, workers int) error {
 	if err != nil {
 		return err
 	}
+	// Beam's Go SDK leaves an empty beamloopbackworker-* file in the
+	// temporary folder at every in-process run (its TODO, Beam issue
+	// 27569): made in the job folder instead, it goes with it.
+	if old, had := os.LookupEnv("TMPDIR"); had {
+		defer os.Setenv("TMPDIR", old)
+	} else {
+		defer os.Unsetenv("TMPDIR")
+	}
+	os.Setenv("TMPDIR", plan.Temp)
 	return beamx.Run(ctx, p)
 }
 
