@@ -34,8 +34,9 @@ func serialize(ctx context.Context, conn *sql.Conn, query string) (node, error) 
 	}
 	if failed, _ := doc["error"].(bool); failed {
 		msg, _ := doc["error_message"].(string)
-		if msg == "" {
-			msg = "DuckDB could not parse it as one SELECT statement"
+		if msg == "" || strings.Contains(msg, "Only SELECT statements") {
+			// DuckDB serializes SELECTs only: a CREATE, INSERT, ...
+			return nil, unsupported("augur-beam runs one SELECT with aggregates, or one COPY (SELECT ...) TO 'folder'; other statements run in augur")
 		}
 		return nil, errors.New(msg)
 	}

@@ -265,7 +265,7 @@ func TestExplainPrintsThePlan(t *testing.T) {
 	if st != 0 {
 		t.Fatal(stderr)
 	}
-	for _, want := range []string{"copy of 6 splits", "worker 0:", "worker 1:", "d.parquet rows [2048, 4096)", "into: " + out} {
+	for _, want := range []string{"copy of 6 splits", "worker 0:", "worker 1:", "d.parquet rows [2048, 4096)", "into: " + out, "each split: read_parquet([its files])"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("--explain printed no %q:\n%s", want, got)
 		}
@@ -285,6 +285,7 @@ func TestRefusedStatements(t *testing.T) {
 		"CREATE MODEL x USING 'y.pkl'":                                                      "model statements",
 		"SELECT count(*) FROM " + in + " GROUP BY ROLLUP (species)":                         "ROLLUP",
 		"COPY (SELECT * FROM " + in + " ORDER BY id) TO '" + f.dir + "/o' (FORMAT parquet)": "ORDER BY in COPY",
+		"CREATE TABLE t AS SELECT * FROM " + in:                                             "other statements run in augur",
 	} {
 		_, stderr, st := beamRun(t, f, q)
 		if st != 1 || !strings.Contains(stderr, msg) || strings.Count(stderr, "\n") != 1 {
@@ -711,5 +712,15 @@ func TestUnreachableEndpoint(t *testing.T) {
 	_, stderr, st := beamRun(t, f, "SELECT count(*) FROM read_parquet('"+f.flowers+"/*.parquet')")
 	if st != 1 || !strings.Contains(stderr, "no job server answers at --endpoint 127.0.0.1:"+strconv.Itoa(port)) || time.Since(start) > time.Minute {
 		t.Fatalf("status %d after %v: %s", st, time.Since(start), stderr)
+	}
+}
+
+// A file that is no DuckDB database, given as DATABASE, is named as such.
+func TestDatabaseIsNotAFile(t *testing.T) {
+	f := newFixture(t)
+	f.db = filepath.Join(f.flowers, "a.parquet")
+	_, stderr, st := beamRun(t, f, "SELECT count(*) FROM read_parquet('"+f.flowers+"/*.parquet')")
+	if st != 1 || !strings.Contains(stderr, "a.parquet is not an augur (DuckDB) database") {
+		t.Fatalf("status %d: %s", st, stderr)
 	}
 }

@@ -330,8 +330,8 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		}
 		flag.Set("worker_binary", worker)
 	}
-	if _, err := os.Stat(o.database); err != nil {
-		return fail(1, fmt.Errorf("database %s: %w", o.database, err))
+	if err := isDatabase(o.database); err != nil {
+		return fail(1, err)
 	}
 	// Read-only: augur-beam never writes the database, and other
 	// readers (augur -readonly) may have it open meanwhile.
@@ -407,6 +407,23 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// isDatabase checks that path is a DuckDB database file (its header's
+// magic, "DUCK" at byte 8), so that a Parquet or CSV file given as
+// DATABASE gets a word about it rather than DuckDB's about read-only
+// in-memory databases.
+func isDatabase(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("database %s: %w", path, err)
+	}
+	defer f.Close()
+	head := make([]byte, 12)
+	if n, _ := io.ReadFull(f, head); n < len(head) || string(head[8:12]) != "DUCK" {
+		return fmt.Errorf("%s is not an augur (DuckDB) database: DATABASE is the database whose models the statement uses; the input goes in the statement, read_parquet('files')", path)
+	}
+	return nil
+}
+
 // reachable checks, before a job is submitted, that a job server
 // listens at the runner's endpoint: Beam's client would otherwise wait
 // minutes for it without a word.
@@ -443,7 +460,7 @@ func explain(w io.Writer, p *scaleout.Plan, workers int) {
 			fmt.Fprintf(w, "  split %d: %s%s (%d bytes)\n", s.Index, strings.Join(s.Files, ", "), rows, s.Bytes)
 		}
 	}
-	fmt.Fprintf(w, "each split: %s\n", p.Scan)
+	fmt.Fprintf(w, "each split: %s\n", strings.Replace(p.Scan, scaleout.Placeholder, "[its files]", 1))
 	fmt.Fprintf(w, "worker query: %s\n", p.Query)
 	if p.Kind == scaleout.Aggregate {
 		fmt.Fprintf(w, "merge (%d shards): %s\n", p.Shards, p.Merge)
