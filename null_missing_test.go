@@ -290,6 +290,41 @@ func TestNullAsMissingImputerPipeline(t *testing.T) {
 	}
 }
 
+// A pipeline that takes missing values in some features only: a NULL
+// text feature reaches OneHotEncoder(handle_unknown='ignore') as an
+// unknown category, as pandas' NaN does in scikit-learn, while a NULL
+// number, which would reach a LogisticRegression that refuses NaN, makes
+// the row NULL. On every path: columns, the row, the table form, with
+// probabilities, and ML_EVALUATE.
+func TestNullInSomeFeatures(t *testing.T) {
+	db := open(t, "")
+	f := readMissingFixture(t, "testdata/sklearn/pipeline/mixed_text_unknown.json", nil)
+	cols := missingTable(t, db, "mixed", f)
+	mustExec(t, db, `CREATE MODEL pm USING 'testdata/sklearn/pipeline/mixed_text_unknown.p4.pkl'`)
+	checkPredictions(t, db, `SELECT ML_PREDICT(pm, `+each(cols, "{c}")+`) FROM mixed ORDER BY i`, f.Predict, 0)
+	checkPredictions(t, db, `SELECT ML_PREDICT(pm, mixed) FROM mixed ORDER BY i`, f.Predict, 0)
+	checkPredictions(t, db, `SELECT pm FROM ML_PREDICT(MODEL pm, (SELECT * FROM mixed ORDER BY i))`, f.Predict, 0)
+	mustExec(t, db, `CREATE MODEL pm_p OPTIONS (probabilities = true) USING 'testdata/sklearn/pipeline/mixed_text_unknown.p4.pkl'`)
+	checkPredictions(t, db, `SELECT ML_PREDICT(pm_p, mixed).label FROM mixed ORDER BY i`, f.Predict, 0)
+	// A NULL number: NULL, without a query error.
+	expect(t, db, `SELECT i, ML_PREDICT(pm, `+each(cols, "{c}")+`) IS NULL, ML_PREDICT(pm, m) IS NULL FROM (SELECT * REPLACE (CASE WHEN i % 2 = 0 THEN NULL ELSE mean_area END AS mean_area) FROM mixed WHERE i < 4) m ORDER BY i`,
+		[][]string{{"0", "true", "true"}, {"1", "false", "false"}, {"2", "true", "true"}, {"3", "false", "false"}})
+	// Numbers only: NULL is NaN in the imputed features 0 and 1, and makes
+	// the row NULL in the scaled 2 and 3, on the dense paths (DOUBLE
+	// columns, a list) and the boxed ones (DECIMAL).
+	g := readMissingFixture(t, "testdata/sklearn/pipeline/partial_imputer.json", nil)
+	xcols := missingTable(t, db, "x", g)
+	mustExec(t, db, `CREATE MODEL imp USING 'testdata/sklearn/pipeline/partial_imputer.p4.pkl'`)
+	checkPaths(t, db, "imp", "x", xcols, g.Predict, 0, "DECIMAL(18,6)")
+	for _, args := range []string{each(xcols, "{c}"), "[" + each(xcols, "{c}") + "]", each(xcols, "{c}::DECIMAL(18,6)"), "[" + each(xcols, "{c}::DECIMAL(18,6)") + "]"} {
+		expect(t, db, `SELECT count(*) FILTER (WHERE p IS NULL), count(*) FILTER (WHERE p IS NULL AND (c2 IS NULL OR c3 IS NULL)), count(*) FROM (SELECT ML_PREDICT(imp, `+args+`) AS p, * FROM (SELECT * REPLACE (CASE WHEN i % 5 = 1 THEN NULL ELSE c2 END AS c2, CASE WHEN i % 5 = 3 THEN NULL ELSE c3 END AS c3) FROM x))`,
+			[][]string{{"12", "12", "30"}})
+	}
+	// ML_EVALUATE counts the rows with a NULL category.
+	mustExec(t, db, `CREATE TABLE labelled AS SELECT *, `+fmt.Sprint(f.Predict[1])+` AS y FROM mixed WHERE i = 1`)
+	expect(t, db, `SELECT accuracy FROM ML_EVALUATE(MODEL pm, (SELECT * EXCLUDE (i) FROM labelled), 'y')`, [][]string{{"1"}})
+}
+
 // Models that do not take missing values keep SQL's rule: a NULL
 // feature makes the row NULL, without running the model.
 func TestNullWithoutMissing(t *testing.T) {

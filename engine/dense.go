@@ -134,7 +134,7 @@ func vectorType(vec mapping.Vector) (typ, child mapping.Type, size int) {
 // list skips its row. ok is false when the arguments are not a shape the
 // dense path reads (the ordinary path then handles them, and reports any
 // error).
-func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip []bool, nan bool) bool {
+func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip []bool, nan nans) bool {
 	if cols == 2 {
 		vec := mapping.DataChunkGetVector(chunk, 1)
 		typ, child, size := vectorType(vec)
@@ -162,7 +162,7 @@ func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip [
 		}
 		for r := range n {
 			if !num.valid(r) {
-				missing(x, r*nf+c-1, skip, r, nan)
+				missing(x, r*nf+c-1, c-1, skip, r, nan)
 				continue
 			}
 			x[r*nf+c-1] = num.at(r)
@@ -171,7 +171,7 @@ func denseFeatures(chunk mapping.DataChunk, cols, n, nf int, x []float64, skip [
 	return true
 }
 
-func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip []bool, nan bool) bool {
+func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int, x []float64, skip []bool, nan nans) bool {
 	var child mapping.Vector
 	if typ == mapping.TypeList {
 		child = mapping.ListVectorGetChild(vec)
@@ -206,7 +206,7 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 		}
 		for i := range nf {
 			if !num.valid(offset + i) {
-				missing(x, r*nf+i, skip, r, nan)
+				missing(x, r*nf+i, i, skip, r, nan)
 				continue
 			}
 			x[r*nf+i] = num.at(offset + i)
@@ -215,10 +215,10 @@ func denseList(vec mapping.Vector, typ, childType mapping.Type, size, n, nf int,
 	return true
 }
 
-// missing handles a NULL feature at x[i] of row r: NaN for a model that
+// missing handles a NULL feature j at x[i] of row r: NaN where the model
 // takes missing values (nan), else the row is skipped.
-func missing(x []float64, i int, skip []bool, r int, nan bool) {
-	if nan {
+func missing(x []float64, i, j int, skip []bool, r int, nan nans) {
+	if nan.at(j) {
 		x[i] = math.NaN()
 		return
 	}
@@ -235,7 +235,7 @@ func isStruct(vec mapping.Vector) bool {
 // NULL row or NULL field marks the row in skip (a NULL field is NaN with
 // nan). ok is false when a field is missing or not a number: the
 // ordinary path then reports it.
-func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, skip []bool, nan bool) bool {
+func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, skip []bool, nan nans) bool {
 	lt := mapping.VectorGetColumnType(vec)
 	defer mapping.DestroyLogicalType(&lt)
 	k := int(mapping.StructTypeChildCount(lt))
@@ -264,7 +264,7 @@ func denseStruct(vec mapping.Vector, names []string, n, nf int, x []float64, ski
 		}
 		for r := range n {
 			if !num.valid(r) {
-				missing(x, r*nf+j, skip, r, nan)
+				missing(x, r*nf+j, j, skip, r, nan)
 				continue
 			}
 			x[r*nf+j] = num.at(r)
@@ -328,7 +328,7 @@ func denseResult(t types.Type) bool {
 // runDense predicts one chunk on the dense path. handled is false when
 // the chunk must take the ordinary path instead (nothing was written).
 // With nan a NULL number is NaN (see denseFeatures).
-func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel, nan bool) (handled bool, err error) {
+func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel, nan nans) (handled bool, err error) {
 	nf := dm.Features()
 	if !denseOK || nf <= 0 || !denseResult(h.entry.Returns) || !denseResult(h.from) {
 		return false, nil

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"math"
+	"slices"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"github.com/duckdb/duckdb-go/v2/mapping"
@@ -56,26 +58,91 @@ func (e *Engine) entryTakesMissing(ctx context.Context, ent *catalog.Entry) bool
 }
 
 // takesMissing reports whether a model, or the model a wrapper wraps
-// (OPTIONS probabilities), takes NaN as a missing value.
-func takesMissing(m model.Model) bool {
+// (OPTIONS probabilities), takes NaN as a missing value, and in which
+// features: at is nil for all of them (model.MissingAware), else the
+// features that take it (model.MissingFeatures).
+func takesMissing(m model.Model) (missing bool, at []bool) {
 	for m != nil {
-		if ma, ok := m.(model.MissingAware); ok {
-			return ma.TakesMissing()
+		if ma, ok := m.(model.MissingAware); ok && ma.TakesMissing() {
+			return true, nil
+		}
+		if mf, ok := m.(model.MissingFeatures); ok {
+			at := mf.TakesMissingIn()
+			return slices.Contains(at, true), at
+		}
+		if _, ok := m.(model.MissingAware); ok {
+			return false, nil
 		}
 		u, ok := m.(unwrapper)
 		if !ok {
-			return false
+			return false, nil
 		}
 		m = u.Unwrap()
 	}
-	return false
+	return false, nil
+}
+
+// nans says which features of a chunk take NaN for a NULL: nil for
+// none; every feature for a model that takes missing values in all.
+type nans []bool
+
+func (m nans) at(j int) bool { return j < len(m) && m[j] }
+
+// nanMask is the nans of a chunk of nf features, for a function that
+// sees NULLs (seen).
+func (h *handle) nanMask(seen bool, nf int) nans {
+	switch {
+	case !seen || !h.missing:
+		return nil
+	case h.missingAt != nil:
+		return h.missingAt
+	}
+	all := make(nans, nf)
+	for j := range all {
+		all[j] = true
+	}
+	return all
 }
 
 // fill says which NULLs of one argument column are missing values.
 type fill struct {
 	scalar bool            // the column is a number or text: NULL is NaN
 	elems  bool            // a LIST or ARRAY of them: a NULL element is NaN
+	only   nans            // with elems: only these elements (nil: all)
 	fields map[string]bool // a STRUCT: its fields that are numbers or text
+}
+
+// gate keeps, of a chunk's fills, those of the features that take
+// missing values (at; nil for all): one argument per feature, one list
+// of them, or a STRUCT taken by the model's feature names.
+func gate(fills []fill, at []bool, names []string) {
+	if at == nil || len(fills) == 0 {
+		return
+	}
+	switch {
+	case len(fills)-1 == len(at):
+		for c := 1; c < len(fills); c++ {
+			if !at[c-1] {
+				fills[c] = fill{}
+			}
+		}
+	case len(fills) == 2 && fills[1].elems:
+		fills[1].only = at
+	case len(fills) == 2 && fills[1].fields != nil && len(names) == len(at):
+		for j, name := range names {
+			if !at[j] {
+				for f := range fills[1].fields {
+					if strings.EqualFold(f, name) {
+						delete(fills[1].fields, f)
+					}
+				}
+			}
+		}
+	default:
+		for c := range fills {
+			fills[c] = fill{}
+		}
+	}
 }
 
 // missingFills describes the argument columns (after the model's name)
@@ -150,7 +217,7 @@ func (f fill) apply(v any) any {
 	case []any:
 		if f.elems {
 			for i, e := range x {
-				if e == nil {
+				if e == nil && (f.only == nil || f.only.at(i)) {
 					x[i] = math.NaN()
 				}
 			}

@@ -170,7 +170,7 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 
 	nan := f.missing && h.missing
 	if dm, ok := h.m.(model.DenseModel); ok {
-		if handled, err := f.runDense(ctx, st, h, dm, nan); handled {
+		if handled, err := f.runDense(ctx, st, h, dm, h.nanMask(f.missing, dm.Features())); handled {
 			return err
 		}
 	}
@@ -207,6 +207,8 @@ func (h *handle) readArgs(in *duckdb.DataChunk, seen, nan bool) (*chunkArgs, err
 	var fills []fill
 	if nan {
 		fills = missingFills(in)
+		names, _ := featureNames(h.m)
+		gate(fills, h.missingAt, names)
 	}
 	raw := make([][]any, cols-1)
 	for c := 1; c < cols; c++ {
@@ -294,8 +296,10 @@ type handle struct {
 	from   types.Type // the model's own result type
 	conv   bool       // convert from -> entry.Returns
 	whole  bool       // hand the model whole vectors (model.SelfBatching)
-	// missing: the model takes NaN for a missing number (model.MissingAware)
-	missing bool
+	// missing: the model takes NaN for a missing value (model.MissingAware),
+	// in the features of missingAt (nil: all; model.MissingFeatures)
+	missing   bool
+	missingAt nans
 	// reports: the model counts its own batches (model.BatchReporter)
 	reports bool
 
@@ -454,7 +458,7 @@ func (h *handle) set(m model.Model) error {
 	_, h.whole = m.(model.SelfBatching)
 	_, h.reports = model.As[model.BatchReporter](m)
 	h.reports = h.reports && h.whole
-	h.missing = takesMissing(m)
+	h.missing, h.missingAt = takesMissing(m)
 	h.mem.Store(modelSize(m, h.entry))
 	h.loaded.Store(true)
 	return nil

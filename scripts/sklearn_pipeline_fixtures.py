@@ -298,6 +298,18 @@ def pipelines():
                             ("num", SimpleImputer(strategy="median"), num)])
     save("mixed_text_nan_category", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(dft, y), tt,
          columns=list(df.columns))
+    # missing values taken in some features only: NaN in a text column is
+    # an unknown category to OneHotEncoder(handle_unknown='ignore'), while
+    # the numbers are scaled for a LogisticRegression that refuses NaN
+    # (the test rows hold NaN in text columns only)
+    tx = t.copy()
+    tx.loc[[1, 4, 9], "size"] = np.nan
+    tx.loc[[2, 4, 7], "shade"] = np.nan
+    ct = ColumnTransformer([("cat", OneHotEncoder(drop="first", handle_unknown="ignore"), ["size", "shade"])],
+                           remainder="passthrough")
+    save("mixed_text_unknown", Pipeline([("ct", ct), ("scale", StandardScaler()),
+                                         ("clf", LogisticRegression(max_iter=5000))]).fit(df, y), tx,
+         columns=list(df.columns))
     # sparse_output_ True: the same numbers as the dense result
     ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["size", "shade"]),
                             ("num", StandardScaler(with_mean=False), num)], sparse_threshold=1.0)
@@ -314,6 +326,17 @@ def pipelines():
     save("mixed_regressor", reg.fit(df.drop(columns=["mean_radius"]), df["mean_radius"]),
          t.drop(columns=["mean_radius"]), columns=[c for c in df.columns if c != "mean_radius"])
     t.to_csv(os.path.join(OUT, "mixed.csv"), index=False)
+    # numbers only, missing values taken in the imputed columns 0 and 1,
+    # not in the scaled 2 and 3 (the test rows hold NaN in 0 and 1 only)
+    ir = datasets.load_iris()
+    Xn = ir.data.copy()
+    Xn[::7, 0] = np.nan
+    Xn[3::9, 1] = np.nan
+    ct = ColumnTransformer([("imp", SimpleImputer(strategy="mean"), [0, 1]), ("sc", StandardScaler(), [2, 3])])
+    tn = ir.data[::5].copy()
+    tn[::3, 0] = np.nan
+    tn[1::4, 1] = np.nan
+    save("partial_imputer", Pipeline([("ct", ct), ("clf", LogisticRegression(max_iter=5000))]).fit(Xn, ir.target), tn)
 
 
 def refused():

@@ -121,7 +121,7 @@ func samePrediction(got, want any) bool {
 
 func TestSQLPipelines(t *testing.T) {
 	db := openDB(t)
-	for _, name := range []string{"mixed_logreg", "mixed_forest", "mixed_nested", "mixed_text_missing", "mixed_text_nan_category", "mixed_regressor", "mixed_logreg.p2", "mixed_logreg.joblib"} {
+	for _, name := range []string{"mixed_logreg", "mixed_forest", "mixed_nested", "mixed_text_missing", "mixed_text_nan_category", "mixed_text_unknown", "mixed_regressor", "mixed_logreg.p2", "mixed_logreg.joblib"} {
 		base, file := name, name+".p4.pkl"
 		if i := strings.IndexByte(name, '.'); i > 0 {
 			base = name[:i]
