@@ -137,7 +137,11 @@ func (fr *FeatureReader) readColumns(b *Batch, x []float64, null []bool) error {
 					continue
 				}
 				if f, ok = fr.number(j, r, v); !ok {
-					return fmt.Errorf("model %q: feature %d is %s, not a number", fr.Model, j+1, types.DescribeValue(v))
+					want := "a number"
+					if fr.NotNumber != nil {
+						want = "a number or text"
+					}
+					return fmt.Errorf("model %q: feature %d is %s, not %s", fr.Model, j+1, types.DescribeValue(v), want)
 				}
 			}
 			x[r*nf+j] = f

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFeatureReader(t *testing.T) {
@@ -45,6 +46,12 @@ func TestFeatureReader(t *testing.T) {
 	}
 	if x, _, err = read(text); err != nil || x[1] != -1 || !slices.Equal(took, []int{1, 0}) {
 		t.Errorf("NotNumber: x = %v, took %v, err = %v", x, took, err)
+	}
+	// A value neither takes: a model that takes text says so.
+	fr.NotNumber = func(int, int, any) (float64, bool) { return 0, false }
+	date := &Batch{Rows: 1, Args: [][]any{{1.0}, {time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)}}}
+	if _, _, err = read(date); err == nil || err.Error() != `model "m": feature 2 is a date or time (cast it to a number, such as epoch(x)), not a number or text` {
+		t.Errorf("date: %v", err)
 	}
 	fr.NotNumber = nil
 	for _, c := range []struct {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CanConvert reports whether values of type from can be returned as type
@@ -235,6 +236,8 @@ func DescribeValue(v any) string {
 		return "a struct"
 	case []byte:
 		return "a blob"
+	case time.Time:
+		return "a date or time (cast it to a number, such as epoch(x))"
 	}
 	return fmt.Sprintf("a value of Go type %T", v)
 }

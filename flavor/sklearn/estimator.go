@@ -91,7 +91,7 @@ func (e *estimator) int(name string) (int, error) {
 	}
 	n, ok := intOf(v)
 	if !ok {
-		return 0, e.errorf("%s is a %T, not an integer", name, v)
+		return 0, e.errorf("%s is a %s, not an integer from 0 to 2147483647", name, describePickled(v))
 	}
 	return n, nil
 }
