@@ -221,6 +221,11 @@ func (p *Plan) planAggregate(ctx context.Context, conn *sql.Conn, tree node, agg
 		}
 		return fmt.Errorf("planning the partial aggregates: %w", err)
 	}
+	for _, c := range p.Partials {
+		if unnamedStruct(c.Type) {
+			return unsupported("a row without field names ((a, b) or row(a, b), of type %s) is not split, since its type cannot be written back in SQL; name its fields: {'a': a, 'b': b}", c.Type)
+		}
+	}
 	shard := "0"
 	if len(groups) > 0 && p.Shards > 1 {
 		var keys []string
@@ -582,4 +587,23 @@ func decimalScale(t string) int {
 		return 0
 	}
 	return sc
+}
+
+// unnamedStruct reports whether a type as DESCRIBE writes it holds a
+// STRUCT without field names, STRUCT(INTEGER, VARCHAR), which DuckDB
+// prints but does not parse back: after "STRUCT(" comes a type followed
+// by a comma or a parenthesis, where a named field has a name, a space
+// and its type.
+func unnamedStruct(t string) bool {
+	for {
+		i := strings.Index(t, "STRUCT(")
+		if i < 0 {
+			return false
+		}
+		t = t[i+len("STRUCT("):]
+		j := strings.IndexAny(t, " ,()[")
+		if j >= 0 && t[j] != ' ' {
+			return true
+		}
+	}
 }

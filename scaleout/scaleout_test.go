@@ -188,6 +188,8 @@ func TestRefusals(t *testing.T) {
 		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`:     "PARTITION_BY",
 		`SELECT species, avg(TIMESTAMP '2020-01-01' + to_days(id::INTEGER)) FROM read_parquet('` + glob + `') GROUP BY 1`: "avg(epoch_us(x))",
 		`SELECT avg(DATE '2020-01-01' + id::INTEGER) FROM read_parquet('` + glob + `')`:                                   "DuckDB sums numbers only",
+		`SELECT count(DISTINCT (id % 3, species)) FROM read_parquet('` + glob + `')`:                                      "name its fields",
+		`SELECT count(DISTINCT row(id % 3, species)) FROM read_parquet('` + glob + `')`:                                   "name its fields",
 	} {
 		_, err := scaleout.Prepare(context.Background(), f.conn, q, scaleout.Options{Temp: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), msg) {
