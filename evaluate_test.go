@@ -94,6 +94,8 @@ func TestEvaluateLabelTypes(t *testing.T) {
 			`ML_EVALUATE(MODEL m_iris, (SELECT * REPLACE (target::ENUM ('setosa', 'versicolor', 'virginica') AS target) FROM iris), 'target')`},
 		{`ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'target')`,
 			`ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (target = 1 AS target) FROM cancer), 'target')`},
+		{`ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'target')`,
+			`ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (target::DOUBLE AS target) FROM cancer), 'target')`},
 	} {
 		_, want := rows(t, db, `SELECT * FROM `+c[0])
 		_, got := rows(t, db, `SELECT * FROM `+c[1])
@@ -117,6 +119,8 @@ func TestEvaluateErrors(t *testing.T) {
 		{`SELECT * FROM ML_EVALUATE(m_cancer, cancer, 'target')`, `line 1, column 15: ML_EVALUATE takes (MODEL m, TABLE t, 'label_column')`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE cancer)`, `line 1, column 55: ML_EVALUATE: expected ',' and the label column after the input`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE nowhere, 'target')`, `line 1, column 43: ML_EVALUATE: the input: `},
+		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (target + 0.5 AS target) FROM cancer), 'target')`,
+			`line 1, column 100: ML_EVALUATE(m_cancer): the label column "target" holds values that are not whole numbers, but the model predicts integer classes`},
 	} {
 		expectErr(t, db, c.q, c.want)
 	}

@@ -51,7 +51,15 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 		if kind != want && cast == "" {
 			return "", fail(fmt.Sprintf("the model predicts %s classes (%s)", want, m.Class.SQL()))
 		}
-		return classifierSQL(c, m, label, cast, empty)
+		cont := "false"
+		if kind == "numeric" && fractional(typ) && integerKind(classType(m)) {
+			// scikit-learn refuses continuous labels for a classifier
+			// rather than scoring them as wrong classes.
+			cont = "y::DOUBLE <> trunc(y::DOUBLE)"
+		}
+		contMsg := sqlString(fmt.Sprintf("%s: ML_EVALUATE(%s): the label column %s holds values that are not whole numbers, but the model predicts integer classes: is it a regressor's target? (scikit-learn: \"Classification metrics can't handle a mix of binary and continuous targets\")",
+			c.labelPos, m.Name, quote(label, '"')))
+		return classifierSQL(c, m, label, cast, empty, cont, contMsg)
 	case numeric(m.Result):
 		if kind != "numeric" {
 			return "", fail("the model predicts numbers")
@@ -132,12 +140,32 @@ func labelCast(kind, want string) string {
 	return ""
 }
 
+// fractional reports whether a label column's type holds fractions.
+func fractional(typ string) bool {
+	t := strings.ToUpper(typ)
+	return t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL")
+}
+
+// classType is the type of the model's classes as ML_EVALUATE compares
+// them: the probabilities' label type, else the result's.
+func classType(m *Model) types.Type {
+	if m.Proba == "" {
+		return m.Result
+	}
+	return m.Class
+}
+
+func integerKind(t types.Type) bool {
+	switch t.Kind {
+	case types.Int8, types.Int16, types.Int32, types.Int64:
+		return true
+	}
+	return false
+}
+
 // classKind is the label kind the model's classes compare with.
 func classKind(m *Model) string {
-	t := m.Class
-	if m.Proba == "" {
-		t = m.Result
-	}
+	t := classType(m)
 	switch {
 	case t.Kind == types.Bool:
 		return "boolean"
@@ -199,7 +227,7 @@ func sqlString(s string) string { return quote(s, '\'') }
 // rows: y (the label), yhat (the predicted class) and, with
 // probabilities, pr (every class's) and yi (the label's 1-based index
 // among the classes, NULL when it is not one).
-func classifierSQL(c *tableCall, m *Model, label, cast, empty string) (string, error) {
+func classifierSQL(c *tableCall, m *Model, label, cast, empty, cont, contMsg string) (string, error) {
 	y := inAlias + "." + quote(label, '"')
 	if cast != "" {
 		y = "CAST(" + y + " AS " + cast + ")"
@@ -239,10 +267,10 @@ func classifierSQL(c *tableCall, m *Model, label, cast, empty string) (string, e
    CASE WHEN ap = 0 THEN 0.0 ELSE tp::DOUBLE / ap END AS rl FROM __augur_l),
  __augur_c AS (SELECT avg(pl) AS pr, avg(rl) AS re,
    avg(CASE WHEN pl + rl = 0 THEN 0.0 ELSE 2 * pl * rl / (pl + rl) END) AS f1 FROM __augur_pl),
- __augur_a AS (SELECT count(*) AS n, avg((y = yhat)::DOUBLE) AS accuracy, %s AS log_loss FROM __augur_s)%s
-SELECT CASE WHEN a.n = 0 THEN error(%s) ELSE a.accuracy END AS accuracy,
+ __augur_a AS (SELECT count(*) AS n, avg((y = yhat)::DOUBLE) AS accuracy, %s AS log_loss, bool_or(%s) AS cont FROM __augur_s)%s
+SELECT CASE WHEN a.n = 0 THEN error(%s) WHEN a.cont THEN error(%s) ELSE a.accuracy END AS accuracy,
  c.pr::DOUBLE AS "precision", c.re::DOUBLE AS recall, c.f1::DOUBLE AS f1, a.log_loss::DOUBLE AS log_loss, %s::DOUBLE AS roc_auc
-FROM __augur_a AS a, __augur_c AS c)`, rows, logLoss, extra, empty, rocAUC), nil
+FROM __augur_a AS a, __augur_c AS c)`, rows, logLoss, cont, extra, empty, contMsg, rocAUC), nil
 }
 
 // regressorSQL is the metrics query of a regressor, on its unrounded
