@@ -327,8 +327,9 @@ func denseResult(t types.Type) bool {
 
 // runDense predicts one chunk on the dense path. handled is false when
 // the chunk must take the ordinary path instead (nothing was written).
-// With nan a NULL number is NaN (see denseFeatures).
-func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel, nan nans) (handled bool, err error) {
+// A NULL number is NaN where the model takes missing values, for the
+// function that sees NULLs (see denseFeatures).
+func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState, h *handle, dm model.DenseModel) (handled bool, err error) {
 	nf := dm.Features()
 	if !denseOK || nf <= 0 || !denseResult(h.entry.Returns) || !denseResult(h.from) {
 		return false, nil
@@ -343,6 +344,9 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	if !denseWidthFits(chunk, cols, nf, h.m) {
 		return false, nil
 	}
+	// After the width check: nf is the model file's word until the
+	// input matches it.
+	nan := h.nanMask(f.missing, nf)
 	buf := getDenseBuf(n, nf)
 	defer denseBufs.Put(buf)
 	x, skip, vals := buf.x, buf.skip, buf.vals

@@ -170,7 +170,7 @@ func (f *predictUDF) predictChunk(ctx context.Context, st *duckdb.ChunkIteratorS
 
 	nan := f.missing && h.missing
 	if dm, ok := h.m.(model.DenseModel); ok {
-		if handled, err := f.runDense(ctx, st, h, dm, h.nanMask(f.missing, dm.Features())); handled {
+		if handled, err := f.runDense(ctx, st, h, dm); handled {
 			return err
 		}
 	}

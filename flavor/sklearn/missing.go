@@ -111,7 +111,7 @@ func (c *composite) nanFate() nanFate {
 // when no feature takes it.
 func (m *Model) TakesMissingIn() []bool {
 	w := m.est.nFeatures
-	if !m.check.allowNaN || w <= 0 {
+	if !m.check.allowNaN || w <= 0 || w > maxFeatureFates {
 		return nil
 	}
 	at := make([]bool, w)
@@ -125,6 +125,11 @@ func (m *Model) TakesMissingIn() []bool {
 	}
 	return at
 }
+
+// maxFeatureFates bounds the features TakesMissingIn looks at, since
+// n_features_in_ is the file's word and sizes what it allocates: a model
+// with more takes missing values in all features or in none.
+const maxFeatureFates = 1 << 20
 
 // featureFates is what a node does with a NaN in each of its w input
 // features.
