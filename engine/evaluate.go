@@ -273,7 +273,7 @@ func (c *Conn) describeModel(ctx context.Context, name string, pos parser.Pos) (
 	}
 	defer c.e.release(h)
 	names, _ := featureNames(h.m)
-	m := &rewrite.Model{Name: name, Predict: fn, Result: ent.Returns, Named: len(names) > 0}
+	m := &rewrite.Model{Name: name, Predict: fn, Result: ent.Returns, Named: len(names) > 0, Features: names}
 	if cl := classifierOf(h.m); cl != nil {
 		if err := c.e.registerProba(ctx); err != nil {
 			return nil, err

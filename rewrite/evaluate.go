@@ -36,6 +36,12 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	for _, f := range m.Features {
+		if strings.EqualFold(f, label) {
+			return "", &parser.Error{Pos: c.labelPos, Msg: fmt.Sprintf("ML_EVALUATE(%s): the label column %s is one of the model's features, which ML_EVALUATE leaves out of its input; name the column the model predicts",
+				m.Name, quote(label, '"'))}
+		}
+	}
 	kind := labelKind(typ)
 	fail := func(what string) error {
 		return &parser.Error{Pos: c.labelPos, Msg: fmt.Sprintf("ML_EVALUATE(%s): the label column %s is %s, but %s", m.Name, quote(label, '"'), typ, what)}

@@ -39,10 +39,11 @@ type Model struct {
 	Name    string     // the name as written
 	Predict string     // the function that runs it (as Resolve returns it)
 	Result  types.Type // what Predict returns
-	// Named is true when the model knows its features' names: it then
-	// takes the input's row as a STRUCT, by name; otherwise every input
-	// column (but ML_EVALUATE's label), in order.
-	Named bool
+	// Named is true when the model knows its features' names (Features):
+	// it then takes the input's row as a STRUCT, by name; otherwise every
+	// input column (but ML_EVALUATE's label), in order.
+	Named    bool
+	Features []string
 	// Proba is the function that returns, for a classifier with class
 	// probabilities, STRUCT("class" INTEGER, probabilities DOUBLE[]): the
 	// index of the predicted class in Classes and every class's
