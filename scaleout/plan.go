@@ -287,46 +287,81 @@ func (p *Plan) parseCopy(stmt string) (string, error) {
 
 // copyOptions checks COPY's options: the format names the files'
 // extension; options that decide file names themselves are refused.
-// Without FORMAT, the target's extension says it, as DuckDB's COPY
-// infers it ('out.csv' writes CSV parts into the folder out.csv).
+// Without FORMAT (or COMPRESSION), the target's name says it, as DuckDB's
+// COPY infers it: 'out.csv' writes CSV parts into the folder out.csv,
+// 'out.csv.gz' gzipped CSV parts named part-NNNNN.csv.gz. CSV and JSON
+// parts compressed by COMPRESSION are named as DuckDB names such files,
+// so that read_csv and read_json recognise them.
 func (p *Plan) copyOptions(opts, target string) error {
-	p.CopyOptions, p.Ext = opts, "parquet"
-	given := false
+	format, compression := "", ""
 	toks := parser.Tokens(opts, parser.Pos{Line: 1, Col: 1})
 	for i, t := range toks {
 		if t.Kind != parser.PlainIdent {
 			continue
 		}
+		value := ""
+		if i+1 < len(toks) && toks[i+1].Kind != parser.EOF {
+			value = strings.ToLower(strings.Trim(toks[i+1].Text, `'"`))
+		}
 		switch strings.ToLower(t.Text) {
 		case "format":
-			if i+1 < len(toks) && toks[i+1].Kind != parser.EOF {
-				v := strings.ToLower(strings.Trim(toks[i+1].Text, `'"`))
-				switch v {
-				case "parquet", "csv", "json":
-					p.Ext, given = v, true
-				default:
-					return unsupported("COPY FORMAT %s: augur-beam writes parquet, csv or json", toks[i+1].Text)
-				}
+			switch value {
+			case "parquet", "csv", "json":
+				format = value
+			default:
+				return unsupported("COPY FORMAT %s: augur-beam writes parquet, csv or json", toks[i+1].Text)
 			}
-		case "partition_by", "per_thread_output", "file_size_bytes", "filename_pattern", "use_tmp_file", "overwrite", "overwrite_or_ignore", "append":
+		case "compression":
+			compression = value
+		case "partition_by", "per_thread_output", "file_size_bytes", "filename_pattern", "file_extension", "use_tmp_file", "overwrite", "overwrite_or_ignore", "append":
 			return unsupported("COPY option %s: augur-beam names the files itself (one part-NNNNN file per split, written under a temporary name and renamed when complete)", strings.ToUpper(t.Text))
 		}
 	}
-	if given {
-		return nil
+	var extra []string
+	name := strings.ToLower(filepath.Base(target))
+	if c, ok := compressionOf(name); ok {
+		name = strings.TrimSuffix(name, filepath.Ext(name))
+		if compression == "" {
+			compression = c
+			extra = append(extra, "COMPRESSION "+c)
+		}
 	}
-	switch strings.ToLower(filepath.Ext(target)) {
-	case ".csv", ".tsv":
-		p.Ext = "csv"
-	case ".json", ".ndjson", ".jsonl":
-		p.Ext = "json"
+	if format == "" {
+		switch filepath.Ext(name) {
+		case ".csv", ".tsv":
+			format = "csv"
+		case ".json", ".ndjson", ".jsonl":
+			format = "json"
+		default:
+			format = "parquet"
+		}
+		extra = append([]string{"FORMAT " + format}, extra...)
 	}
-	if p.CopyOptions == "" {
-		p.CopyOptions = "FORMAT " + p.Ext
-	} else {
-		p.CopyOptions = "FORMAT " + p.Ext + ", " + p.CopyOptions
+	p.Ext = format
+	if format != "parquet" {
+		switch compression {
+		case "gzip":
+			p.Ext += ".gz"
+		case "zstd":
+			p.Ext += ".zst"
+		}
 	}
+	if opts != "" {
+		extra = append(extra, opts)
+	}
+	p.CopyOptions = strings.Join(extra, ", ")
 	return nil
+}
+
+// compressionOf is the compression a file name's last extension names.
+func compressionOf(name string) (string, bool) {
+	switch filepath.Ext(name) {
+	case ".gz", ".gzip":
+		return "gzip", true
+	case ".zst":
+		return "zstd", true
+	}
+	return "", false
 }
 
 // unquote reads an SQL string literal.

@@ -697,6 +697,28 @@ func TestCopyFormatFromName(t *testing.T) {
 		t.Fatalf("no CSV parts in %s", out)
 	}
 	sameResult(t, f, "SELECT * FROM read_csv('"+out+"/*.csv')", q)
+	// Compressed, by the name or by COMPRESSION: named as DuckDB names
+	// such files, so that read_csv and read_json read them back.
+	for i, c := range []struct{ to, opts, glob, read string }{
+		{"out.csv.gz", "", "part-*.csv.gz", "read_csv"},
+		{"gz", " (FORMAT csv, COMPRESSION gzip)", "part-*.csv.gz", "read_csv"},
+		{"out.json.gz", "", "part-*.json.gz", "read_json"},
+	} {
+		dir := filepath.Join(f.dir, strconv.Itoa(i), c.to)
+		must(beamRun(t, f, "COPY ("+q+") TO '"+dir+"'"+c.opts))
+		parts, _ := filepath.Glob(filepath.Join(dir, c.glob))
+		if len(parts) == 0 {
+			t.Fatalf("%s%s: no %s in %s", c.to, c.opts, c.glob, dir)
+		}
+		data, _ := os.ReadFile(parts[0])
+		if len(data) < 2 || data[0] != 0x1f || data[1] != 0x8b {
+			t.Fatalf("%s is not gzip", parts[0])
+		}
+		sameResult(t, f, "SELECT * FROM "+c.read+"('"+dir+"/"+c.glob+"')", q)
+	}
+	if _, stderr, st := beamRun(t, f, "COPY ("+q+") TO '"+filepath.Join(f.dir, "x")+"' (FORMAT csv, FILE_EXTENSION 'txt')"); st != 1 || !strings.Contains(stderr, "FILE_EXTENSION") {
+		t.Fatalf("FILE_EXTENSION: status %d, %s", st, stderr)
+	}
 }
 
 // A job server that does not answer fails the job at once, naming it.
