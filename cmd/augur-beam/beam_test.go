@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -734,6 +736,32 @@ func TestUnreachableEndpoint(t *testing.T) {
 	_, stderr, st := beamRun(t, f, "SELECT count(*) FROM read_parquet('"+f.flowers+"/*.parquet')")
 	if st != 1 || !strings.Contains(stderr, "no job server answers at --endpoint 127.0.0.1:"+strconv.Itoa(port)) || time.Since(start) > time.Minute {
 		t.Fatalf("status %d after %v: %s", st, time.Since(start), stderr)
+	}
+	// Something that answers, but is no job server: an HTTP server, and
+	// a listener that never says a word.
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	mute, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mute.Close()
+	go func() {
+		for {
+			c, err := mute.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, endpoint := range []string{strings.TrimPrefix(web.URL, "http://"), mute.Addr().String()} {
+		flag.Set("endpoint", endpoint)
+		start := time.Now()
+		_, stderr, st := beamRun(t, f, "SELECT count(*) FROM read_parquet('"+f.flowers+"/*.parquet')")
+		if st != 1 || !strings.Contains(stderr, "does not answer as a Beam job server") || time.Since(start) > time.Minute {
+			t.Fatalf("%s: status %d after %v: %s", endpoint, st, time.Since(start), stderr)
+		}
 	}
 }
 

@@ -32,10 +32,13 @@ import (
 
 	"github.com/apache/beam/sdks/v2/go/container/tools"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam"
+	jobpb "github.com/apache/beam/sdks/v2/go/pkg/beam/model/jobmanagement_v1"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/options/jobopts"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/runners"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/util/grpcx"
 	"github.com/apache/beam/sdks/v2/go/pkg/beam/x/beamx"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/augurdb/augur"
 	"github.com/augurdb/augur/cli"
@@ -424,9 +427,10 @@ func isDatabase(path string) error {
 	return nil
 }
 
-// reachable checks, before a job is submitted, that a job server
-// listens at the runner's endpoint: Beam's client would otherwise wait
-// minutes for it without a word.
+// reachable checks, before a job is submitted, that a Beam job server
+// answers at the runner's endpoint (its job service lists its jobs):
+// Beam's client would otherwise wait minutes, without a word, for a
+// server that is not there or for one that is not a job server.
 func reachable(runner, endpoint string) error {
 	if endpoint == "" {
 		return fmt.Errorf("--runner %s needs --endpoint HOST:PORT, the address of a running job server (see augur-beam's README for starting one)", runner)
@@ -435,7 +439,18 @@ func reachable(runner, endpoint string) error {
 	if err != nil {
 		return fmt.Errorf("no job server answers at --endpoint %s: %w", endpoint, err)
 	}
-	return c.Close()
+	c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cc, err := grpc.NewClient(endpoint, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("--endpoint %s: %w", endpoint, err)
+	}
+	defer cc.Close()
+	if _, err := jobpb.NewJobServiceClient(cc).GetJobs(ctx, &jobpb.GetJobsRequest{}); err != nil {
+		return fmt.Errorf("the server at --endpoint %s does not answer as a Beam job server: %s", endpoint, oneLine(err.Error()))
+	}
+	return nil
 }
 
 // explain prints a plan for people: its splits as the workers get them,
