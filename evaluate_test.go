@@ -119,9 +119,13 @@ func TestEvaluateErrors(t *testing.T) {
 		{`SELECT * FROM ML_EVALUATE(m_cancer, cancer, 'target')`, `line 1, column 15: ML_EVALUATE takes (MODEL m, TABLE t, 'label_column')`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE cancer)`, `line 1, column 55: ML_EVALUATE: expected ',' and the label column after the input`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE nowhere, 'target')`, `line 1, column 43: ML_EVALUATE: the input: `},
+		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (CASE WHEN "mean radius" > 15 THEN 'NaN'::DOUBLE ELSE target END AS target) FROM cancer), 'target')`,
+			`ML_EVALUATE(m_cancer): the label column "target" holds values that are not whole numbers (fractions, NaN or infinity)`},
+		{`SELECT * FROM ML_EVALUATE(MODEL m_diabetes, (SELECT * REPLACE (CASE WHEN age > 0 THEN 'NaN'::DOUBLE ELSE target END AS target) FROM diabetes), 'target')`,
+			`ML_EVALUATE(m_diabetes): the label column "target" or the model's predictions hold NaN or infinity`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, TABLE cancer, 'Mean Radius')`, `line 1, column 57: ML_EVALUATE(m_cancer): the label column "mean radius" is one of the model's features`},
 		{`SELECT * FROM ML_EVALUATE(MODEL m_cancer, (SELECT * REPLACE (target + 0.5 AS target) FROM cancer), 'target')`,
-			`line 1, column 100: ML_EVALUATE(m_cancer): the label column "target" holds values that are not whole numbers, but the model predicts integer classes`},
+			`line 1, column 100: ML_EVALUATE(m_cancer): the label column "target" holds values that are not whole numbers (fractions, NaN or infinity), but the model predicts integer classes`},
 	} {
 		expectErr(t, db, c.q, c.want)
 	}

@@ -61,9 +61,9 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 		if kind == "numeric" && fractional(typ) && integerKind(classType(m)) {
 			// scikit-learn refuses continuous labels for a classifier
 			// rather than scoring them as wrong classes.
-			cont = "y::DOUBLE <> trunc(y::DOUBLE)"
+			cont = "NOT isfinite(y::DOUBLE) OR y::DOUBLE <> trunc(y::DOUBLE)"
 		}
-		contMsg := sqlString(fmt.Sprintf("%s: ML_EVALUATE(%s): the label column %s holds values that are not whole numbers, but the model predicts integer classes: is it a regressor's target? (scikit-learn: \"Classification metrics can't handle a mix of binary and continuous targets\")",
+		contMsg := sqlString(fmt.Sprintf("%s: ML_EVALUATE(%s): the label column %s holds values that are not whole numbers (fractions, NaN or infinity), but the model predicts integer classes: is it a regressor's target? (scikit-learn: \"Classification metrics can't handle a mix of binary and continuous targets\")",
 			c.labelPos, m.Name, quote(label, '"')))
 		return classifierSQL(c, m, label, cast, empty, cont, contMsg)
 	case numeric(m.Result):
@@ -79,7 +79,9 @@ func (r *rewriter) evaluate(c *tableCall, m *Model) (string, error) {
 			mp.Precise = p
 			m = &mp
 		}
-		return regressorSQL(c, m, label, empty), nil
+		notFinite := sqlString(fmt.Sprintf("%s: ML_EVALUATE(%s): the label column %s or the model's predictions hold NaN or infinity, which no metric can take (scikit-learn: \"Input contains NaN\"); leave those rows out with WHERE isfinite(%s)",
+			c.labelPos, m.Name, quote(label, '"'), quote(label, '"')))
+		return regressorSQL(c, m, label, empty, notFinite), nil
 	}
 	return "", &parser.Error{Pos: c.fn.Pos, Msg: fmt.Sprintf("ML_EVALUATE(%s): the model returns %s, neither a class nor a number, so there is nothing to compare with a label", m.Name, m.Result.SQL())}
 }
@@ -281,7 +283,7 @@ FROM __augur_a AS a, __augur_c AS c)`, rows, logLoss, cont, extra, empty, contMs
 
 // regressorSQL is the metrics query of a regressor, on its unrounded
 // predictions where the model has them (Model.Precise).
-func regressorSQL(c *tableCall, m *Model, label, empty string) string {
+func regressorSQL(c *tableCall, m *Model, label, empty, notFinite string) string {
 	y := inAlias + "." + quote(label, '"')
 	predict := m.Predict
 	if m.Precise != "" {
@@ -290,9 +292,9 @@ func regressorSQL(c *tableCall, m *Model, label, empty string) string {
 	return fmt.Sprintf(`(WITH __augur_s AS (SELECT * FROM (SELECT %s::DOUBLE AS y, %s(%s, %s)::DOUBLE AS yhat FROM %s AS %s)
    WHERE y IS NOT NULL AND yhat IS NOT NULL),
  __augur_a AS (SELECT count(*) AS n, avg(abs(y - yhat)) AS mae, avg((y - yhat) * (y - yhat)) AS mse,
-   sum((y - yhat) * (y - yhat)) AS num, avg(y) AS ybar FROM __augur_s),
+   sum((y - yhat) * (y - yhat)) AS num, avg(y) AS ybar, bool_or(NOT isfinite(y) OR NOT isfinite(yhat)) AS bad FROM __augur_s),
  __augur_d AS (SELECT sum((s.y - a.ybar) * (s.y - a.ybar)) AS den FROM __augur_s AS s, __augur_a AS a)
-SELECT CASE WHEN a.n = 0 THEN error(%s) ELSE a.mae END AS mae, a.mse, sqrt(a.mse) AS rmse,
+SELECT CASE WHEN a.n = 0 THEN error(%s) WHEN a.bad THEN error(%s) ELSE a.mae END AS mae, a.mse, sqrt(a.mse) AS rmse,
  CASE WHEN a.n < 2 THEN NULL WHEN d.den = 0 THEN CASE WHEN a.num = 0 THEN 1.0 ELSE 0.0 END ELSE 1 - a.num / d.den END::DOUBLE AS r2
-FROM __augur_a AS a, __augur_d AS d)`, y, predict, quote(m.Name, '\''), predictArgs(m, label), c.input, inAlias, empty)
+FROM __augur_a AS a, __augur_d AS d)`, y, predict, quote(m.Name, '\''), predictArgs(m, label), c.input, inAlias, empty, notFinite)
 }
