@@ -144,12 +144,18 @@ func Prepare(ctx context.Context, conn *sql.Conn, stmt string, opt Options) (*Pl
 	// so that its errors are DuckDB's about their SQL, not the plan's.
 	st, err := conn.PrepareContext(ctx, query)
 	if err != nil {
+		if !isQuery(query) {
+			return nil, errNotQuery
+		}
 		return nil, err
 	}
 	st.Close()
 	rewritten, models, err := rewriteOn(ctx, conn, query)
 	if err != nil {
 		return nil, err
+	}
+	if !isQuery(query) {
+		return nil, errNotQuery
 	}
 	p.Models = models
 	tree, err := serialize(ctx, conn, rewritten)
@@ -200,6 +206,23 @@ func Prepare(ctx context.Context, conn *sql.Conn, stmt string, opt Options) (*Pl
 		return nil, err
 	}
 	return p, nil
+}
+
+// errNotQuery refuses a statement that is no query (INSERT, CREATE
+// TABLE, DESCRIBE, ...): it is said before DuckDB's binder speaks of the
+// statement's tables.
+var errNotQuery = unsupported("augur-beam runs one SELECT with aggregates, or one COPY (SELECT ...) TO 'folder'; other statements run in augur")
+
+// isQuery reports whether a statement starts as a query does.
+func isQuery(stmt string) bool {
+	for _, t := range parser.Tokens(stmt, parser.Pos{Line: 1, Col: 1}) {
+		switch strings.ToUpper(t.Text) {
+		case "SELECT", "WITH", "FROM", "VALUES", "(":
+			return true
+		}
+		return false
+	}
+	return false
 }
 
 // errUnsupported marks a statement augur's planner does not split.

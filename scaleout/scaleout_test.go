@@ -188,6 +188,8 @@ func TestRefusals(t *testing.T) {
 		`COPY (SELECT id FROM read_parquet('` + glob + `')) TO '` + f.dir + `/o' (FORMAT parquet, PARTITION_BY (id))`:     "PARTITION_BY",
 		`SELECT species, avg(TIMESTAMP '2020-01-01' + to_days(id::INTEGER)) FROM read_parquet('` + glob + `') GROUP BY 1`: "avg(epoch_us(x))",
 		`SELECT avg(DATE '2020-01-01' + id::INTEGER) FROM read_parquet('` + glob + `')`:                                   "DuckDB sums numbers only",
+		`INSERT INTO nowhere SELECT * FROM read_parquet('` + glob + `')`:                                                  "other statements run in augur",
+		`DESCRIBE SELECT species, count(*) FROM read_parquet('` + glob + `') GROUP BY 1`:                                  "other statements run in augur",
 		`SELECT count(DISTINCT (id % 3, species)) FROM read_parquet('` + glob + `')`:                                      "name its fields",
 		`SELECT count(DISTINCT row(id % 3, species)) FROM read_parquet('` + glob + `')`:                                   "name its fields",
 	} {
