@@ -216,7 +216,7 @@ func (p *Plan) planAggregate(ctx context.Context, conn *sql.Conn, tree node, agg
 			if f.kind == "avg" && strings.Contains(err.Error(), "sum(") {
 				// avg(TIMESTAMP), avg(DATE), avg(INTERVAL): DuckDB averages
 				// them, but has no sum of them to merge.
-				return unsupported("avg is split into a sum and a count on each split, and DuckDB sums numbers only, not the TIMESTAMP, DATE or INTERVAL this avg takes: average their epoch instead (to_timestamp(avg(epoch(x))), or avg(epoch_us(x)) exactly)")
+				return unsupported("avg is split into a sum and a count on each split, and DuckDB sums numbers only, not the date, time or interval this avg takes: average their epoch instead (to_timestamp(avg(epoch(x))), or avg(epoch_us(x)) exactly)")
 			}
 		}
 		return fmt.Errorf("planning the partial aggregates: %w", err)

@@ -668,6 +668,16 @@ func TestJobDirReused(t *testing.T) {
 	if left, _ := os.ReadDir(jobs); len(left) != 0 {
 		t.Errorf("--job_dir holds %d entries after the runs", len(left))
 	}
+	// A --job_dir the run made goes with it; a file there is named.
+	fresh := filepath.Join(f.dir, "fresh")
+	must(beamRun(t, f, "SELECT count(*) FROM "+in, "--job_dir", fresh))
+	if _, err := os.Stat(fresh); err == nil {
+		t.Errorf("the --job_dir made for the run is left")
+	}
+	file := filepath.Join(f.flowers, "a.parquet")
+	if _, stderr, st := beamRun(t, f, "SELECT count(*) FROM "+in, "--job_dir", file); st != 1 || !strings.Contains(stderr, "--job_dir "+file+": a folder for the job's files") {
+		t.Errorf("--job_dir naming a file: status %d, %s", st, stderr)
+	}
 }
 
 // A split whose query fails as it would again (a conversion error) fails

@@ -352,13 +352,16 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	// A folder of this run's own: records of finished splits and merged
 	// partials of another run must never be taken for this one's.
 	if o.jobDir != "" {
-		if err := os.MkdirAll(o.jobDir, 0o755); err != nil {
-			return fail(1, err)
+		if _, err := os.Stat(o.jobDir); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(o.jobDir, 0o755); err != nil {
+				return fail(1, fmt.Errorf("--job_dir %s: %w", o.jobDir, err))
+			}
+			defer os.Remove(o.jobDir) // made for this run: removed when left empty
 		}
 	}
 	jobDir, err := os.MkdirTemp(o.jobDir, "augur-beam-")
 	if err != nil {
-		return fail(1, err)
+		return fail(1, fmt.Errorf("--job_dir %s: a folder for the job's files is needed there: %w", o.jobDir, err))
 	}
 	defer os.RemoveAll(jobDir)
 	plan, err := scaleout.Prepare(ctx, conn, o.sql, scaleout.Options{Workers: o.workers, SplitBytes: o.splitSize, Temp: jobDir})

@@ -241,6 +241,9 @@ func build(spec *model.Spec, v any) (*Model, error) {
 	if err := checkModelType(spec, mtName, class, finalClass); err != nil {
 		return nil, err
 	}
+	if spec.ModelType != "" {
+		mtName = spec.ModelType // as written, once it matched: pipeline for a Pipeline
+	}
 	var p predictor
 	switch x := n.(type) {
 	case predictor:
@@ -280,6 +283,9 @@ func checkModelType(spec *model.Spec, inferred, top, class string) error {
 		return nil
 	}
 	short := class[strings.LastIndexByte(class, '.')+1:]
+	if top != class {
+		short = top[strings.LastIndexByte(top, '.')+1:] + " ending in a " + short
+	}
 	return fmt.Errorf("model %q: MODEL_TYPE %s expects one of %s, but the file holds a %s (it is a %s model; MODEL_TYPE may be left out for scikit-learn)",
 		spec.Name, strings.ToLower(spec.ModelType), shortNames(mt.estimators), short, inferred)
 }

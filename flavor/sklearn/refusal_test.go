@@ -117,15 +117,18 @@ func TestWrongModelType(t *testing.T) {
 	// A pipeline is named by what the file holds or by its final step.
 	pipe := filepath.Join(pipeFixtures, "mixed_logreg.p4.pkl")
 	for _, mt := range []string{"pipeline", "PIPELINE", "logistic_regression"} {
-		if _, err := load(t, spec(mt), pipe); err != nil {
+		m, err := load(t, spec(mt), pipe)
+		if err != nil {
 			t.Errorf("MODEL_TYPE %s: %v", mt, err)
+		} else if got := m.ModelType(); got != strings.ToLower(mt) {
+			t.Errorf("MODEL_TYPE %s: the model says %s", mt, got)
 		}
 	}
 	if _, err := load(t, spec("column_transformer"), filepath.Join(pipeFixtures, "mixed_ct_alone.p4.pkl")); err != nil {
 		t.Errorf("MODEL_TYPE column_transformer: %v", err)
 	}
 	_, err = load(t, spec("column_transformer"), pipe)
-	wantErr(t, err, "MODEL_TYPE column_transformer", "LogisticRegression")
+	wantErr(t, err, "MODEL_TYPE column_transformer", "the file holds a Pipeline ending in a LogisticRegression")
 	_, err = load(t, spec("pipeline"), filepath.Join(fixtures, "linreg.p4.pkl"))
 	wantErr(t, err, "MODEL_TYPE pipeline", "LinearRegression")
 }
