@@ -344,9 +344,7 @@ func (f *predictUDF) runDense(ctx context.Context, st *duckdb.ChunkIteratorState
 	if !denseWidthFits(chunk, cols, nf, h.m) {
 		return false, nil
 	}
-	// After the width check: nf is the model file's word until the
-	// input matches it.
-	nan := h.nanMask(f.missing, nf)
+	nan := h.nanMask(f.missing)
 	buf := getDenseBuf(n, nf)
 	defer denseBufs.Put(buf)
 	x, skip, vals := buf.x, buf.skip, buf.vals

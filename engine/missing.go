@@ -63,14 +63,15 @@ func (e *Engine) entryTakesMissing(ctx context.Context, ent *catalog.Entry) bool
 // features that take it (model.MissingFeatures).
 func takesMissing(m model.Model) (missing bool, at []bool) {
 	for m != nil {
-		if ma, ok := m.(model.MissingAware); ok && ma.TakesMissing() {
+		ma, aware := m.(model.MissingAware)
+		if aware && ma.TakesMissing() {
 			return true, nil
 		}
 		if mf, ok := m.(model.MissingFeatures); ok {
 			at := mf.TakesMissingIn()
 			return slices.Contains(at, true), at
 		}
-		if _, ok := m.(model.MissingAware); ok {
+		if aware {
 			return false, nil
 		}
 		u, ok := m.(unwrapper)
@@ -82,33 +83,28 @@ func takesMissing(m model.Model) (missing bool, at []bool) {
 	return false, nil
 }
 
-// nans says which features of a chunk take NaN for a NULL: nil for
-// none; every feature for a model that takes missing values in all.
-type nans []bool
+// nans says which features of a chunk take NaN for a NULL: all of them,
+// those of some (a model's missingAt), or none (the zero value).
+type nans struct {
+	all  bool
+	some []bool
+}
 
-func (m nans) at(j int) bool { return j < len(m) && m[j] }
+func (m nans) at(j int) bool { return m.all || j < len(m.some) && m.some[j] }
 
-// nanMask is the nans of a chunk of nf features, for a function that
-// sees NULLs (seen).
-func (h *handle) nanMask(seen bool, nf int) nans {
-	switch {
-	case !seen || !h.missing:
-		return nil
-	case h.missingAt != nil:
-		return h.missingAt
+// nanMask is the nans of a chunk, for a function that sees NULLs (seen).
+func (h *handle) nanMask(seen bool) nans {
+	if !seen || !h.missing {
+		return nans{}
 	}
-	all := make(nans, nf)
-	for j := range all {
-		all[j] = true
-	}
-	return all
+	return nans{all: h.missingAt == nil, some: h.missingAt}
 }
 
 // fill says which NULLs of one argument column are missing values.
 type fill struct {
 	scalar bool            // the column is a number or text: NULL is NaN
 	elems  bool            // a LIST or ARRAY of them: a NULL element is NaN
-	only   nans            // with elems: only these elements (nil: all)
+	only   []bool          // with elems: only these elements (nil: all)
 	fields map[string]bool // a STRUCT: its fields that are numbers or text
 }
 
@@ -129,13 +125,16 @@ func gate(fills []fill, at []bool, names []string) {
 	case len(fills) == 2 && fills[1].elems:
 		fills[1].only = at
 	case len(fills) == 2 && fills[1].fields != nil && len(names) == len(at):
+		// Fields match features exactly, else case-insensitively.
+		refuse := make(map[string]bool)
 		for j, name := range names {
 			if !at[j] {
-				for f := range fills[1].fields {
-					if strings.EqualFold(f, name) {
-						delete(fills[1].fields, f)
-					}
-				}
+				refuse[strings.ToLower(name)] = true
+			}
+		}
+		for f := range fills[1].fields {
+			if refuse[strings.ToLower(f)] {
+				delete(fills[1].fields, f)
 			}
 		}
 	default:
@@ -217,7 +216,7 @@ func (f fill) apply(v any) any {
 	case []any:
 		if f.elems {
 			for i, e := range x {
-				if e == nil && (f.only == nil || f.only.at(i)) {
+				if e == nil && (f.only == nil || i < len(f.only) && f.only[i]) {
 					x[i] = math.NaN()
 				}
 			}

@@ -299,7 +299,7 @@ type handle struct {
 	// missing: the model takes NaN for a missing value (model.MissingAware),
 	// in the features of missingAt (nil: all; model.MissingFeatures)
 	missing   bool
-	missingAt nans
+	missingAt []bool
 	// reports: the model counts its own batches (model.BatchReporter)
 	reports bool
 

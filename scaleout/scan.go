@@ -270,31 +270,35 @@ func (p *Plan) scanOf(files []string) string {
 // would read other types, or lack columns: such a split casts to the
 // whole input's types, and reads a column its files lack as NULL.
 func (p *Plan) unify(ctx context.Context, conn *sql.Conn) error {
-	seen := map[string]bool{}
+	if len(p.Splits) < 2 {
+		return nil // one split reads the whole input
+	}
 	var all []string
 	for _, s := range p.Splits {
-		for _, f := range s.Files {
-			if !seen[f] {
-				seen[f] = true
-				all = append(all, f)
-			}
-		}
+		all = append(all, s.Files...)
 	}
-	if len(all) < 2 {
-		return nil
-	}
+	all = slices.Compact(all) // a large file's row ranges are neighbours
 	want, err := describe(ctx, conn, "SELECT * FROM "+p.scanOf(all))
 	if err != nil {
 		return fmt.Errorf("reading the input's columns: %w", err)
 	}
-	for i := range p.Splits {
-		got, err := describe(ctx, conn, "SELECT * FROM "+p.scanOf(p.Splits[i].Files))
-		if err != nil {
-			return fmt.Errorf("reading the columns of %s: %w", strings.Join(p.Splits[i].Files, ", "), err)
+	// Splits of the same files (a large file's row ranges) read the same
+	// columns: each set of files is described once.
+	selects := map[string]string{}
+	for i, s := range p.Splits {
+		key := strings.Join(s.Files, "\x00")
+		sel, ok := selects[key]
+		if !ok {
+			got, err := describe(ctx, conn, "SELECT * FROM "+p.scanOf(s.Files))
+			if err != nil {
+				return fmt.Errorf("reading the columns of %s: %w", strings.Join(s.Files, ", "), err)
+			}
+			if !slices.Equal(got, want) {
+				sel = selectAs(got, want)
+			}
+			selects[key] = sel
 		}
-		if !slices.Equal(got, want) {
-			p.Splits[i].Select = selectAs(got, want)
-		}
+		p.Splits[i].Select = sel
 	}
 	return nil
 }

@@ -664,36 +664,36 @@ func refused(name, who string, c inputCheck, row []float64, j int, after string)
 		name, what, j+1, where, model.ShowRow(row), sk)
 }
 
+// otherLibrary is another library whose scikit-learn wrappers are
+// saved as .pkl and .joblib too (XGBoost's, LightGBM's): what augur calls
+// its models, and how to save one for the flavor that reads it.
+type otherLibrary struct {
+	what, save, flavor string
+}
+
+var otherLibraries = map[string]otherLibrary{
+	"xgboost":  {"an XGBoost model", "model.get_booster().save_model('model.json')", "xgboost"},
+	"lightgbm": {"a LightGBM model", "model.booster_.save_model('model.txt')", "lightgbm"},
+}
+
+// otherLibraryOf is the other library a pickled module belongs to.
+func otherLibraryOf(module string) (otherLibrary, bool) {
+	root, _, _ := strings.Cut(module, ".")
+	l, ok := otherLibraries[root]
+	return l, ok
+}
+
 // otherFlavor says what to do with a pickle of another library's
-// scikit-learn wrapper ("" for other modules): XGBoost's and LightGBM's
-// are saved as .pkl and .joblib too.
+// scikit-learn wrapper ("" for other modules).
 func otherFlavor(module string) string {
-	switch otherLibrary(module) {
-	case "an XGBoost model":
-		return "it holds an XGBoost model, which FLAVOR xgboost reads"
-	case "a LightGBM model":
-		return "it holds a LightGBM model: save it with " + otherSave(module) + " and use FLAVOR lightgbm"
-	}
-	return ""
-}
-
-// otherLibrary names the library of another flavor's module, or "".
-func otherLibrary(module string) string {
+	l, ok := otherLibraryOf(module)
 	switch {
-	case module == "xgboost" || strings.HasPrefix(module, "xgboost."):
-		return "an XGBoost model"
-	case module == "lightgbm" || strings.HasPrefix(module, "lightgbm."):
-		return "a LightGBM model"
+	case !ok:
+		return ""
+	case l.flavor == "xgboost":
+		return "it holds " + l.what + ", which FLAVOR xgboost reads" // its wrapper pickles too
 	}
-	return ""
-}
-
-// otherSave says how to save another library's model alone.
-func otherSave(module string) string {
-	if otherLibrary(module) == "a LightGBM model" {
-		return "model.booster_.save_model('model.txt'), FLAVOR lightgbm"
-	}
-	return "model.get_booster().save_model('model.json'), FLAVOR xgboost"
+	return "it holds " + l.what + ": save it with " + l.save + " and use FLAVOR " + l.flavor
 }
 
 // isFunction reports whether a pickled global's name is a function's

@@ -246,9 +246,9 @@ func (e *estimator) child(v any, where string) (node, *estimator, error) {
 		return nil, nil, e.errorf("%s is a %s, not a fitted estimator", where, describePickled(v))
 	}
 	mt, _ := modelTypeOf(obj.Class.Key)
-	if mt == nil && otherFlavor(obj.Class.Module) != "" {
-		return nil, nil, e.errorf("%s is %s (%s), which augur runs on its own but not inside a scikit-learn model: save it alone (%s) and compute the steps before it in SQL, or export the whole pipeline to ONNX (skl2onnx with onnxmltools' converters) and use FLAVOR onnx",
-			where, otherLibrary(obj.Class.Module), untrusted.Name(obj.Class.Name), otherSave(obj.Class.Module))
+	if l, ok := otherLibraryOf(obj.Class.Module); mt == nil && ok {
+		return nil, nil, e.errorf("%s is %s (%s), which augur runs on its own but not inside a scikit-learn model: save it alone (%s, FLAVOR %s) and compute the steps before it in SQL, or export the whole pipeline to ONNX (skl2onnx with onnxmltools' converters) and use FLAVOR onnx",
+			where, l.what, untrusted.Name(obj.Class.Name), l.save, l.flavor)
 	}
 	if mt == nil {
 		return nil, nil, unsupported(e.spec, obj, where+" of "+e.class)
